@@ -1,0 +1,177 @@
+"""Plain values passed between the pipeline stages.
+
+Every stage takes one of these and returns the next; none of them knows about
+HTTP clients, SQLAlchemy sessions or the config file, so each stage can be
+tested with values built by hand.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class FetchErrorKind(enum.StrEnum):
+    """Why a fetch produced no usable body; stable strings, stored and shown to operators."""
+
+    INVALID_URL = "invalid_url"
+    BLOCKED_ADDRESS = "blocked_address"
+    CONNECT = "connect"
+    TIMEOUT = "timeout"
+    TOO_LARGE = "too_large"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    HTTP_STATUS = "http_status"
+    DECODING = "decoding"
+    PROTOCOL = "protocol"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchError:
+    kind: FetchErrorKind
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionalState:
+    """Validators remembered from the previous successful fetch of a URL."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """One HTTP fetch, successful or not. `body` is empty unless `ok`."""
+
+    requested_url: str
+    final_url: str
+    status: int | None
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    error: FetchError | None = None
+    elapsed_seconds: float = 0.0
+    permanent_redirect: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status is not None and 200 <= self.status < 300
+
+    @property
+    def not_modified(self) -> bool:
+        return self.error is None and self.status == 304
+
+    @property
+    def validators(self) -> ConditionalState:
+        return ConditionalState(
+            etag=self.headers.get("etag"), last_modified=self.headers.get("last-modified")
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One item of a parsed feed, normalised away from feedparser's dict shape."""
+
+    link: str | None
+    title: str
+    summary: str
+    published: datetime | None
+    author: str | None
+    guid: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    title: str | None
+    entries: list[FeedEntry]
+    # feedparser's "bozo" warning for a malformed feed that still yielded entries.
+    warning: str | None = None
+
+
+class ExtractionMethod(enum.StrEnum):
+    PAGE = "page"
+    FEED_SUMMARY = "feed_summary"
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """The text newswatch matches and stores, from the page or the feed summary."""
+
+    url: str
+    canonical_url: str
+    title: str
+    body: str
+    published: datetime | None
+    author: str | None
+    language: str | None
+    source: str
+    method: ExtractionMethod
+    summary: str = ""
+    # Why the page could not be used, when `method` is FEED_SUMMARY.
+    extraction_note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One occurrence of a watchlist term in an article field (offsets into that field's text)."""
+
+    field: str
+    start: int
+    end: int
+    term: str
+    text: str
+
+
+SnippetSegment = tuple[str, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """How one article fares against one topic, with the evidence either way."""
+
+    topic: str
+    matched: bool
+    score: float
+    hits: list[Hit]
+    explanation: dict[str, Any]
+    # The passage around the strongest hits, as (text, is_hit) pieces so every
+    # renderer (plain text, HTML, JSON) can highlight without re-parsing.
+    snippet: list[SnippetSegment]
+
+    @property
+    def snippet_text(self) -> str:
+        return "".join(text for text, _ in self.snippet)
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingAlert:
+    """A pending outbox row with everything a channel needs to render and send it."""
+
+    alert_id: int
+    idempotency_key: str
+    channel: str
+    attempts: int
+    topic: str
+    score: float
+    explanation: dict[str, Any]
+    snippet: list[SnippetSegment]
+    article_url: str
+    title: str
+    source: str
+    published: datetime | None
+    author: str | None
+    language: str | None
+    matched_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedAlert:
+    """An outbox row to write with a match: which channel, under which idempotency key."""
+
+    topic: str
+    channel: str
+    idempotency_key: str
