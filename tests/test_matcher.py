@@ -1,0 +1,132 @@
+"""Matcher v1: all/any/none lists, whole words, aliases, normalisation, explanations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import parse_config
+from pipeline.extract import article_from_text
+from pipeline.match import Matcher
+from pipeline.models import Article, ExtractionMethod
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+
+def article(title: str, body: str = "") -> Article:
+    return Article(
+        url="u",
+        canonical_url="u",
+        title=title,
+        body=body,
+        published=None,
+        author=None,
+        language=None,
+        source="test",
+        method=ExtractionMethod.PAGE,
+    )
+
+
+def matcher(topic: dict[str, object], aliases: dict[str, list[str]] | None = None) -> Matcher:
+    config = parse_config({"aliases": aliases or {}, "topics": {"t": topic}})
+    return Matcher.from_topics(config.topics, config.aliases)
+
+
+def verdict(
+    topic: dict[str, object], title: str, body: str = "", aliases: dict[str, list[str]] | None = None
+):
+    return matcher(topic, aliases).evaluate(article(title, body))[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "matched"),
+    [
+        ("USFJ announces changes", True),
+        ("usfj announces changes", True),  # case-insensitive
+        ("ＵＳＦＪ announces changes", True),  # full-width letters (NFKC)
+        ("USFJX is a different thing", False),  # whole words only
+        ("The XUSFJ unit", False),
+        ("(USFJ)", True),
+    ],
+)
+def test_whole_word_case_insensitive(text: str, matched: bool) -> None:
+    assert verdict({"any": ["USFJ"]}, text).matched is matched
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "joint force headquarters",
+        "Joint-Force Headquarters",
+        "joint  force\nheadquarters",
+        "joint‑force headquarters",
+    ],
+)
+def test_phrases_tolerate_spacing_hyphens_and_case(text: str) -> None:
+    assert verdict({"any": ["joint force headquarters"]}, text).matched
+
+
+def test_phrase_words_must_be_adjacent() -> None:
+    assert not verdict(
+        {"any": ["joint force headquarters"]}, "joint exercises by the force headquarters"
+    ).matched
+
+
+def test_all_any_none() -> None:
+    topic = {"all": ["Japan"], "any": ["alliance", "treaty"], "none": ["baseball"]}
+    assert verdict(topic, "Japan alliance talks").matched
+    assert not verdict(topic, "Japan talks").matched  # no 'any' term
+    assert not verdict(topic, "alliance talks").matched  # missing 'all'
+    outcome = verdict(topic, "Japan alliance of baseball leagues")
+    assert not outcome.matched
+    assert outcome.explanation["reasons_not_matched"] == ["excluded term present: baseball"]
+
+
+def test_alias_is_any_of_its_terms() -> None:
+    aliases = {"usfj": ["USFJ", "U.S. Forces Japan", "在日米軍"]}
+    assert verdict({"all": ["@usfj"]}, "U.S. Forces Japan reorganises", aliases=aliases).matched
+    assert verdict({"all": ["@usfj"]}, "防衛省は在日米軍の再編を発表した", aliases=aliases).matched
+    assert not verdict({"all": ["@usfj"]}, "U.S. Forces Korea reorganises", aliases=aliases).matched
+
+
+def test_japanese_terms_match_inside_unspaced_text() -> None:
+    assert verdict({"any": ["統合軍司令部"]}, "在日米軍を統合軍司令部に改編する計画").matched
+
+
+def test_prefix_wildcard() -> None:
+    assert verdict({"any": ["reorgani*"]}, "a major reorganisation").matched
+    assert verdict({"any": ["reorgani*"]}, "they reorganized").matched
+    assert not verdict({"any": ["reorgani*"]}, "disorganised").matched
+
+
+def test_dash_and_quote_variants_are_one_character() -> None:
+    for text in ("U.S.-Japan alliance", "U.S.–Japan alliance", "U.S.—Japan alliance"):
+        assert verdict({"any": ["U.S.-Japan alliance"]}, text).matched, text
+    assert verdict({"any": ["China's navy"]}, "China’s navy").matched
+
+
+def test_score_weighs_title_hits_and_min_score() -> None:
+    outcome = verdict({"any": ["USFJ"]}, "USFJ news", "USFJ said. USFJ added.")
+    assert outcome.score == 3 + 1 + 1
+    assert not verdict({"any": ["USFJ"], "min_score": 4}, "Other news", "USFJ said. USFJ added.").matched
+
+
+def test_explanation_offsets_point_into_the_original_text() -> None:
+    body = "Ｔｏｋｙｏ — the ＵＳＦＪ command said the USFJ plan is ready."
+    outcome = verdict({"any": ["USFJ"]}, "headline", body)
+    spans = [(hit["start"], hit["end"]) for hit in outcome.explanation["hits"]]
+    assert [body[start:end] for start, end in spans] == ["ＵＳＦＪ", "USFJ"]
+    assert ("ＵＳＦＪ", True) in outcome.snippet
+    assert outcome.explanation["any"][0] == {"clause": "USFJ", "matched": True, "terms": ["USFJ"], "count": 2}
+
+
+def test_seed_article_matches_the_shipped_topic_and_the_unrelated_one_does_not() -> None:
+    from tests.support.configs import shipped_document
+
+    config = parse_config(shipped_document())
+    shipped = Matcher.from_topics(config.topics, config.aliases)
+    seed = article_from_text((FIXTURES / "articles" / "usfj-joint-force-hq.txt").read_text(), "seed")
+    ramen = article_from_text((FIXTURES / "articles" / "tokyo-ramen-michelin.txt").read_text(), "ramen")
+    assert [v.topic for v in shipped.match(seed)] == ["usfj-reorganisation"]
+    assert shipped.match(ramen) == []
