@@ -1,0 +1,222 @@
+"""`newswatch` command line: argument parsing and calls into the modules that do the work."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from pipeline.config import Config, ConfigError, load_config, resolve_config_path
+from pipeline.extract import article_from_page, article_from_text
+from pipeline.fetch import Fetcher
+from pipeline.match import Matcher
+from pipeline.models import Article, Verdict
+
+log = logging.getLogger("newswatch")
+
+EXIT_OK = 0
+EXIT_NO_MATCH = 1
+EXIT_USAGE = 2
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    pass
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = logging.DEBUG if verbosity > 1 else logging.INFO if verbosity == 1 else logging.WARNING
+    root = logging.getLogger()
+    # Add our handler once, leaving others in place (an embedding program's, or pytest's).
+    if not any(isinstance(handler, _StderrHandler) for handler in root.handlers):
+        handler = _StderrHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(level)
+    # Library chatter (every HTTP request, every trafilatura heuristic) drowns the pipeline's own lines.
+    for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "courlan", "apscheduler.executors"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def _load(args: argparse.Namespace) -> Config:
+    return load_config(resolve_config_path(args.config))
+
+
+# --- subcommands ------------------------------------------------------------------
+
+
+def cmd_check_config(args: argparse.Namespace, out: TextIO) -> int:
+    config = _load(args)
+    out.write(
+        f"{resolve_config_path(args.config)}: OK ({len(config.feeds)} feeds, {len(config.topics)} topics, "
+        f"{len(config.channels)} channels)\n"
+    )
+    return EXIT_OK
+
+
+def cmd_db_upgrade(args: argparse.Namespace, out: TextIO) -> int:
+    from pipeline.store.db import create_db_engine, current_revision, upgrade_schema
+
+    config = _load(args)
+    engine = create_db_engine(config.database)
+    try:
+        upgrade_schema(engine)
+        out.write(f"database schema at revision {current_revision(engine)}\n")
+    finally:
+        engine.dispose()
+    return EXIT_OK
+
+
+def cmd_once(args: argparse.Namespace, out: TextIO) -> int:
+    from pipeline.cycle import Pipeline
+
+    config = _load(args)
+    with Pipeline.open(config) as pipeline:
+        report = pipeline.run_cycle()
+    out.write(report.summary() + "\n")
+    for feed in report.failed_feeds:
+        out.write(f"  feed {feed.feed!r} ({feed.url}): {feed.error}\n")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+    from pipeline.cycle import Pipeline
+    from pipeline.daemon import Daemon
+
+    config = _load(args)
+    with Pipeline.open(config) as pipeline:
+        Daemon(pipeline).run()
+    return EXIT_OK
+
+
+def _read_input(source: str, config: Config) -> Article:
+    if source.startswith(("http://", "https://")):
+        from pipeline.cycle import fetch_limits
+
+        with Fetcher(fetch_limits(config)) as fetcher:
+            result = fetcher.fetch(source)
+        if not result.ok:
+            raise OSError(f"cannot fetch {source}: {result.error}")
+        return article_from_page(result.body, result.final_url)
+    data = Path(source).read_bytes()
+    looks_like_html = Path(source).suffix.lower() in (".html", ".htm") or data.lstrip()[:1] == b"<"
+    if looks_like_html:
+        return article_from_page(data, source)
+    return article_from_text(data.decode("utf-8", errors="replace"), source)
+
+
+def _verdict_json(source: str, verdict: Verdict) -> str:
+    return json.dumps(
+        {
+            "input": source,
+            "topic": verdict.topic,
+            "matched": verdict.matched,
+            "score": verdict.score,
+            "explanation": {**verdict.explanation, "snippet": verdict.snippet_text},
+        },
+        ensure_ascii=False,
+    )
+
+
+def _verdict_text(source: str, article: Article, verdict: Verdict) -> str:
+    label = "MATCH   " if verdict.matched else "no match"
+    lines = [f"{label} {verdict.topic} (score {verdict.score:g}) {source}: {article.title}"]
+    explanation = verdict.explanation
+    for list_name in ("all", "any", "none"):
+        for clause in explanation.get(list_name, []):
+            found = ", ".join(clause["terms"]) or "-"
+            lines.append(
+                f"    {list_name:4} {clause['clause']!r}: {'yes' if clause['matched'] else 'no'} ({found})"
+            )
+    for reason in explanation.get("reasons_not_matched", []):
+        lines.append(f"    why not: {reason}")
+    if verdict.snippet:
+        snippet = "".join(f"[{text}]" if flagged else text for text, flagged in verdict.snippet)
+        lines.append(f"    snippet: {snippet}")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_match(args: argparse.Namespace, out: TextIO) -> int:
+    config = _load(args)
+    if args.topic and args.topic not in config.topics:
+        sys.stderr.write(
+            f"newswatch match: unknown topic {args.topic!r}; known: {', '.join(config.topics)}\n"
+        )
+        return EXIT_USAGE
+    matcher = Matcher.from_topics(config.topics, config.aliases)
+    topics = [args.topic] if args.topic else None
+    anything_matched = False
+    for source in args.inputs:
+        try:
+            article = _read_input(source, config)
+        except OSError as error:
+            sys.stderr.write(f"newswatch match: {error}\n")
+            continue
+        for verdict in matcher.evaluate(article, topics):
+            anything_matched = anything_matched or verdict.matched
+            out.write(
+                _verdict_json(source, verdict) + "\n"
+                if args.json
+                else _verdict_text(source, article, verdict)
+            )
+    return EXIT_OK if anything_matched else EXIT_NO_MATCH
+
+
+# --- argument parsing ----------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        default=argparse.SUPPRESS,
+        help="config file (default: $NEWSWATCH_CONFIG or config/newswatch.yaml)",
+    )
+    common.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more log output")
+
+    parser = argparse.ArgumentParser(prog="newswatch", description=__doc__, parents=[common])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", parents=[common], help="run the daemon until SIGINT/SIGTERM")
+    run.set_defaults(handler=cmd_run, default_verbosity=1)
+    once = commands.add_parser("once", parents=[common], help="run one full cycle, then exit")
+    once.set_defaults(handler=cmd_once, default_verbosity=1)
+    check = commands.add_parser("check-config", parents=[common], help="validate the config file")
+    check.set_defaults(handler=cmd_check_config)
+
+    match = commands.add_parser(
+        "match",
+        parents=[common],
+        help="match files or URLs against the topics and explain why (exit 0 if anything matched, 1 if not)",
+    )
+    match.add_argument("inputs", nargs="+", metavar="FILE_OR_URL")
+    match.add_argument("--topic", help="only this topic")
+    match.add_argument("--json", action="store_true", help="one JSON object per line per (input, topic)")
+    match.set_defaults(handler=cmd_match)
+
+    db = commands.add_parser("db", parents=[common], help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    upgrade = db_commands.add_parser("upgrade", parents=[common], help="create or upgrade the schema")
+    upgrade.set_defaults(handler=cmd_db_upgrade)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.config = getattr(args, "config", None)
+    verbosity = getattr(args, "verbose", None)
+    _setup_logging(verbosity if verbosity is not None else getattr(args, "default_verbosity", 0))
+    out = out or sys.stdout
+    try:
+        return int(args.handler(args, out))
+    except ConfigError as error:
+        sys.stderr.write(f"{error}\n")
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
