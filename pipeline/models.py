@@ -147,14 +147,16 @@ class Verdict:
         return "".join(text for text, _ in self.snippet)
 
 
-@dataclass(frozen=True, slots=True)
-class OutgoingAlert:
-    """A pending outbox row with everything a channel needs to render and send it."""
+class AlertKind(enum.StrEnum):
+    MATCH = "match"
+    # Operator notices about newswatch itself (a feed failing or going silent, and recovering).
+    NOTICE = "notice"
 
-    alert_id: int
-    idempotency_key: str
-    channel: str
-    attempts: int
+
+@dataclass(frozen=True, slots=True)
+class MatchDetails:
+    """What a match alert reports about the article and why it matched."""
+
     topic: str
     score: float
     explanation: dict[str, Any]
@@ -166,6 +168,32 @@ class OutgoingAlert:
     author: str | None
     language: str | None
     matched_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """An operator notice: a subject, a paragraph, and labelled details (all plain text)."""
+
+    subject: str
+    text: str
+    details: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingAlert:
+    """A pending outbox row with everything a channel needs to render and send it.
+
+    Exactly one of `match` (kind MATCH) and `notice` (kind NOTICE) is set.
+    """
+
+    alert_id: int
+    idempotency_key: str
+    channel: str
+    attempts: int
+    kind: AlertKind
+    created_at: datetime
+    match: MatchDetails | None = None
+    notice: Notice | None = None
 
 
 @dataclass(frozen=True, slots=True)

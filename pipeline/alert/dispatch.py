@@ -27,6 +27,12 @@ class DispatchReport:
     errors: list[str] = field(default_factory=list)
 
 
+def describe(alert: OutgoingAlert) -> str:
+    if alert.match is not None:
+        return f"topic {alert.match.topic}: {alert.match.article_url}"
+    return f"notice: {alert.notice.subject if alert.notice else alert.kind}"
+
+
 def retry_delay(attempts: int, policy: AlertConfig, permanent: bool) -> timedelta:
     """Exponential backoff from `initial_backoff`, capped; a permanent error waits the cap at once."""
     if permanent:
@@ -76,9 +82,9 @@ def _deliver(
         report.retrying += 1
         report.errors.append(str(error))
         log.warning(
-            "alert %s (topic %s, channel %s) not delivered, attempt %d, retry in %ds: %s",
+            "alert %s (%s, channel %s) not delivered, attempt %d, retry in %ds: %s",
             alert.alert_id,
-            alert.topic,
+            describe(alert),
             alert.channel,
             attempts,
             delay.total_seconds(),
@@ -87,6 +93,4 @@ def _deliver(
         return
     store.mark_alert_sent(alert.alert_id, utcnow())
     report.sent += 1
-    log.info(
-        "alert %s sent: topic %s via %s: %s", alert.alert_id, alert.topic, alert.channel, alert.article_url
-    )
+    log.info("alert %s sent via %s: %s", alert.alert_id, alert.channel, describe(alert))

@@ -21,7 +21,8 @@ def build_message(alert: OutgoingAlert, sender: str, recipients: list[str]) -> E
     message["Date"] = formatdate(localtime=False)
     # The idempotency key in the Message-ID lets a mail system recognise a resend after a crash.
     message["Message-ID"] = make_msgid(idstring=alert.idempotency_key, domain="newswatch")
-    message["X-Newswatch-Topic"] = alert.topic
+    if alert.match is not None:
+        message["X-Newswatch-Topic"] = alert.match.topic
     message["X-Newswatch-Alert"] = alert.idempotency_key
     message.set_content(render_text(alert))
     message.add_alternative(render_html(alert), subtype="html")

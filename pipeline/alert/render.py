@@ -9,7 +9,7 @@ import html
 from datetime import datetime
 from typing import Any
 
-from pipeline.models import OutgoingAlert
+from pipeline.models import MatchDetails, Notice, OutgoingAlert
 
 WEBHOOK_PAYLOAD_VERSION = 1
 
@@ -18,85 +18,126 @@ def _date(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "unknown"
 
 
-def matched_terms(alert: OutgoingAlert) -> list[str]:
+def _match(alert: OutgoingAlert) -> MatchDetails:
+    assert alert.match is not None, f"alert {alert.alert_id} has no match details"
+    return alert.match
+
+
+def _notice(alert: OutgoingAlert) -> Notice:
+    assert alert.notice is not None, f"alert {alert.alert_id} has no notice"
+    return alert.notice
+
+
+def matched_terms(match: MatchDetails) -> list[str]:
     terms: list[str] = []
-    for hit in alert.explanation.get("hits", []):
+    for hit in match.explanation.get("hits", []):
         if hit["term"] not in terms:
             terms.append(hit["term"])
     return terms
 
 
 def subject(alert: OutgoingAlert) -> str:
-    title = " ".join(alert.title.split()) or alert.article_url
-    return f"[newswatch] {alert.topic}: {title}"[:250]
+    if alert.notice is not None:
+        return f"[newswatch] {' '.join(alert.notice.subject.split())}"[:250]
+    match = _match(alert)
+    title = " ".join(match.title.split()) or match.article_url
+    return f"[newswatch] {match.topic}: {title}"[:250]
 
 
-def plain_snippet(alert: OutgoingAlert) -> str:
-    return "".join(f"[{text}]" if flagged else text for text, flagged in alert.snippet)
+def plain_snippet(match: MatchDetails) -> str:
+    return "".join(f"[{text}]" if flagged else text for text, flagged in match.snippet)
 
 
-def html_snippet(alert: OutgoingAlert) -> str:
+def html_snippet(match: MatchDetails) -> str:
     return "".join(
         f"<mark>{html.escape(text)}</mark>" if flagged else html.escape(text)
-        for text, flagged in alert.snippet
+        for text, flagged in match.snippet
     )
 
 
 def render_text(alert: OutgoingAlert) -> str:
-    lines = [
-        alert.title,
-        "",
-        f"Topic:     {alert.topic} (score {alert.score:g})",
-        f"Source:    {alert.source}",
-        f"Published: {_date(alert.published)}",
-        f"Link:      {alert.article_url}",
-        f"Matched:   {', '.join(matched_terms(alert)) or '-'}",
-        "",
-        plain_snippet(alert),
-        "",
-        "-- ",
-        f"newswatch alert {alert.idempotency_key}",
-    ]
+    if alert.notice is not None:
+        notice = alert.notice
+        lines = [notice.subject, "", notice.text, ""]
+        lines += [f"{label}: {value}" for label, value in notice.details.items()]
+    else:
+        match = _match(alert)
+        lines = [
+            match.title,
+            "",
+            f"Topic:     {match.topic} (score {match.score:g})",
+            f"Source:    {match.source}",
+            f"Published: {_date(match.published)}",
+            f"Link:      {match.article_url}",
+            f"Matched:   {', '.join(matched_terms(match)) or '-'}",
+            "",
+            plain_snippet(match),
+        ]
+    lines += ["", "-- ", f"newswatch alert {alert.idempotency_key}"]
     return "\n".join(lines) + "\n"
 
 
-def render_html(alert: OutgoingAlert) -> str:
-    escape = html.escape
-    terms = ", ".join(escape(term) for term in matched_terms(alert)) or "-"
+def _html_page(heading: str, rows: list[tuple[str, str]], quote: str, key: str) -> str:
+    table = "\n".join(f"<tr><td>{label}</td><td>{value}</td></tr>" for label, value in rows)
     return f"""<!DOCTYPE html>
 <html><body style="font-family: sans-serif; max-width: 40em">
-<h2 style="margin-bottom: 0.2em">
-<a href="{escape(alert.article_url, quote=True)}">{escape(alert.title)}</a></h2>
+<h2 style="margin-bottom: 0.2em">{heading}</h2>
 <table style="color: #555; font-size: 0.9em">
-<tr><td>Topic</td><td><strong>{escape(alert.topic)}</strong> (score {alert.score:g})</td></tr>
-<tr><td>Source</td><td>{escape(alert.source)}</td></tr>
-<tr><td>Published</td><td>{escape(_date(alert.published))}</td></tr>
-<tr><td>Matched</td><td>{terms}</td></tr>
+{table}
 </table>
-<blockquote style="border-left: 3px solid #ccc; padding-left: 1em">{html_snippet(alert)}</blockquote>
-<p style="color: #999; font-size: 0.8em">newswatch alert {escape(alert.idempotency_key)}</p>
+<blockquote style="border-left: 3px solid #ccc; padding-left: 1em">{quote}</blockquote>
+<p style="color: #999; font-size: 0.8em">newswatch alert {html.escape(key)}</p>
 </body></html>
 """
 
 
+def render_html(alert: OutgoingAlert) -> str:
+    escape = html.escape
+    if alert.notice is not None:
+        notice = alert.notice
+        rows = [(escape(label), escape(value)) for label, value in notice.details.items()]
+        return _html_page(escape(notice.subject), rows, escape(notice.text), alert.idempotency_key)
+    match = _match(alert)
+    heading = f'<a href="{escape(match.article_url, quote=True)}">{escape(match.title)}</a>'
+    rows = [
+        ("Topic", f"<strong>{escape(match.topic)}</strong> (score {match.score:g})"),
+        ("Source", escape(match.source)),
+        ("Published", escape(_date(match.published))),
+        ("Matched", ", ".join(escape(term) for term in matched_terms(match)) or "-"),
+    ]
+    return _html_page(heading, rows, html_snippet(match), alert.idempotency_key)
+
+
 def webhook_payload(alert: OutgoingAlert) -> dict[str, Any]:
     """The documented webhook body (schema: docs/webhook-payload.schema.json)."""
+    if alert.notice is not None:
+        notice = _notice(alert)
+        return {
+            "type": "newswatch.notice",
+            "version": WEBHOOK_PAYLOAD_VERSION,
+            "id": alert.idempotency_key,
+            "created_at": alert.created_at.isoformat(),
+            "subject": notice.subject,
+            "text": notice.text,
+            "details": notice.details,
+        }
+    match = _match(alert)
     return {
         "type": "newswatch.match",
         "version": WEBHOOK_PAYLOAD_VERSION,
         "id": alert.idempotency_key,
-        "topic": alert.topic,
-        "score": alert.score,
-        "matched_at": alert.matched_at.isoformat(),
+        "topic": match.topic,
+        "score": match.score,
+        "matched_at": match.matched_at.isoformat(),
         "article": {
-            "url": alert.article_url,
-            "title": alert.title,
-            "source": alert.source,
-            "published": alert.published.isoformat() if alert.published else None,
-            "author": alert.author,
-            "language": alert.language,
+            "url": match.article_url,
+            "title": match.title,
+            "source": match.source,
+            "published": match.published.isoformat() if match.published else None,
+            "author": match.author,
+            "language": match.language,
         },
-        "snippet": [{"text": text, "hit": flagged} for text, flagged in alert.snippet],
-        "matched_terms": matched_terms(alert),
-        "explanation": alert.explanation,
+        "snippet": [{"text": text, "hit": flagged} for text, flagged in match.snippet],
+        "matched_terms": matched_terms(match),
+        "explanation": match.explanation,
     }

@@ -11,7 +11,16 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.models import Article, ConditionalState, OutgoingAlert, PlannedAlert, Verdict
+from pipeline.models import (
+    AlertKind,
+    Article,
+    ConditionalState,
+    MatchDetails,
+    Notice,
+    OutgoingAlert,
+    PlannedAlert,
+    Verdict,
+)
 from pipeline.store.tables import AlertRow, ArticleRow, ArticleSourceRow, FeedRow, MatchRow
 
 
@@ -162,6 +171,7 @@ class Store:
                 for alert in alerts:
                     session.add(
                         AlertRow(
+                            kind=AlertKind.MATCH.value,
                             match_id=match_ids[alert.topic],
                             channel=alert.channel,
                             idempotency_key=alert.idempotency_key,
@@ -183,36 +193,33 @@ class Store:
     def due_alerts(self, now: datetime, limit: int = 100) -> list[OutgoingAlert]:
         query = (
             select(AlertRow, MatchRow, ArticleRow)
-            .join(MatchRow, AlertRow.match_id == MatchRow.id)
-            .join(ArticleRow, MatchRow.article_id == ArticleRow.id)
+            .outerjoin(MatchRow, AlertRow.match_id == MatchRow.id)
+            .outerjoin(ArticleRow, MatchRow.article_id == ArticleRow.id)
             .where(AlertRow.status == "pending", AlertRow.next_attempt_at <= now)
             .order_by(AlertRow.next_attempt_at, AlertRow.id)
             .limit(limit)
         )
         with self.session() as session:
-            return [
-                OutgoingAlert(
-                    alert_id=alert.id,
-                    idempotency_key=alert.idempotency_key,
-                    channel=alert.channel,
-                    attempts=alert.attempts,
-                    topic=match.topic,
-                    score=match.score,
-                    explanation=match.explanation,
-                    snippet=[(str(text), bool(flag)) for text, flag in match.snippet],
-                    # The canonical URL is the clean one (no tracking parameters) a reader should get.
-                    article_url=article.canonical_url
-                    if article.canonical_url.startswith("http")
-                    else article.url,
-                    title=article.title,
-                    source=article.source,
-                    published=article.published_at,
-                    author=article.author,
-                    language=article.language,
-                    matched_at=match.matched_at,
+            return [_outgoing(alert, match, article) for alert, match, article in session.execute(query)]
+
+    def queue_notice(self, channel: str, idempotency_key: str, notice: Notice) -> bool:
+        """Queue an operator notice; False if one with this key was already queued (so it is sent once)."""
+        payload = {"subject": notice.subject, "text": notice.text, "details": dict(notice.details)}
+        try:
+            with self.session() as session, session.begin():
+                session.add(
+                    AlertRow(
+                        kind=AlertKind.NOTICE.value,
+                        payload=payload,
+                        channel=channel,
+                        idempotency_key=idempotency_key,
+                        status="pending",
+                        attempts=0,
+                    )
                 )
-                for alert, match, article in session.execute(query)
-            ]
+        except IntegrityError:
+            return False
+        return True
 
     def mark_alert_sent(self, alert_id: int, when: datetime) -> None:
         with self.session() as session, session.begin():
@@ -234,6 +241,42 @@ class Store:
         with self.session() as session:
             rows = session.execute(select(AlertRow.status, func.count()).group_by(AlertRow.status))
             return {status: count for status, count in rows}
+
+
+def _outgoing(alert: AlertRow, match: MatchRow | None, article: ArticleRow | None) -> OutgoingAlert:
+    details = None
+    if match is not None and article is not None:
+        details = MatchDetails(
+            topic=match.topic,
+            score=match.score,
+            explanation=match.explanation,
+            snippet=[(str(text), bool(flag)) for text, flag in match.snippet],
+            # The canonical URL is the clean one (no tracking parameters) a reader should get.
+            article_url=article.canonical_url if article.canonical_url.startswith("http") else article.url,
+            title=article.title,
+            source=article.source,
+            published=article.published_at,
+            author=article.author,
+            language=article.language,
+            matched_at=match.matched_at,
+        )
+    notice = None
+    if alert.payload is not None:
+        notice = Notice(
+            subject=str(alert.payload.get("subject", "")),
+            text=str(alert.payload.get("text", "")),
+            details={str(key): str(value) for key, value in (alert.payload.get("details") or {}).items()},
+        )
+    return OutgoingAlert(
+        alert_id=alert.id,
+        idempotency_key=alert.idempotency_key,
+        channel=alert.channel,
+        attempts=alert.attempts,
+        kind=AlertKind(alert.kind),
+        created_at=alert.created_at,
+        match=details,
+        notice=notice,
+    )
 
 
 __all__ = ["FeedState", "SavedArticle", "Store"]

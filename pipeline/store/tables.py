@@ -119,7 +119,10 @@ class AlertRow(Base):
     __table_args__ = (Index("ix_alerts_status_next_attempt", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32), default="match")
+    # Set for kind "match"; notices (kind "notice") carry their content in `payload` instead.
+    match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"))
+    payload: Mapped[dict[str, Any] | None]
     channel: Mapped[str] = mapped_column(String(200))
     idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")

@@ -78,7 +78,9 @@ def upgrade() -> None:
     op.create_table(
         "alerts",
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("match_id", sa.Integer(), sa.ForeignKey("matches.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("kind", sa.String(32), nullable=False, server_default="match"),
+        sa.Column("match_id", sa.Integer(), sa.ForeignKey("matches.id", ondelete="CASCADE")),
+        sa.Column("payload", sa.JSON()),
         sa.Column("channel", sa.String(200), nullable=False),
         sa.Column("idempotency_key", sa.String(255), nullable=False, unique=True),
         sa.Column("status", sa.String(16), nullable=False),
