@@ -13,6 +13,7 @@ from typing import TextIO
 from pipeline.config import Config, ConfigError, load_config, resolve_config_path
 from pipeline.extract import article_from_page, article_from_text
 from pipeline.fetch import Fetcher
+from pipeline.logs import setup_logging
 from pipeline.match import Matcher
 from pipeline.models import Article, Verdict
 
@@ -23,22 +24,16 @@ EXIT_NO_MATCH = 1
 EXIT_USAGE = 2
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    pass
-
-
-def _setup_logging(verbosity: int) -> None:
-    level = logging.DEBUG if verbosity > 1 else logging.INFO if verbosity == 1 else logging.WARNING
-    root = logging.getLogger()
-    # Add our handler once, leaving others in place (an embedding program's, or pytest's).
-    if not any(isinstance(handler, _StderrHandler) for handler in root.handlers):
-        handler = _StderrHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
-    root.setLevel(level)
-    # Library chatter (every HTTP request, every trafilatura heuristic) drowns the pipeline's own lines.
-    for noisy in ("httpx", "httpcore", "trafilatura", "htmldate", "courlan", "apscheduler.executors"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+def _setup_logging(args: argparse.Namespace, config: Config | None = None) -> None:
+    """Level from -v, else the config (long-running commands), else the command's default."""
+    if args.verbose is not None:
+        level = logging.DEBUG if args.verbose > 1 else logging.INFO
+    elif config is not None:
+        level = getattr(logging, config.logging.level.upper())
+    else:
+        level = logging.INFO if getattr(args, "default_verbosity", 0) else logging.WARNING
+    log_format = args.log_format or (config.logging.format if config is not None else "text")
+    setup_logging(level, json_format=log_format == "json")
 
 
 def _load(args: argparse.Namespace) -> Config:
@@ -74,6 +69,7 @@ def cmd_once(args: argparse.Namespace, out: TextIO) -> int:
     from pipeline.cycle import Pipeline
 
     config = _load(args)
+    _setup_logging(args, config)
     with Pipeline.open(config) as pipeline:
         report = pipeline.run_cycle()
     out.write(report.summary() + "\n")
@@ -86,9 +82,10 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     from pipeline.cycle import Pipeline
     from pipeline.daemon import Daemon
 
-    config = _load(args)
-    with Pipeline.open(config) as pipeline:
-        Daemon(pipeline).run()
+    config_path = resolve_config_path(args.config)
+    config = load_config(config_path)
+    _setup_logging(args, config)
+    Daemon(Pipeline.open(config), config_path).run()
     return EXIT_OK
 
 
@@ -176,6 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="config file (default: $NEWSWATCH_CONFIG or config/newswatch.yaml)",
     )
     common.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more log output")
+    common.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default=argparse.SUPPRESS,
+        help="log line format (default: config)",
+    )
 
     parser = argparse.ArgumentParser(prog="newswatch", description=__doc__, parents=[common])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -208,8 +211,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.config = getattr(args, "config", None)
-    verbosity = getattr(args, "verbose", None)
-    _setup_logging(verbosity if verbosity is not None else getattr(args, "default_verbosity", 0))
+    args.verbose = getattr(args, "verbose", None)
+    args.log_format = getattr(args, "log_format", None)
+    _setup_logging(args)
     out = out or sys.stdout
     try:
         return int(args.handler(args, out))

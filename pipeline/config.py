@@ -158,6 +158,41 @@ class AlertConfig(_Strict):
     max_backoff: Duration = 3600.0
 
 
+class WebConfig(_Strict):
+    """The status endpoint (/healthz, /metrics); off unless `listen` is set."""
+
+    listen: str | None = None
+    # /healthz turns unhealthy when no poll has succeeded for this long.
+    max_poll_age: Duration = 3600.0
+
+    @field_validator("listen")
+    @classmethod
+    def _host_and_port(cls, listen: str | None) -> str | None:
+        if not listen:
+            return None  # unset, or an empty ${NEWSWATCH_WEB_LISTEN:-}: the endpoint is off
+        host, _, port = listen.rpartition(":")
+        if not host or not port.isdigit() or not 0 <= int(port) < 65536:
+            raise ValueError(f"{listen!r} is not HOST:PORT (e.g. 127.0.0.1:9180)")
+        return listen
+
+    @property
+    def address(self) -> tuple[str, int]:
+        assert self.listen is not None
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
+class LoggingConfig(_Strict):
+    format: Literal["text", "json"] = "text"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class RetentionConfig(_Strict):
+    """Old articles that matched nothing are pruned after this age; matched ones are kept."""
+
+    unmatched_articles: Duration | None = 90 * 86400.0
+
+
 class Config(_Strict):
     database: str = DEFAULT_DATABASE_URL
     feeds: list[FeedConfig] = Field(default_factory=list)
@@ -166,6 +201,9 @@ class Config(_Strict):
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     fetch: FetchConfig = Field(default_factory=FetchConfig)
     alerts: AlertConfig = Field(default_factory=AlertConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
 
 
 @dataclass(frozen=True)

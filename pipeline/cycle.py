@@ -94,11 +94,13 @@ class Pipeline:
         upgrade_schema(engine)
         return cls(config, Store(engine))
 
-    def close(self) -> None:
+    def close(self, dispose_store: bool = True) -> None:
+        """Release connections; `dispose_store=False` when a reloaded pipeline shares the store."""
         self.fetcher.close()
         for channel in self.channels.values():
             channel.close()
-        self.store.engine.dispose()
+        if dispose_store:
+            self.store.engine.dispose()
 
     def __enter__(self) -> Pipeline:
         return self

@@ -1,26 +1,41 @@
-"""The long-running daemon: APScheduler polls each feed on its own interval until a signal stops it.
+"""The long-running daemon: APScheduler jobs, live reload, signals and shutdown.
 
-No pipeline logic lives here; jobs call into `Pipeline`.
+No pipeline logic lives here; jobs call into `Pipeline`. On reload a new Pipeline is
+built from the new config (sharing the store) and swapped in; the old one is closed
+once the jobs still using it have finished, so in-flight work is never cut off.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import signal
 import threading
-from datetime import UTC, datetime
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from pipeline.config import FeedConfig
+from pipeline.config import Config, ConfigError, FeedConfig, load_config
 from pipeline.cycle import Pipeline
+from pipeline.logs import log_context
+from pipeline.metrics import CONFIG_RELOADS, record_poll, watch_store
+from pipeline.web import HealthProbes, StatusServer
 
 log = logging.getLogger(__name__)
 
 DISPATCH_INTERVAL_SECONDS = 15.0
-# Never let shutdown hang forever on a stuck job; in-flight work is transactional, so abandoning it is safe.
+CONFIG_CHECK_INTERVAL_SECONDS = 2.0
+RETENTION_INTERVAL_SECONDS = 6 * 3600.0
+# Shutdown waits this long for running jobs, then exits anyway: every write is one
+# transaction, so abandoning a job leaves nothing half-written (it is redone next start).
 SHUTDOWN_GRACE_SECONDS = 30.0
 
 
@@ -29,71 +44,265 @@ def _jitter(interval: float) -> float:
     return min(interval * 0.1, 30.0)
 
 
-class Daemon:
+def _feed_job_id(url: str) -> str:
+    return f"feed:{url}"
+
+
+class PipelineHolder:
+    """The current Pipeline. A replaced one is closed when the last job using it finishes."""
+
     def __init__(self, pipeline: Pipeline) -> None:
-        self.pipeline = pipeline
+        self._current = pipeline
+        self._users: Counter[int] = Counter()
+        self._retired: dict[int, Pipeline] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def current(self) -> Pipeline:
+        return self._current
+
+    @contextmanager
+    def use(self) -> Iterator[Pipeline]:
+        with self._lock:
+            pipeline = self._current
+            self._users[id(pipeline)] += 1
+        try:
+            yield pipeline
+        finally:
+            done = None
+            with self._lock:
+                key = id(pipeline)
+                self._users[key] -= 1
+                if not self._users[key] and key in self._retired:
+                    done = self._retired.pop(key)
+            if done is not None:
+                done.close(dispose_store=False)
+
+    def replace(self, new: Pipeline) -> None:
+        with self._lock:
+            old, self._current = self._current, new
+            idle = not self._users[id(old)]
+            if not idle:
+                self._retired[id(old)] = old
+        if idle:
+            old.close(dispose_store=False)
+
+    def close(self) -> None:
+        with self._lock:
+            retired = list(self._retired.values())
+            self._retired.clear()
+        for pipeline in retired:
+            pipeline.close(dispose_store=False)
+        self._current.close()
+
+
+class Daemon:
+    def __init__(self, pipeline: Pipeline, config_path: str | Path | None = None) -> None:
+        self.holder = PipelineHolder(pipeline)
+        self.config_path = Path(config_path) if config_path else None
+        self._config_digest = self._read_config_digest()
         self._stop = threading.Event()
         self._dispatch_lock = threading.Lock()
+        self._reload_lock = threading.Lock()
+        self._feed_intervals: dict[str, float] = {}
+        self._started_at = time.time()
+        self._status_server: StatusServer | None = None
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
+            # coalesce: after downtime, a feed's missed polls run once, not once per missed interval.
+            # max_instances=1: never two polls of one feed at the same time.
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
 
-    def _poll_then_dispatch(self, feed: FeedConfig) -> None:
-        report = self.pipeline.poll_feed(feed)
+    @property
+    def config(self) -> Config:
+        return self.holder.current.config
+
+    # --- jobs --------------------------------------------------------------------
+
+    def _poll(self, url: str) -> None:
+        with self.holder.use() as pipeline:
+            feed = next((feed for feed in pipeline.config.feeds if feed.url == url), None)
+            if feed is None or self._stop.is_set():
+                return  # removed by a reload, or shutting down
+            with log_context(feed=feed.name, feed_url=feed.url):
+                report = pipeline.poll_feed(feed)
+            record_poll(report.error is None, report.not_modified)
         if report.alerts_queued:
             self._dispatch()
 
     def _dispatch(self) -> None:
         # One dispatcher at a time in this process: two would read the same due rows.
-        with self._dispatch_lock:
+        with self._dispatch_lock, self.holder.use() as pipeline:
             try:
-                self.pipeline.dispatch()
+                pipeline.dispatch()
             except Exception:
                 log.exception("alert dispatch failed; will retry on the next tick")
 
-    def schedule(self) -> None:
+    def _prune(self) -> None:
+        keep_for = self.config.retention.unmatched_articles
+        if keep_for is None:
+            return
+        with self.holder.use() as pipeline:
+            removed = pipeline.store.prune_unmatched_articles(datetime.now(UTC) - timedelta(seconds=keep_for))
+        log.info("retention: pruned %d unmatched articles older than %gs", removed, keep_for)
+
+    def _add_feed_job(self, feed: FeedConfig, first_run: datetime | None) -> None:
+        self.scheduler.add_job(
+            self._poll,
+            IntervalTrigger(seconds=feed.interval, jitter=_jitter(feed.interval)),
+            args=[feed.url],
+            id=_feed_job_id(feed.url),
+            name=f"poll {feed.name}",
+            replace_existing=True,
+            **({"next_run_time": first_run} if first_run else {}),
+        )
+        self._feed_intervals[feed.url] = feed.interval
+
+    def _sync_feed_jobs(self, config: Config) -> tuple[list[str], list[str], list[str]]:
+        """Make the scheduled feed jobs match `config`; returns (added, removed, rescheduled) names."""
+        wanted = {feed.url: feed for feed in config.feeds}
+        added, removed, rescheduled = [], [], []
+        for url in list(self._feed_intervals):
+            if url not in wanted:
+                self.scheduler.remove_job(_feed_job_id(url))
+                del self._feed_intervals[url]
+                removed.append(url)
         now = datetime.now(UTC)
-        for feed in self.pipeline.config.feeds:
-            self.scheduler.add_job(
-                self._poll_then_dispatch,
-                IntervalTrigger(seconds=feed.interval, jitter=_jitter(feed.interval)),
-                args=[feed],
-                id=f"feed:{feed.url}",
-                name=f"poll {feed.name}",
-                next_run_time=now,
-            )
+        for url, feed in wanted.items():
+            if url not in self._feed_intervals:
+                self._add_feed_job(feed, first_run=now)
+                added.append(feed.name)
+            elif self._feed_intervals[url] != feed.interval:
+                self.scheduler.reschedule_job(
+                    _feed_job_id(url),
+                    trigger=IntervalTrigger(seconds=feed.interval, jitter=_jitter(feed.interval)),
+                )
+                self._feed_intervals[url] = feed.interval
+                rescheduled.append(feed.name)
+        return added, removed, rescheduled
+
+    def schedule(self) -> None:
+        self._sync_feed_jobs(self.config)
+        now = datetime.now(UTC)
         self.scheduler.add_job(
             self._dispatch,
             IntervalTrigger(seconds=DISPATCH_INTERVAL_SECONDS),
             id="dispatch",
-            name="alert dispatcher",
             next_run_time=now,
         )
+        self.scheduler.add_job(
+            self._prune,
+            IntervalTrigger(seconds=RETENTION_INTERVAL_SECONDS),
+            id="retention",
+            next_run_time=now + timedelta(minutes=1),
+        )
+        if self.config_path is not None:
+            self.scheduler.add_job(
+                self._check_config_file,
+                IntervalTrigger(seconds=CONFIG_CHECK_INTERVAL_SECONDS),
+                id="config-watch",
+            )
+
+    # --- live reload -------------------------------------------------------------
+
+    def _read_config_digest(self) -> str | None:
+        if self.config_path is None:
+            return None
+        try:
+            return hashlib.sha256(self.config_path.read_bytes()).hexdigest()
+        except OSError:
+            return None
+
+    def _check_config_file(self) -> None:
+        digest = self._read_config_digest()
+        if digest is not None and digest != self._config_digest:
+            self.reload("the config file changed")
+
+    def reload(self, reason: str) -> bool:
+        """Re-read the config; apply it if valid, else keep running on the old one. True if applied."""
+        if self.config_path is None:
+            log.warning("reload requested (%s) but the daemon has no config file path", reason)
+            return False
+        with self._reload_lock:
+            self._config_digest = self._read_config_digest()
+            log.info("reloading %s: %s", self.config_path, reason)
+            try:
+                new_config = load_config(self.config_path)
+            except ConfigError as error:
+                CONFIG_RELOADS.labels(result="rejected").inc()
+                log.error("config reload refused, still running on the previous config: %s", error)
+                return False
+            old = self.holder.current
+            if new_config.database != old.config.database:
+                log.warning("database URL changed in the config: restart newswatch to switch databases")
+                new_config = new_config.model_copy(update={"database": old.config.database})
+            try:
+                new_pipeline = Pipeline(new_config, old.store)
+            except Exception:
+                CONFIG_RELOADS.labels(result="rejected").inc()
+                log.exception("config reload failed while building the new pipeline; keeping the old one")
+                return False
+            # Swap while no dispatch runs, so a channel is never replaced in the middle of a send.
+            with self._dispatch_lock:
+                self.holder.replace(new_pipeline)
+            added, removed, rescheduled = self._sync_feed_jobs(new_config)
+            CONFIG_RELOADS.labels(result="applied").inc()
+            log.info(
+                "config reloaded: feeds +%d -%d ~%d (now %d), topics %d, channels %d",
+                len(added),
+                len(removed),
+                len(rescheduled),
+                len(new_config.feeds),
+                len(new_config.topics),
+                len(new_config.channels),
+            )
+            return True
+
+    def _on_sighup(self, _signum: int, _frame: FrameType | None) -> None:
+        # Not in the signal handler itself: reloading takes locks the interrupted thread may hold.
+        self.scheduler.add_job(self.reload, args=["SIGHUP"], id="reload-now", replace_existing=True)
+
+    # --- lifecycle ---------------------------------------------------------------
 
     def request_stop(self, signum: int | None = None, _frame: FrameType | None = None) -> None:
         if signum is not None:
             log.info("received %s, stopping", signal.Signals(signum).name)
         self._stop.set()
 
+    def start(self) -> None:
+        self.schedule()
+        self.scheduler.start()
+        watch_store(self.holder.current.store.status_counts)
+        web = self.config.web
+        if web.listen:
+            probes = HealthProbes(
+                scheduler_running=lambda: self.scheduler.running and not self._stop.is_set(),
+                check_database=lambda: self.holder.current.store.ping(),
+                max_success_age_seconds=web.max_poll_age,
+                started_at=self._started_at,
+            )
+            self._status_server = StatusServer(*web.address, probes).start()
+        log.info(
+            "newswatch running: %d feeds, %d topics, %d channels",
+            len(self.config.feeds),
+            len(self.config.topics),
+            len(self.config.channels),
+        )
+
     def run(self) -> None:
         """Block until SIGINT/SIGTERM (or `request_stop`), then shut down cleanly."""
         signal.signal(signal.SIGTERM, self.request_stop)
         signal.signal(signal.SIGINT, self.request_stop)
-        self.schedule()
-        self.scheduler.start()
-        log.info(
-            "newswatch running: %d feeds, %d topics, %d channels",
-            len(self.pipeline.config.feeds),
-            len(self.pipeline.config.topics),
-            len(self.pipeline.channels),
-        )
+        signal.signal(signal.SIGHUP, self._on_sighup)
+        self.start()
         while not self._stop.wait(timeout=1.0):
             pass
         self.shutdown()
 
     def shutdown(self) -> None:
-        log.info("stopping: no new polls; waiting up to %ds for running jobs", SHUTDOWN_GRACE_SECONDS)
+        log.info("stopping: no new jobs; waiting up to %ds for running ones", SHUTDOWN_GRACE_SECONDS)
+        self._stop.set()
         self.scheduler.pause()
         finished = threading.Event()
 
@@ -102,6 +311,11 @@ class Daemon:
             finished.set()
 
         threading.Thread(target=wait_for_jobs, name="shutdown", daemon=True).start()
+        if self._status_server is not None:
+            self._status_server.stop()
         if not finished.wait(SHUTDOWN_GRACE_SECONDS):
-            log.warning("jobs still running after %ds; exiting anyway", SHUTDOWN_GRACE_SECONDS)
+            log.warning("jobs still running after %ds; exiting without them", SHUTDOWN_GRACE_SECONDS)
+            logging.shutdown()
+            os._exit(0)
+        self.holder.close()
         log.info("stopped")

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -236,6 +236,38 @@ class Store:
                 .where(AlertRow.id == alert_id)
                 .values(attempts=AlertRow.attempts + 1, last_error=error, next_attempt_at=next_attempt_at)
             )
+
+    # --- maintenance and monitoring -------------------------------------------------
+
+    def ping(self) -> None:
+        """Raise if the database cannot answer a trivial query."""
+        with self.engine.connect() as connection:
+            connection.execute(select(1))
+
+    def prune_unmatched_articles(self, older_than: datetime) -> int:
+        """Delete articles first seen before `older_than` that matched no topic; matches are kept."""
+        matched = select(MatchRow.id).where(MatchRow.article_id == ArticleRow.id).exists()
+        with self.session() as session, session.begin():
+            result = session.execute(
+                delete(ArticleRow).where(ArticleRow.first_seen_at < older_than, ~matched)
+            )
+            return int(result.rowcount or 0)
+
+    def status_counts(self) -> dict[str, dict[str, int]]:
+        """Queue depths and feed states for monitoring."""
+        with self.session() as session:
+            alerts = dict(
+                session.execute(select(AlertRow.status, func.count()).group_by(AlertRow.status)).all()
+            )
+            failing = FeedRow.consecutive_failures > 0
+            feeds = dict(
+                session.execute(
+                    select(case((failing, "failing"), else_="ok"), func.count()).group_by(
+                        case((failing, "failing"), else_="ok")
+                    )
+                ).all()
+            )
+        return {"alerts": alerts, "feeds": feeds}
 
     def alert_counts(self) -> dict[str, int]:
         with self.session() as session:

@@ -1,0 +1,148 @@
+"""The daemon in-process: live reload, refusing bad edits, retention, and shutdown."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.config import load_config
+from pipeline.cycle import Pipeline
+from pipeline.daemon import Daemon
+from tests.support.configs import write_test_config
+from tests.support.feeds import Item, LiveFeed
+from tests.support.servers import LocalHTTPServer, SmtpSink
+
+RAMEN_BODY = (
+    "A nine-seat ramen counter in Tokyo kept its Michelin star for a tenth year.\n\n"
+    "The owner said the broth takes fourteen hours and there is no shortcut. "
+) * 3
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def live_feed(http_server: LocalHTTPServer) -> LiveFeed:
+    return LiveFeed(http_server)
+
+
+@pytest.fixture
+def daemon_config(tmp_path: Path, live_feed: LiveFeed, smtp_sink: SmtpSink) -> Path:
+    return write_test_config(
+        tmp_path / "newswatch.yaml",
+        database_url=f"sqlite:///{tmp_path / 'nw.db'}",
+        feeds=[{"name": "Live", "url": live_feed.url, "interval": "0.5s"}],
+        smtp_port=smtp_sink.port,
+    )
+
+
+@pytest.fixture
+def daemon(daemon_config: Path) -> Iterator[Daemon]:
+    instance = Daemon(Pipeline.open(load_config(daemon_config)), daemon_config)
+    instance.start()
+    yield instance
+    instance.shutdown()
+
+
+def edit_config(path: Path, change: Callable[[dict], None]) -> None:
+    document = yaml.safe_load(path.read_text())
+    change(document)
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False))
+
+
+def add_ramen_topic(document: dict) -> None:
+    document["topics"]["ramen-watch"] = {"any": ["ramen"], "channels": ["test-email"]}
+
+
+def test_adding_a_topic_while_running_starts_matching_with_it(
+    daemon: Daemon, daemon_config: Path, live_feed: LiveFeed, smtp_sink: SmtpSink
+) -> None:
+    live_feed.publish(Item("ramen-1", "Ramen counter keeps its star", RAMEN_BODY))
+    wait_for(lambda: len(live_feed.server.requests_to("/articles/ramen-1")) == 1)
+    time.sleep(0.5)
+    assert smtp_sink.messages == []  # no topic for ramen yet
+
+    edit_config(daemon_config, add_ramen_topic)
+    wait_for(lambda: "ramen-watch" in daemon.config.topics)
+
+    live_feed.publish(Item("ramen-2", "Another ramen shop earns a star", RAMEN_BODY))
+    wait_for(lambda: len(smtp_sink.messages) == 1)
+    assert "ramen-watch" in smtp_sink.messages[0].subject
+    assert "Another ramen shop" in smtp_sink.messages[0].subject
+
+
+def test_an_invalid_edit_is_refused_and_the_daemon_keeps_working(
+    daemon: Daemon,
+    daemon_config: Path,
+    live_feed: LiveFeed,
+    smtp_sink: SmtpSink,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    edit_config(daemon_config, add_ramen_topic)
+    wait_for(lambda: "ramen-watch" in daemon.config.topics)
+
+    def break_it(document: dict) -> None:
+        document["topics"]["ramen-watch"]["channels"] = ["no-such-channel"]
+        document["feeds"][0]["interval"] = "whenever"
+
+    edit_config(daemon_config, break_it)
+    wait_for(lambda: "config reload refused" in caplog.text)
+    assert "topics.ramen-watch.channels[0]: unknown channel 'no-such-channel'" in caplog.text
+    assert "feeds[0].interval: 'whenever' is not a duration" in caplog.text
+    # Still running on the previous config: polling and alerting continue.
+    live_feed.publish(Item("ramen-3", "Ramen news after a bad edit", RAMEN_BODY))
+    wait_for(lambda: len(smtp_sink.messages) == 1)
+    assert "ramen-watch" in smtp_sink.messages[0].subject
+
+
+def test_reload_adds_and_removes_feeds(
+    daemon: Daemon, daemon_config: Path, http_server: LocalHTTPServer
+) -> None:
+    second = LiveFeed(http_server, "/second.xml", "Second feed")
+
+    def swap_feeds(document: dict) -> None:
+        document["feeds"] = [{"name": "Second", "url": second.url, "interval": "0.5s"}]
+
+    edit_config(daemon_config, swap_feeds)
+    wait_for(lambda: len(http_server.requests_to("/second.xml")) >= 2)
+    polls_of_first = len(http_server.requests_to("/live.xml"))
+    time.sleep(1.5)
+    assert len(http_server.requests_to("/live.xml")) <= polls_of_first + 1  # one may have been in flight
+    assert [job.id for job in daemon.scheduler.get_jobs() if job.id.startswith("feed:")] == [
+        f"feed:{second.url}"
+    ]
+
+
+def test_retention_prunes_old_unmatched_articles_only(database_url: str) -> None:
+    from sqlalchemy import update
+
+    from pipeline.models import Article, ExtractionMethod, Verdict
+    from pipeline.store import Store, create_db_engine, upgrade_schema
+    from pipeline.store.tables import ArticleRow
+
+    engine = create_db_engine(database_url)
+    upgrade_schema(engine)
+    store = Store(engine)
+    feed = store.feed_state("https://example.org/feed", "Feed")
+    urls = [f"https://example.org/{name}" for name in ("old-unmatched", "old-matched", "new-unmatched")]
+    matched = Verdict("t", True, 1.0, [], {"hits": []}, [])
+    for url in urls:
+        article = Article(url, url, url, "body", None, None, "en", "Feed", ExtractionMethod.PAGE)
+        store.save_article(article, feed.feed_id, [matched] if "-matched" in url else [], [])
+    long_ago = datetime.now(UTC) - timedelta(days=100)
+    with store.session() as session, session.begin():
+        session.execute(update(ArticleRow).where(ArticleRow.url.in_(urls[:2])).values(first_seen_at=long_ago))
+
+    assert store.prune_unmatched_articles(older_than=datetime.now(UTC) - timedelta(days=90)) == 1
+    assert set(store.known_article_ids(urls)) == set(urls[1:])
+    engine.dispose()
