@@ -20,6 +20,8 @@ from pipeline.cycle import Pipeline
 log = logging.getLogger(__name__)
 
 DISPATCH_INTERVAL_SECONDS = 15.0
+# How often feeds are checked for silence (no new items for much longer than usual).
+HEALTH_CHECK_INTERVAL_SECONDS = 600.0
 # Never let shutdown hang forever on a stuck job; in-flight work is transactional, so abandoning it is safe.
 SHUTDOWN_GRACE_SECONDS = 30.0
 
@@ -52,6 +54,12 @@ class Daemon:
             except Exception:
                 log.exception("alert dispatch failed; will retry on the next tick")
 
+    def _check_feed_health(self) -> None:
+        try:
+            self.pipeline.check_feed_health()
+        except Exception:
+            log.exception("feed health check failed; will retry on the next tick")
+
     def schedule(self) -> None:
         now = datetime.now(UTC)
         for feed in self.pipeline.config.feeds:
@@ -69,6 +77,12 @@ class Daemon:
             id="dispatch",
             name="alert dispatcher",
             next_run_time=now,
+        )
+        self.scheduler.add_job(
+            self._check_feed_health,
+            IntervalTrigger(seconds=HEALTH_CHECK_INTERVAL_SECONDS),
+            id="feed-health",
+            name="feed health check",
         )
 
     def request_stop(self, signum: int | None = None, _frame: FrameType | None = None) -> None:

@@ -1,18 +1,32 @@
 """Page bytes + feed entry -> Article, with trafilatura; the feed summary is the fallback.
 
-`extract_article` is a pure function of its arguments (no network, no store),
-so it can run in a worker process.
+`extract_article` is a pure function of its arguments (no network, no store), so it runs in
+`ExtractionPool`'s worker processes: trafilatura is CPU-bound, and threads would share one core
+under the GIL.
 """
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
 import re
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 
 import py3langid
 import trafilatura
 
-from pipeline.models import Article, ExtractionMethod, FeedEntry
+from pipeline.dedup import fingerprint_article
+from pipeline.models import Article, ArticleFingerprint, ExtractionMethod, FeedEntry
+from pipeline.parse import title_from_summary
+
+log = logging.getLogger(__name__)
+
+UNTITLED = "(untitled)"
+# A worker is replaced after this many pages, so memory that lxml never gives back stays bounded.
+PAGES_PER_WORKER = 2000
 
 # Below this many characters the "article" trafilatura found is a cookie banner
 # or a teaser, and the feed's own summary is the better text.
@@ -48,7 +62,7 @@ def _summary_article(entry: FeedEntry, canonical: str, source: str, note: str) -
     return Article(
         url=entry.link or canonical,
         canonical_url=canonical,
-        title=entry.title,
+        title=entry.title or title_from_summary(entry.summary) or UNTITLED,
         body=entry.summary,
         published=entry.published,
         author=entry.author,
@@ -89,7 +103,7 @@ def extract_article(
     return Article(
         url=page_url or entry.link or canonical,
         canonical_url=canonical,
-        title=entry.title or (document.title or "").strip(),
+        title=entry.title or (document.title or "").strip() or title_from_summary(entry.summary) or UNTITLED,
         body=text,
         published=entry.published or _page_date(document.date),
         author=entry.author or document.author or None,
@@ -98,6 +112,102 @@ def extract_article(
         method=ExtractionMethod.PAGE,
         summary=entry.summary,
     )
+
+
+def extract_and_fingerprint(
+    entry: FeedEntry,
+    canonical: str,
+    source: str,
+    page: bytes | None,
+    page_url: str | None = None,
+    page_problem: str | None = None,
+) -> tuple[Article, ArticleFingerprint]:
+    """The worker's job: the article and the fingerprints dedup needs, both CPU work."""
+    article = extract_article(entry, canonical, source, page, page_url, page_problem)
+    return article, fingerprint_article(article.title, article.body)
+
+
+def _warm_up() -> None:
+    # Pay trafilatura's and the language model's first-use costs before the first real page.
+    trafilatura.bare_extraction(b"<html><body><p>newswatch</p></body></html>")
+    py3langid.classify("newswatch worker ready")
+
+
+class ExtractionPool:
+    """Runs page extraction in `workers` processes (0: in the calling thread).
+
+    Many polling threads submit at once and each waits for its own result, so both cores stay busy
+    while the threads wait on the network. A crashed worker costs one article its page text (the
+    feed summary is used, with the reason), never the cycle.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                # spawn, not fork: the parent runs threads (HTTP, scheduler, database pools).
+                self._executor = ProcessPoolExecutor(
+                    max_workers=self.workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_warm_up,
+                    max_tasks_per_child=PAGES_PER_WORKER,
+                )
+            return self._executor
+
+    def extract(
+        self,
+        entry: FeedEntry,
+        canonical: str,
+        source: str,
+        page: bytes | None,
+        page_url: str | None = None,
+        page_problem: str | None = None,
+    ) -> tuple[Article, ArticleFingerprint]:
+        if page is None or self.workers == 0:
+            return self._guarded(entry, canonical, source, page, page_url, page_problem)
+        pool = self._pool()
+        try:
+            return pool.submit(
+                extract_and_fingerprint, entry, canonical, source, page, page_url, page_problem
+            ).result()
+        except BrokenProcessPool:
+            with self._lock:
+                if self._executor is pool:
+                    self._executor = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            note = "page extraction failed: the extraction worker died"
+        except Exception as error:
+            note = f"page extraction failed: {type(error).__name__}: {error}"
+        log.warning("%s: %s; using the feed summary", page_url or entry.link, note)
+        return extract_and_fingerprint(entry, canonical, source, None, page_url, note)
+
+    @staticmethod
+    def _guarded(
+        entry: FeedEntry,
+        canonical: str,
+        source: str,
+        page: bytes | None,
+        page_url: str | None,
+        page_problem: str | None,
+    ) -> tuple[Article, ArticleFingerprint]:
+        try:
+            return extract_and_fingerprint(entry, canonical, source, page, page_url, page_problem)
+        except Exception as error:
+            if page is None:
+                raise
+            note = f"page extraction failed: {type(error).__name__}: {error}"
+            log.warning("%s: %s; using the feed summary", page_url or entry.link, note)
+            return extract_and_fingerprint(entry, canonical, source, None, page_url, note)
+
+    def close(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
 
 
 def article_from_text(text: str, path: str) -> Article:

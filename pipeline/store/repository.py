@@ -3,25 +3,37 @@ callers decide what to write; this module only writes it atomically."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.models import (
     AlertKind,
     Article,
+    ArticleFingerprint,
     ConditionalState,
+    FeedHealth,
+    HealthState,
     MatchDetails,
     Notice,
     OutgoingAlert,
     PlannedAlert,
+    StoryCandidate,
     Verdict,
 )
-from pipeline.store.tables import AlertRow, ArticleRow, ArticleSourceRow, FeedRow, MatchRow
+from pipeline.store.tables import (
+    AlertRow,
+    ArticleBandRow,
+    ArticleRow,
+    ArticleSourceRow,
+    FeedRow,
+    MatchRow,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +42,40 @@ class FeedState:
     url: str
     conditional: ConditionalState
     consecutive_failures: int
+    name: str = ""
+    health: FeedHealth = field(default_factory=FeedHealth)
+    items_seen: int = 0
+
+
+def _health(row: FeedRow) -> FeedHealth:
+    return FeedHealth(
+        last_polled_at=row.last_polled_at,
+        last_success_at=row.last_success_at,
+        last_status=row.last_status,
+        consecutive_failures=row.consecutive_failures or 0,
+        failing_since=row.failing_since,
+        last_error=row.last_error,
+        last_error_kind=row.last_error_kind,
+        parse_warning=row.parse_warning,
+        next_poll_at=row.next_poll_at,
+        moved_to=row.moved_to,
+        disabled_at=row.disabled_at,
+        disabled_reason=row.disabled_reason,
+        health_state=HealthState(row.health_state or "ok"),
+        health_since=row.health_since,
+    )
+
+
+def _feed_state(row: FeedRow) -> FeedState:
+    return FeedState(
+        feed_id=row.id,
+        url=row.url,
+        conditional=ConditionalState(etag=row.etag, last_modified=row.last_modified),
+        consecutive_failures=row.consecutive_failures or 0,
+        name=row.name,
+        health=_health(row),
+        items_seen=row.items_seen or 0,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +105,114 @@ class Store:
                 session.flush()
             elif row.name != name:
                 row.name = name
-            return FeedState(
-                feed_id=row.id,
-                url=row.url,
-                conditional=ConditionalState(etag=row.etag, last_modified=row.last_modified),
-                consecutive_failures=row.consecutive_failures,
+            return _feed_state(row)
+
+    def feed_states(self, feeds: Sequence[tuple[str, str]], register: bool = True) -> dict[str, FeedState]:
+        """The stored state of many feeds, given as (url, name), in one transaction.
+
+        With `register`, feeds seen for the first time get their row; without, they are left out.
+        """
+        urls = [url for url, _name in feeds]
+        states: dict[str, FeedState] = {}
+        with self.session() as session, session.begin():
+            rows: dict[str, FeedRow] = {}
+            for start in range(0, len(urls), 500):
+                chunk = urls[start : start + 500]
+                rows.update(
+                    (row.url, row) for row in session.scalars(select(FeedRow).where(FeedRow.url.in_(chunk)))
+                )
+            for url, name in feeds:
+                row = rows.get(url)
+                if row is None:
+                    if not register:
+                        continue
+                    row = FeedRow(url=url, name=name, consecutive_failures=0, items_seen=0, health_state="ok")
+                    session.add(row)
+                    rows[url] = row
+                elif row.name != name and register:
+                    row.name = name
+            session.flush()
+            for url, row in rows.items():
+                states[url] = _feed_state(row)
+        return states
+
+    def save_feed_health(
+        self,
+        feed_id: int,
+        health: FeedHealth,
+        conditional: ConditionalState | None = None,
+        new_items: int = 0,
+    ) -> None:
+        """Write a feed's state after a poll or a health check (what to write is the caller's call)."""
+        values: dict[str, object] = {
+            "last_polled_at": health.last_polled_at,
+            "last_success_at": health.last_success_at,
+            "last_status": health.last_status,
+            "consecutive_failures": health.consecutive_failures,
+            "failing_since": health.failing_since,
+            "last_error": health.last_error,
+            "last_error_kind": health.last_error_kind,
+            "parse_warning": health.parse_warning,
+            "next_poll_at": health.next_poll_at,
+            "moved_to": health.moved_to,
+            "disabled_at": health.disabled_at,
+            "disabled_reason": health.disabled_reason,
+            "health_state": health.health_state.value,
+            "health_since": health.health_since,
+        }
+        if new_items:
+            values["items_seen"] = FeedRow.items_seen + new_items
+        if conditional is not None:
+            values["etag"] = conditional.etag
+            values["last_modified"] = conditional.last_modified
+        with self.session() as session, session.begin():
+            session.execute(update(FeedRow).where(FeedRow.id == feed_id).values(**values))
+
+    def set_health_state(self, feed_id: int, state: HealthState, since: datetime | None) -> None:
+        """Only the health state: a silence check must not overwrite a poll's concurrent write."""
+        with self.session() as session, session.begin():
+            session.execute(
+                update(FeedRow)
+                .where(FeedRow.id == feed_id)
+                .values(health_state=state.value, health_since=since)
             )
+
+    def enable_feed(self, url: str) -> bool:
+        """Let a disabled feed be polled again at once; False if no such feed is stored."""
+        with self.session() as session, session.begin():
+            result = session.execute(
+                update(FeedRow)
+                .where(FeedRow.url == url)
+                .values(disabled_at=None, disabled_reason=None, next_poll_at=None)
+            )
+            return bool(result.rowcount)
+
+    def recent_item_times(self, feed_ids: Sequence[int], per_feed: int = 30) -> dict[int, list[datetime]]:
+        """Publication times (arrival time where the feed gave none) of each feed's latest items."""
+        if not feed_ids:
+            return {}
+        item_time = func.coalesce(ArticleRow.published_at, ArticleSourceRow.seen_at)
+        ranked = (
+            select(
+                ArticleSourceRow.feed_id.label("feed_id"),
+                ArticleRow.published_at.label("published_at"),
+                ArticleSourceRow.seen_at.label("seen_at"),
+                func.row_number()
+                .over(partition_by=ArticleSourceRow.feed_id, order_by=item_time.desc())
+                .label("rank"),
+            )
+            .join(ArticleRow, ArticleRow.id == ArticleSourceRow.article_id)
+            .where(ArticleSourceRow.feed_id.in_(feed_ids))
+            .subquery()
+        )
+        times: dict[int, list[datetime]] = defaultdict(list)
+        query = select(ranked.c.feed_id, ranked.c.published_at, ranked.c.seen_at).where(
+            ranked.c.rank <= per_feed
+        )
+        with self.session() as session:
+            for feed_id, published_at, seen_at in session.execute(query):
+                times[feed_id].append(published_at or seen_at)
+        return dict(times)
 
     def record_feed_success(
         self, feed_id: int, status: int, conditional: ConditionalState | None, items: int, when: datetime
@@ -109,8 +257,61 @@ class Store:
             )
             return {url: article_id for url, article_id in rows}
 
-    def add_source(self, article_id: int, feed_id: int, url: str) -> None:
-        """Record that another feed carries a known article (idempotent)."""
+    def known_article_sources(
+        self, canonical_urls: Sequence[str], feed_id: int
+    ) -> dict[str, tuple[int, bool]]:
+        """For each known canonical URL: its article id, and whether `feed_id` already carried it."""
+        found: dict[str, tuple[int, bool]] = {}
+        if not canonical_urls:
+            return found
+        with self.session() as session:
+            for start in range(0, len(canonical_urls), 500):
+                chunk = list(canonical_urls[start : start + 500])
+                rows = session.execute(
+                    select(ArticleRow.canonical_url, ArticleRow.id, ArticleSourceRow.id)
+                    .outerjoin(
+                        ArticleSourceRow,
+                        (ArticleSourceRow.article_id == ArticleRow.id)
+                        & (ArticleSourceRow.feed_id == feed_id),
+                    )
+                    .where(ArticleRow.canonical_url.in_(chunk))
+                )
+                for url, article_id, source_id in rows:
+                    found[url] = (article_id, source_id is not None)
+        return found
+
+    def article_id_by_fingerprint(self, content_fingerprint: str) -> int | None:
+        with self.session() as session:
+            return session.scalar(
+                select(ArticleRow.id).where(ArticleRow.content_fingerprint == content_fingerprint)
+            )
+
+    def story_candidates(self, bands: Sequence[str], since: datetime) -> list[StoryCandidate]:
+        """Articles first seen since `since` sharing at least one LSH band with `bands`."""
+        if not bands:
+            return []
+        founder = ArticleRow.__table__.alias("founder")
+        query = (
+            select(
+                ArticleRow.id, ArticleRow.story_id, founder.c.canonical_url, ArticleRow.similarity_signature
+            )
+            .join(founder, founder.c.id == ArticleRow.story_id)
+            .where(
+                ArticleRow.id.in_(
+                    select(ArticleBandRow.article_id).where(ArticleBandRow.band.in_(list(bands))).distinct()
+                ),
+                ArticleRow.first_seen_at >= since,
+                ArticleRow.similarity_signature.is_not(None),
+            )
+        )
+        with self.session() as session:
+            return [
+                StoryCandidate(article_id, story_id, story_key, bytes(signature))
+                for article_id, story_id, story_key, signature in session.execute(query)
+            ]
+
+    def add_source(self, article_id: int, feed_id: int, url: str) -> bool:
+        """Record that another feed carries a known article (idempotent); True if it is new."""
         try:
             with self.session() as session, session.begin():
                 exists = session.scalar(
@@ -118,10 +319,12 @@ class Store:
                         ArticleSourceRow.article_id == article_id, ArticleSourceRow.feed_id == feed_id
                     )
                 )
-                if exists is None:
-                    session.add(ArticleSourceRow(article_id=article_id, feed_id=feed_id, url=url))
+                if exists is not None:
+                    return False
+                session.add(ArticleSourceRow(article_id=article_id, feed_id=feed_id, url=url))
         except IntegrityError:
-            pass  # a concurrent poll recorded the same source first
+            return False  # a concurrent poll recorded the same source first
+        return True
 
     def save_article(
         self,
@@ -129,13 +332,19 @@ class Store:
         feed_id: int,
         verdicts: Iterable[Verdict],
         alerts: Iterable[PlannedAlert],
+        fingerprint: ArticleFingerprint | None = None,
+        story_id: int | None = None,
     ) -> SavedArticle:
         """Store an article, its matches and their outbox rows in one transaction.
 
-        If another poll stored the same canonical URL first, nothing of ours is
-        written except the source link, and `created` is False: that poll owns
-        the matches and alerts, so nothing is sent twice.
+        If another poll stored the same canonical URL (or the same content) first,
+        nothing of ours is written except the source link, and `created` is False:
+        that poll owns the matches and alerts, so nothing is sent twice. An alert
+        whose idempotency key is already in the outbox (the same topic, story and
+        channel) is not written again. `story_id` joins the article to a story;
+        None starts a new story with this article.
         """
+        alerts = list(alerts)
         try:
             with self.session() as session, session.begin():
                 row = ArticleRow(
@@ -151,9 +360,19 @@ class Store:
                     extraction_note=article.extraction_note,
                     source=article.source,
                     first_feed_id=feed_id,
+                    content_fingerprint=fingerprint.content if fingerprint else None,
+                    similarity_signature=fingerprint.signature if fingerprint else None,
+                    story_id=story_id,
                 )
                 session.add(row)
                 session.flush()
+                if story_id is None:
+                    row.story_id = row.id
+                if fingerprint and fingerprint.bands:
+                    session.execute(
+                        insert(ArticleBandRow),
+                        [{"band": band, "article_id": row.id} for band in sorted(set(fingerprint.bands))],
+                    )
                 session.add(ArticleSourceRow(article_id=row.id, feed_id=feed_id, url=article.url))
                 match_ids = {}
                 for verdict in verdicts:
@@ -168,7 +387,20 @@ class Store:
                     session.flush()
                     match_ids[verdict.topic] = match.id
                 created_alerts = 0
+                already_queued = (
+                    set(
+                        session.scalars(
+                            select(AlertRow.idempotency_key).where(
+                                AlertRow.idempotency_key.in_([alert.idempotency_key for alert in alerts])
+                            )
+                        )
+                    )
+                    if alerts
+                    else set()
+                )
                 for alert in alerts:
+                    if alert.idempotency_key in already_queued:
+                        continue  # this story already alerted this topic on this channel
                     session.add(
                         AlertRow(
                             kind=AlertKind.MATCH.value,
@@ -183,6 +415,8 @@ class Store:
                 return SavedArticle(article_id=row.id, created=True, alerts_created=created_alerts)
         except IntegrityError:
             existing = self.known_article_ids([article.canonical_url]).get(article.canonical_url)
+            if existing is None and fingerprint and fingerprint.content:
+                existing = self.article_id_by_fingerprint(fingerprint.content)
             if existing is None:
                 raise
             self.add_source(existing, feed_id, article.url)
