@@ -113,6 +113,13 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     return addresses
 
 
+def _is_literal(host: str, address: IPAddress) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")) == address
+    except ValueError:
+        return False
+
+
 # --- the per-fetch time budget, enforced at the socket ------------------------------------------
 
 _budget = threading.local()
@@ -187,9 +194,10 @@ class GuardedNetworkBackend(httpcore.NetworkBackend):
             for address in addresses:
                 reason = blocked_address_reason(address)
                 if reason:
-                    shown = host if host == str(address) else f"{host} resolves to {address}, which"
+                    shown = host if _is_literal(host, address) else f"{host} resolves to {address}, which"
+                    article = "an" if reason[0] in "aeiou" else "a"
                     raise AddressBlocked(
-                        f"refused: {shown} is a {reason} address; third-party links may not reach "
+                        f"refused: {shown} is {article} {reason} address; third-party links may not reach "
                         "internal networks (set fetch.allow_private_addresses: true to allow)"
                     )
         last_error: Exception | None = None

@@ -110,10 +110,14 @@ def hold_back_reason(health: FeedHealth, interval: float, now: datetime) -> str 
         return (
             f"disabled since {when_text(health.disabled_at)}: {health.disabled_reason or 'by the operator'}"
         )
-    grace = timedelta(seconds=schedule_grace(interval))
-    if health.next_poll_at is not None and health.next_poll_at > now + grace:
-        cause = "the server asked to wait" if health.last_error_kind == "retry_later" else "backing off"
-        return f"{cause} until {when_text(health.next_poll_at)}"
+    if health.next_poll_at is None:
+        return None
+    if health.last_error_kind == "retry_later":
+        # The server named the time; no early start.
+        if health.next_poll_at > now:
+            return f"the server asked to wait until {when_text(health.next_poll_at)}"
+    elif health.next_poll_at > now + timedelta(seconds=schedule_grace(interval)):
+        return f"backing off until {when_text(health.next_poll_at)}"
     return None
 
 

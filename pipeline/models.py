@@ -234,6 +234,8 @@ class MatchDetails:
     author: str | None
     language: str | None
     matched_at: datetime
+    # Other (source name, URL) pairs that carried the same story, known when the alert is sent.
+    other_sources: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -434,7 +434,12 @@ class Store:
             .limit(limit)
         )
         with self.session() as session:
-            return [_outgoing(alert, match, article) for alert, match, article in session.execute(query)]
+            rows = list(session.execute(query))
+            other_sources = _story_sources(session, [article for _alert, _match, article in rows if article])
+            return [
+                _outgoing(alert, match, article, other_sources.get(article.id, []) if article else [])
+                for alert, match, article in rows
+            ]
 
     def queue_notice(self, channel: str, idempotency_key: str, notice: Notice) -> bool:
         """Queue an operator notice; False if one with this key was already queued (so it is sent once)."""
@@ -477,7 +482,36 @@ class Store:
             return {status: count for status, count in rows}
 
 
-def _outgoing(alert: AlertRow, match: MatchRow | None, article: ArticleRow | None) -> OutgoingAlert:
+def _story_sources(session: Session, articles: Sequence[ArticleRow]) -> dict[int, list[tuple[str, str]]]:
+    """For each article: the other (feed name, URL) pairs that carried its story, oldest first."""
+    story_ids = {article.story_id for article in articles if article.story_id is not None}
+    if not story_ids:
+        return {}
+    rows = session.execute(
+        select(ArticleRow.story_id, ArticleSourceRow.article_id, ArticleSourceRow.feed_id, FeedRow.name)
+        .add_columns(ArticleSourceRow.url)
+        .join(ArticleRow, ArticleRow.id == ArticleSourceRow.article_id)
+        .join(FeedRow, FeedRow.id == ArticleSourceRow.feed_id)
+        .where(ArticleRow.story_id.in_(story_ids))
+        .order_by(ArticleSourceRow.seen_at, ArticleSourceRow.id)
+    ).all()
+    sources: dict[int, list[tuple[str, str]]] = {}
+    for article in articles:
+        found: list[tuple[str, str]] = []
+        for story_id, article_id, feed_id, name, url in rows:
+            is_this_alert = article_id == article.id and feed_id == article.first_feed_id
+            if story_id == article.story_id and not is_this_alert and (name, url) not in found:
+                found.append((name, url))
+        sources[article.id] = found
+    return sources
+
+
+def _outgoing(
+    alert: AlertRow,
+    match: MatchRow | None,
+    article: ArticleRow | None,
+    other_sources: list[tuple[str, str]] | None = None,
+) -> OutgoingAlert:
     details = None
     if match is not None and article is not None:
         details = MatchDetails(
@@ -493,6 +527,7 @@ def _outgoing(alert: AlertRow, match: MatchRow | None, article: ArticleRow | Non
             author=article.author,
             language=article.language,
             matched_at=match.matched_at,
+            other_sources=list(other_sources or []),
         )
     notice = None
     if alert.payload is not None:
