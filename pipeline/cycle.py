@@ -328,7 +328,9 @@ class Pipeline:
             planned = plan_alerts(verdicts, self.config.topics, story=story_key)
             saved = self.store.save_article(article, state.feed_id, verdicts, planned, fingerprint, story_id)
         if not saved.created:
-            return 0
+            # Another thread stored the same article first; this feed was recorded as a source.
+            report.duplicates += 1
+            return 1
         report.new += 1
         report.matched += 1 if verdicts else 0
         report.alerts_queued += saved.alerts_created
