@@ -40,7 +40,7 @@ from pipeline.match import Matcher
 from pipeline.models import ConditionalState, FeedEntry, FetchResult, Notice
 from pipeline.parse import FeedParseError, parse_feed
 from pipeline.store import Store, create_db_engine, upgrade_schema
-from pipeline.store.repository import FeedState
+from pipeline.store.repository import FeedState, FeedUpdate
 from pipeline.store.tables import utcnow
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,31 @@ def _trusted_hosts(feeds: list[FeedConfig]) -> set[str]:
     return {urlsplit(feed.url).hostname or "" for feed in feeds if feed.allow_private_addresses} - {""}
 
 
+class FeedStateBuffer:
+    """Feed states written in batches during a cycle: one transaction per `size` polls instead of
+    one per poll (for a cycle of 304s, these writes would cost as much as the HTTP requests).
+    Articles are never buffered; losing buffered states to a crash only costs a re-fetch."""
+
+    def __init__(self, store: Store, size: int = 250) -> None:
+        self.store = store
+        self.size = size
+        self._updates: list[FeedUpdate] = []
+        self._lock = threading.Lock()
+
+    def add(self, update: FeedUpdate) -> None:
+        with self._lock:
+            self._updates.append(update)
+            if len(self._updates) < self.size:
+                return
+            batch, self._updates = self._updates, []
+        self.store.save_feed_healths(batch)
+
+    def flush(self) -> None:
+        with self._lock:
+            batch, self._updates = self._updates, []
+        self.store.save_feed_healths(batch)
+
+
 class Pipeline:
     """Everything one cycle needs, built once from a validated config."""
 
@@ -165,19 +190,25 @@ class Pipeline:
 
     # --- one feed --------------------------------------------------------------
 
-    def poll_feed(self, feed: FeedConfig, state: FeedState | None = None) -> FeedReport:
+    def poll_feed(
+        self, feed: FeedConfig, state: FeedState | None = None, buffer: FeedStateBuffer | None = None
+    ) -> FeedReport:
+        """Poll one feed; its new state is written at once, or added to `buffer`."""
         report = FeedReport(feed=feed.name, url=feed.url)
         try:
             state = state or self.store.feed_state(feed.url, feed.name)
-            self._poll_feed(feed, state, report)
+            self._poll_feed(feed, state, report, buffer)
         except Exception as error:  # a bug in one feed's handling must not stop the daemon
             log.exception("feed %r (%s): unexpected error", feed.name, feed.url)
             report.error = f"internal error: {type(error).__name__}: {error}"
             if state is not None:
-                self._record(feed, state, PollOutcome(utcnow(), None, report.error, "internal"), None, 0)
+                outcome = PollOutcome(utcnow(), None, report.error, "internal")
+                self._record(feed, state, outcome, None, 0, None)
         return report
 
-    def _poll_feed(self, feed: FeedConfig, state: FeedState, report: FeedReport) -> None:
+    def _poll_feed(
+        self, feed: FeedConfig, state: FeedState, report: FeedReport, buffer: FeedStateBuffer | None
+    ) -> None:
         held_back = hold_back_reason(state.health, feed.interval, utcnow())
         if held_back:
             report.skipped = held_back
@@ -192,13 +223,14 @@ class Pipeline:
             outcome = PollOutcome(
                 utcnow(), result.status, report.error, result.error.kind.value, result.retry_after
             )
-            self._record(feed, state, outcome, None, 0)
+            self._record(feed, state, outcome, None, 0, buffer)
             return
         if result.not_modified:
             report.not_modified = True
             log.info("feed %r: not modified", feed.name)
             outcome = PollOutcome(utcnow(), 304, moved_to=moved_to, not_modified=True)
-            self._record(feed, state, outcome, _refreshed_validators(state.conditional, result), 0)
+            validators = _refreshed_validators(state.conditional, result)
+            self._record(feed, state, outcome, validators, 0, buffer)
             return
         try:
             parsed = parse_feed(result.body, result.final_url, result.headers)
@@ -206,7 +238,8 @@ class Pipeline:
             report.error = f"parse: {error}"
             log.error("feed %r (%s): %s", feed.name, poll_url, error)
             # The validators are not kept: a 304 must not pass for a fixed feed next time.
-            self._record(feed, state, PollOutcome(utcnow(), result.status, report.error, "parse"), None, 0)
+            outcome = PollOutcome(utcnow(), result.status, report.error, "parse")
+            self._record(feed, state, outcome, None, 0, buffer)
             return
         if parsed.warning:
             log.warning("feed %r: malformed but usable (%s)", feed.name, parsed.warning)
@@ -221,7 +254,7 @@ class Pipeline:
             moved_to=moved_to,
             parse_warning=parsed.warning,
         )
-        self._record(feed, state, outcome, result.validators, new_to_feed)
+        self._record(feed, state, outcome, result.validators, new_to_feed, buffer)
         log.info(
             "feed %r: %d entries, %d new, %d matched, %d alerts queued",
             feed.name,
@@ -238,9 +271,14 @@ class Pipeline:
         outcome: PollOutcome,
         validators: ConditionalState | None,
         new_items: int,
+        buffer: FeedStateBuffer | None,
     ) -> None:
         health, events = after_poll(feed.name, feed.url, state.health, outcome, feed.interval, self.policy)
-        self.store.save_feed_health(state.feed_id, health, validators, new_items)
+        update = FeedUpdate(state.feed_id, health, validators or state.conditional, new_items)
+        if buffer is not None:
+            buffer.add(update)
+        else:
+            self.store.save_feed_healths([update])
         self._raise(feed, events)
 
     def _raise(self, feed: FeedConfig, events: list[HealthEvent]) -> None:
@@ -375,8 +413,13 @@ class Pipeline:
             return []
         states = self.store.feed_states([(feed.url, feed.name) for feed in feeds])
         threads = max(1, min(len(feeds), self.config.fetch.max_connections))
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="poll") as pool:
-            return list(pool.map(lambda feed: self.poll_feed(feed, states[feed.url]), feeds))
+        buffer = FeedStateBuffer(self.store)
+        try:
+            with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="poll") as pool:
+                return list(pool.map(lambda feed: self.poll_feed(feed, states[feed.url], buffer), feeds))
+        finally:
+            buffer.flush()
+            self.fetcher.close_idle_connections()
 
     def run_cycle(self) -> CycleReport:
         report = CycleReport()

@@ -20,13 +20,15 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from functools import cache
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import courlan
-import numpy as np
-from datasketch import MinHash
 
 from pipeline.models import ArticleFingerprint, FeedEntry, StoryCandidate
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # 128 permutations cut into 32 bands of 4 rows: two articles share at least one band with
 # probability 1 - (1 - J^4)^32, i.e. ~50% at J=0.42, 93% at J=0.6, 99.9% at J=0.75.
@@ -83,13 +85,23 @@ def content_fingerprint(body: str) -> str | None:
 
 
 @cache
+def _minhash_class() -> Any:
+    # Imported on first use: datasketch pulls in scipy (half a second), which a cycle where every
+    # feed answers 304 never needs.
+    from datasketch import MinHash
+
+    return MinHash
+
+
+@cache
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
     # Generated once per process; every signature must use the same permutations to be comparable.
-    return MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme="affine32").permutations  # type: ignore[no-any-return]
+    minhash = _minhash_class()(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme="affine32")
+    return minhash.permutations  # type: ignore[no-any-return]
 
 
-def _minhash(hashvalues: np.ndarray | None = None) -> MinHash:
-    return MinHash(
+def _minhash(hashvalues: np.ndarray | None = None) -> Any:
+    return _minhash_class()(
         num_perm=NUM_PERM,
         seed=MINHASH_SEED,
         hashvalues=hashvalues,
@@ -130,6 +142,8 @@ def fingerprint_article(title: str, body: str) -> ArticleFingerprint:
 
 def similarity(signature_a: bytes, signature_b: bytes) -> float:
     """Estimated Jaccard similarity of the two articles' shingle sets."""
+    import numpy as np
+
     first = _minhash(np.frombuffer(signature_a, dtype="<u4").astype(np.uint64))
     second = _minhash(np.frombuffer(signature_b, dtype="<u4").astype(np.uint64))
     return float(first.jaccard(second))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import threading
 import time
 import zlib
@@ -44,6 +45,10 @@ _REDIRECTS = {301, 302, 303, 307, 308}
 ACCEPT_ENCODING = "gzip, deflate, br"
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+KEEPALIVE_SECONDS = 30.0
+# Connection pools kept for origins with nothing in flight; past this, the least recently used
+# are closed (and their sockets with them).
+MAX_IDLE_ORIGINS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,19 +226,104 @@ class GuardedNetworkBackend(httpcore.NetworkBackend):
         time.sleep(seconds)
 
 
-class _GuardedTransport(httpx.HTTPTransport):
-    def __init__(self, backend: GuardedNetworkBackend, limits: FetchLimits) -> None:
-        super().__init__(trust_env=False)
-        # httpx takes no network backend argument, so its connection pool is rebuilt around ours
-        # (httpx and httpcore are pinned; tests/test_fetch_guard.py proves the guard is in the path).
+class _OriginTransport(httpx.HTTPTransport):
+    """httpx's transport for one origin, on a small connection pool that uses our backend."""
+
+    def __init__(self, backend: GuardedNetworkBackend, ssl_context: ssl.SSLContext, size: int) -> None:
+        super().__init__(verify=ssl_context, trust_env=False)
+        # httpx takes no network backend argument, so its pool is rebuilt around ours (httpx and
+        # httpcore are pinned; tests/test_fetch_guard.py proves the guard is in the path).
         self._pool.close()
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_connections,
-            keepalive_expiry=30.0,
+            ssl_context=ssl_context,
+            max_connections=size,
+            max_keepalive_connections=size,
+            keepalive_expiry=KEEPALIVE_SECONDS,
             network_backend=backend,
         )
+
+
+class _CountedStream(httpx.SyncByteStream):
+    def __init__(self, inner: httpx.SyncByteStream, done: Any) -> None:
+        self._inner = inner
+        self._done = done
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._inner
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        finally:
+            done, self._done = self._done, None
+            if done is not None:
+                done()
+
+
+class _GuardedTransport(httpx.BaseTransport):
+    """One small connection pool per origin (scheme, host, port).
+
+    httpcore's single pool scans all its connections for every request, which grows costly with
+    the many hosts of a large feed list; per-origin pools keep that scan at a couple of
+    connections. Pools idle for long are closed, so file descriptors stay bounded.
+    """
+
+    def __init__(self, backend: GuardedNetworkBackend, limits: FetchLimits) -> None:
+        self._backend = backend
+        self._size = limits.max_per_host
+        self._ssl_context = httpx.create_ssl_context(trust_env=False)
+        self._origins: dict[tuple[bytes, bytes, int | None], _OriginTransport] = {}
+        self._in_flight: dict[tuple[bytes, bytes, int | None], int] = {}
+        self._last_used: dict[tuple[bytes, bytes, int | None], float] = {}
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        origin = (request.url.raw_scheme, request.url.raw_host, request.url.port)
+        with self._lock:
+            transport = self._origins.get(origin)
+            if transport is None:
+                if len(self._origins) >= MAX_IDLE_ORIGINS:
+                    self._close_idle_locked()
+                transport = _OriginTransport(self._backend, self._ssl_context, self._size)
+                self._origins[origin] = transport
+            self._in_flight[origin] = self._in_flight.get(origin, 0) + 1
+            self._last_used[origin] = time.monotonic()
+
+        def done() -> None:
+            with self._lock:
+                self._in_flight[origin] -= 1
+
+        try:
+            response = transport.handle_request(request)
+        except BaseException:
+            done()
+            raise
+        assert isinstance(response.stream, httpx.SyncByteStream)
+        response.stream = _CountedStream(response.stream, done)
+        return response
+
+    def _close_idle_locked(self) -> None:
+        for origin in sorted(self._origins, key=self._last_used.__getitem__):
+            if self._in_flight.get(origin, 0) == 0:
+                self._origins.pop(origin).close()
+                self._in_flight.pop(origin, None)
+                self._last_used.pop(origin, None)
+            if len(self._origins) < MAX_IDLE_ORIGINS // 2:
+                break
+
+    def close_idle(self) -> None:
+        """Close the pools of every origin with nothing in flight (e.g. at the end of a cycle)."""
+        with self._lock:
+            for origin in [origin for origin in self._origins if self._in_flight.get(origin, 0) == 0]:
+                self._origins.pop(origin).close()
+                self._in_flight.pop(origin, None)
+                self._last_used.pop(origin, None)
+
+    def close(self) -> None:
+        with self._lock:
+            transports, self._origins = list(self._origins.values()), {}
+        for transport in transports:
+            transport.close()
 
 
 # --- bounded decompression ---------------------------------------------------------------------
@@ -291,6 +381,19 @@ def _decoders(content_encoding: str | None) -> list[_Decoder]:
 
 
 # --- the fetcher -------------------------------------------------------------------------------
+
+
+# A 304, redirect or error response's body is read (and dropped) up to this size, so that its
+# keep-alive connection can serve the next request; a longer one is cut off with its connection.
+DRAIN_LIMIT = 64 * 1024
+
+
+def _drain(response: httpx.Response) -> None:
+    drained = 0
+    for chunk in response.iter_raw():
+        drained += len(chunk)
+        if drained > DRAIN_LIMIT:
+            return
 
 
 class _Abort(Exception):
@@ -362,6 +465,7 @@ class Fetcher:
         self._slots = threading.BoundedSemaphore(limits.max_connections)
         self._host_slots: dict[str, threading.BoundedSemaphore] = {}
         self._host_slots_lock = threading.Lock()
+        self._transports: list[_GuardedTransport] = []
         self._client = self._make_client(GuardedNetworkBackend(limits.allow_private_addresses))
         trusted = frozenset(host.lower() for host in trusted_hosts)
         self._trusted_client = (
@@ -372,6 +476,8 @@ class Fetcher:
 
     def _make_client(self, backend: GuardedNetworkBackend) -> httpx.Client:
         limits = self.limits
+        transport = _GuardedTransport(backend, limits)
+        self._transports.append(transport)
         timeout = httpx.Timeout(
             connect=limits.connect_timeout, read=limits.read_timeout, write=limits.read_timeout, pool=None
         )
@@ -379,9 +485,14 @@ class Fetcher:
             timeout=timeout,
             follow_redirects=False,
             headers={"User-Agent": limits.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
-            transport=_GuardedTransport(backend, limits),
+            transport=transport,
             trust_env=False,
         )
+
+    def close_idle_connections(self) -> None:
+        """Close keep-alive connections nothing uses now (their servers would drop them anyway)."""
+        for transport in self._transports:
+            transport.close_idle()
 
     def close(self) -> None:
         self._client.close()
@@ -473,6 +584,7 @@ class Fetcher:
                 headers = {key.lower(): value for key, value in response.headers.items()}
                 status = response.status_code
                 if not 200 <= status < 300:
+                    _drain(response)
                     return status, headers, b""
                 return status, headers, self._read_capped(response, url, headers, deadline)
         except AddressBlocked as error:

@@ -7,8 +7,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, Select, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,6 +47,61 @@ class FeedState:
     name: str = ""
     health: FeedHealth = field(default_factory=FeedHealth)
     items_seen: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FeedUpdate:
+    """One feed's state to write after a poll."""
+
+    feed_id: int
+    health: FeedHealth
+    conditional: ConditionalState
+    new_items: int = 0
+
+
+_HEALTH_COLUMNS = (
+    "last_polled_at",
+    "last_success_at",
+    "last_status",
+    "consecutive_failures",
+    "failing_since",
+    "last_error",
+    "last_error_kind",
+    "parse_warning",
+    "next_poll_at",
+    "moved_to",
+    "disabled_at",
+    "disabled_reason",
+    "health_state",
+    "health_since",
+)
+
+
+def _health_values(health: FeedHealth) -> dict[str, object]:
+    values: dict[str, object] = {column: getattr(health, column) for column in _HEALTH_COLUMNS}
+    values["health_state"] = health.health_state.value
+    return values
+
+
+@cache
+def _story_candidates_query() -> Select[Any]:
+    """Built once: assembling this statement costs more than running it."""
+    article, founder, band = (
+        ArticleRow.__table__.alias("article"),
+        ArticleRow.__table__.alias("founder"),
+        ArticleBandRow.__table__,
+    )
+    return (
+        select(article.c.id, article.c.story_id, founder.c.canonical_url, article.c.similarity_signature)
+        .select_from(band)
+        .join(article, article.c.id == band.c.article_id)
+        .join(founder, founder.c.id == article.c.story_id)
+        .where(
+            band.c.band.in_(bindparam("bands", expanding=True)),
+            article.c.first_seen_at >= bindparam("since", type_=article.c.first_seen_at.type),
+            article.c.similarity_signature.is_not(None),
+        )
+    )
 
 
 def _health(row: FeedRow) -> FeedHealth:
@@ -136,38 +193,6 @@ class Store:
                 states[url] = _feed_state(row)
         return states
 
-    def save_feed_health(
-        self,
-        feed_id: int,
-        health: FeedHealth,
-        conditional: ConditionalState | None = None,
-        new_items: int = 0,
-    ) -> None:
-        """Write a feed's state after a poll or a health check (what to write is the caller's call)."""
-        values: dict[str, object] = {
-            "last_polled_at": health.last_polled_at,
-            "last_success_at": health.last_success_at,
-            "last_status": health.last_status,
-            "consecutive_failures": health.consecutive_failures,
-            "failing_since": health.failing_since,
-            "last_error": health.last_error,
-            "last_error_kind": health.last_error_kind,
-            "parse_warning": health.parse_warning,
-            "next_poll_at": health.next_poll_at,
-            "moved_to": health.moved_to,
-            "disabled_at": health.disabled_at,
-            "disabled_reason": health.disabled_reason,
-            "health_state": health.health_state.value,
-            "health_since": health.health_since,
-        }
-        if new_items:
-            values["items_seen"] = FeedRow.items_seen + new_items
-        if conditional is not None:
-            values["etag"] = conditional.etag
-            values["last_modified"] = conditional.last_modified
-        with self.session() as session, session.begin():
-            session.execute(update(FeedRow).where(FeedRow.id == feed_id).values(**values))
-
     def set_health_state(self, feed_id: int, state: HealthState, since: datetime | None) -> None:
         """Only the health state: a silence check must not overwrite a poll's concurrent write."""
         with self.session() as session, session.begin():
@@ -176,6 +201,31 @@ class Store:
                 .where(FeedRow.id == feed_id)
                 .values(health_state=state.value, health_since=since)
             )
+
+    def save_feed_healths(self, updates: Sequence[FeedUpdate]) -> None:
+        """Write many feeds' states in one transaction (a cycle's worth of polls)."""
+        if not updates:
+            return
+        table = FeedRow.__table__
+        columns = (*_HEALTH_COLUMNS, "etag", "last_modified")
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("feed_id"))
+            .values(
+                {column: bindparam(f"v_{column}", type_=table.c[column].type) for column in columns}
+                | {"items_seen": table.c.items_seen + bindparam("new_items")}
+            )
+        )
+        rows = []
+        for feed_update in updates:
+            values = _health_values(feed_update.health)
+            values["etag"] = feed_update.conditional.etag
+            values["last_modified"] = feed_update.conditional.last_modified
+            row = {f"v_{column}": values[column] for column in columns}
+            row.update(feed_id=feed_update.feed_id, new_items=feed_update.new_items)
+            rows.append(row)
+        with self.engine.begin() as connection:
+            connection.execute(statement, rows)
 
     def enable_feed(self, url: str) -> bool:
         """Let a disabled feed be polled again at once; False if no such feed is stored."""
@@ -214,38 +264,6 @@ class Store:
                 times[feed_id].append(published_at or seen_at)
         return dict(times)
 
-    def record_feed_success(
-        self, feed_id: int, status: int, conditional: ConditionalState | None, items: int, when: datetime
-    ) -> None:
-        values: dict[str, object] = {
-            "last_polled_at": when,
-            "last_success_at": when,
-            "last_status": status,
-            "consecutive_failures": 0,
-            "last_error": None,
-            "items_seen": FeedRow.items_seen + items,
-        }
-        if conditional is not None:
-            values["etag"] = conditional.etag
-            values["last_modified"] = conditional.last_modified
-        with self.session() as session, session.begin():
-            session.execute(update(FeedRow).where(FeedRow.id == feed_id).values(**values))
-
-    def record_feed_failure(self, feed_id: int, status: int | None, error: str, when: datetime) -> None:
-        with self.session() as session, session.begin():
-            session.execute(
-                update(FeedRow)
-                .where(FeedRow.id == feed_id)
-                .values(
-                    last_polled_at=when,
-                    last_status=status,
-                    last_error=error,
-                    consecutive_failures=FeedRow.consecutive_failures + 1,
-                )
-            )
-
-    # --- articles --------------------------------------------------------------
-
     def known_article_ids(self, canonical_urls: Sequence[str]) -> dict[str, int]:
         if not canonical_urls:
             return {}
@@ -281,34 +299,24 @@ class Store:
         return found
 
     def article_id_by_fingerprint(self, content_fingerprint: str) -> int | None:
-        with self.session() as session:
-            return session.scalar(
-                select(ArticleRow.id).where(ArticleRow.content_fingerprint == content_fingerprint)
+        articles = ArticleRow.__table__
+        with self.engine.connect() as connection:
+            return connection.scalar(
+                select(articles.c.id).where(articles.c.content_fingerprint == content_fingerprint)
             )
 
     def story_candidates(self, bands: Sequence[str], since: datetime) -> list[StoryCandidate]:
         """Articles first seen since `since` sharing at least one LSH band with `bands`."""
         if not bands:
             return []
-        founder = ArticleRow.__table__.alias("founder")
-        query = (
-            select(
-                ArticleRow.id, ArticleRow.story_id, founder.c.canonical_url, ArticleRow.similarity_signature
-            )
-            .join(founder, founder.c.id == ArticleRow.story_id)
-            .where(
-                ArticleRow.id.in_(
-                    select(ArticleBandRow.article_id).where(ArticleBandRow.band.in_(list(bands))).distinct()
-                ),
-                ArticleRow.first_seen_at >= since,
-                ArticleRow.similarity_signature.is_not(None),
-            )
-        )
-        with self.session() as session:
-            return [
-                StoryCandidate(article_id, story_id, story_key, bytes(signature))
-                for article_id, story_id, story_key, signature in session.execute(query)
-            ]
+        candidates: dict[int, StoryCandidate] = {}
+        with self.engine.connect() as connection:
+            rows = connection.execute(_story_candidates_query(), {"bands": list(bands), "since": since})
+            for article_id, story_id, story_key, signature in rows:
+                candidates.setdefault(
+                    article_id, StoryCandidate(article_id, story_id, story_key, bytes(signature))
+                )
+        return list(candidates.values())
 
     def add_source(self, article_id: int, feed_id: int, url: str) -> bool:
         """Record that another feed carries a known article (idempotent); True if it is new."""
@@ -347,37 +355,49 @@ class Store:
         alerts = list(alerts)
         try:
             with self.session() as session, session.begin():
-                row = ArticleRow(
-                    canonical_url=article.canonical_url,
-                    url=article.url,
-                    title=article.title,
-                    body=article.body,
-                    summary=article.summary,
-                    author=article.author,
-                    language=article.language,
-                    published_at=article.published,
-                    extraction_method=article.method.value,
-                    extraction_note=article.extraction_note,
-                    source=article.source,
-                    first_feed_id=feed_id,
-                    content_fingerprint=fingerprint.content if fingerprint else None,
-                    similarity_signature=fingerprint.signature if fingerprint else None,
-                    story_id=story_id,
-                )
-                session.add(row)
-                session.flush()
-                if story_id is None:
-                    row.story_id = row.id
-                if fingerprint and fingerprint.bands:
-                    session.execute(
-                        insert(ArticleBandRow),
-                        [{"band": band, "article_id": row.id} for band in sorted(set(fingerprint.bands))],
+                # Core statements: the ORM's unit of work costs more than the row itself here,
+                # and every new item of every feed comes through this path.
+                connection = session.connection()
+                articles = ArticleRow.__table__
+                article_id = connection.execute(
+                    insert(articles)
+                    .values(
+                        canonical_url=article.canonical_url,
+                        url=article.url,
+                        title=article.title,
+                        body=article.body,
+                        summary=article.summary,
+                        author=article.author,
+                        language=article.language,
+                        published_at=article.published,
+                        extraction_method=article.method.value,
+                        extraction_note=article.extraction_note,
+                        source=article.source,
+                        first_feed_id=feed_id,
+                        content_fingerprint=fingerprint.content if fingerprint else None,
+                        similarity_signature=fingerprint.signature if fingerprint else None,
+                        story_id=story_id,
                     )
-                session.add(ArticleSourceRow(article_id=row.id, feed_id=feed_id, url=article.url))
+                    .returning(articles.c.id)
+                ).scalar_one()
+                if story_id is None:
+                    connection.execute(
+                        update(articles).where(articles.c.id == article_id).values(story_id=article_id)
+                    )
+                if fingerprint and fingerprint.bands:
+                    connection.execute(
+                        insert(ArticleBandRow.__table__),
+                        [{"band": band, "article_id": article_id} for band in sorted(set(fingerprint.bands))],
+                    )
+                connection.execute(
+                    insert(ArticleSourceRow.__table__).values(
+                        article_id=article_id, feed_id=feed_id, url=article.url
+                    )
+                )
                 match_ids = {}
                 for verdict in verdicts:
                     match = MatchRow(
-                        article_id=row.id,
+                        article_id=article_id,
                         topic=verdict.topic,
                         score=verdict.score,
                         explanation=verdict.explanation,
@@ -412,7 +432,7 @@ class Store:
                         )
                     )
                     created_alerts += 1
-                return SavedArticle(article_id=row.id, created=True, alerts_created=created_alerts)
+                return SavedArticle(article_id=article_id, created=True, alerts_created=created_alerts)
         except IntegrityError:
             existing = self.known_article_ids([article.canonical_url]).get(article.canonical_url)
             if existing is None and fingerprint and fingerprint.content:
@@ -548,4 +568,4 @@ def _outgoing(
     )
 
 
-__all__ = ["FeedState", "SavedArticle", "Store"]
+__all__ = ["FeedState", "FeedUpdate", "SavedArticle", "Store"]

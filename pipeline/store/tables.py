@@ -127,7 +127,7 @@ class ArticleSourceRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
-    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"))
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"), index=True)
     url: Mapped[str] = mapped_column(String(2048))
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -49,9 +49,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("band", "article_id"),
     )
     op.create_index("ix_article_bands_article_id", "article_bands", ["article_id"])
+    # A feed's latest items (its publishing rhythm, for silence detection).
+    op.create_index("ix_article_sources_feed_id", "article_sources", ["feed_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_article_sources_feed_id", "article_sources")
     op.drop_table("article_bands")
     op.drop_index("ix_articles_story_id", "articles")
     op.drop_index("ix_articles_content_fingerprint", "articles")
