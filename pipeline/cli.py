@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
 from pipeline.config import Config, ConfigError, load_config, resolve_config_path
@@ -16,6 +16,9 @@ from pipeline.extract import article_from_page, article_from_text
 from pipeline.fetch import Fetcher
 from pipeline.match import Matcher
 from pipeline.models import Article, Verdict
+
+if TYPE_CHECKING:
+    from pipeline.store import Store
 
 log = logging.getLogger("newswatch")
 
@@ -108,10 +111,7 @@ def cmd_feeds(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_NO_MATCH if any(status.state in ATTENTION for status in statuses) else EXIT_OK
 
 
-def _enable_feed(config: Config, store: object, wanted: str, out: TextIO) -> int:
-    from pipeline.store import Store
-
-    assert isinstance(store, Store)
+def _enable_feed(config: Config, store: Store, wanted: str, out: TextIO) -> int:
     feed = next((feed for feed in config.feeds if wanted in (feed.name, feed.url)), None)
     if feed is None:
         sys.stderr.write(f"newswatch feeds enable: no feed named {wanted!r} in the config\n")

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import gzip
 import ipaddress
+import shutil
+import ssl
+import subprocess
 import threading
 import time
 import zlib
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 
 import brotli
 import pytest
@@ -165,3 +169,29 @@ def test_trusted_feed_host_does_not_trust_links_to_the_same_host(http_server: Lo
         page = fetcher.fetch(url)
     assert page.error is not None and page.error.kind is FetchErrorKind.BLOCKED_ADDRESS
     assert len(http_server.requests_to("/feed")) == 1
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+def test_https_goes_through_the_guarded_backend_and_verifies_certificates(tmp_path: Path) -> None:
+    """TLS is negotiated on the checked connection (SNI = the URL's host) and certificates are
+    verified: a self-signed server is refused with the reason."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    command = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+    subprocess.run(
+        [*command, "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    server = LocalHTTPServer()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server._server.socket = context.wrap_socket(server._server.socket, server_side=True)
+    server.add("/feed", Response(200, b"<rss/>"))
+    server.start()
+    try:
+        with Fetcher(LOOPBACK_OK) as fetcher:
+            result = fetcher.fetch(server.url("/feed").replace("http://", "https://"))
+    finally:
+        server.stop()
+    assert result.error is not None and result.error.kind is FetchErrorKind.CONNECT
+    assert "CERTIFICATE_VERIFY_FAILED" in result.error.message

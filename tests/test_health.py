@@ -265,3 +265,17 @@ def test_feeds_command_lists_state_and_enable_brings_a_gone_feed_back(
     assert rows["Gone"]["state"] != "disabled"
     code, _ = run("feeds", "enable", "No such feed", "--config", str(config))
     assert code == 2
+
+
+def test_health_channels_must_exist(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_test_config(
+        tmp_path / "c.yaml",
+        database_url=f"sqlite:///{tmp_path / 'nw.db'}",
+        feeds=[],
+        extra={"health": {"channels": ["pager"], "failing_after": 0}},
+    )
+    code, _ = run("check-config", "--config", str(config))
+    assert code == 2
+    error = capsys.readouterr().err
+    assert "health.channels[0]: unknown channel 'pager'" in error
+    assert "health.failing_after: Input should be greater than 0" in error
