@@ -237,7 +237,7 @@ class Pipeline:
         except FeedParseError as error:
             report.error = f"parse: {error}"
             log.error("feed %r (%s): %s", feed.name, poll_url, error)
-            # The validators are not kept: a 304 must not pass for a fixed feed next time.
+            # The broken body's validators are not stored: a 304 must not pass for a fixed feed.
             outcome = PollOutcome(utcnow(), result.status, report.error, "parse")
             self._record(feed, state, outcome, None, 0, buffer)
             return
@@ -274,7 +274,11 @@ class Pipeline:
         buffer: FeedStateBuffer | None,
     ) -> None:
         health, events = after_poll(feed.name, feed.url, state.health, outcome, feed.interval, self.policy)
-        update = FeedUpdate(state.feed_id, health, validators or state.conditional, new_items)
+        changed = (health.health_state, health.health_since) != (
+            state.health.health_state,
+            state.health.health_since,
+        )
+        update = FeedUpdate(state.feed_id, health, validators or state.conditional, new_items, changed)
         if buffer is not None:
             buffer.add(update)
         else:

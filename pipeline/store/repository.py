@@ -57,6 +57,9 @@ class FeedUpdate:
     health: FeedHealth
     conditional: ConditionalState
     new_items: int = 0
+    # False when the poll left health_state as it found it: then the columns are not written, so
+    # a silence check that ran during the poll keeps its word.
+    health_state_changed: bool = True
 
 
 _HEALTH_COLUMNS = (
@@ -102,6 +105,39 @@ def _story_candidates_query() -> Select[Any]:
             article.c.similarity_signature.is_not(None),
         )
     )
+
+
+_STATE_COLUMNS = ("health_state", "health_since")
+
+
+@cache
+def _feed_update_statement(with_state: bool) -> Any:
+    table = FeedRow.__table__
+    columns = [
+        column
+        for column in (*_HEALTH_COLUMNS, "etag", "last_modified")
+        if with_state or column not in _STATE_COLUMNS
+    ]
+    return (
+        update(table)
+        .where(table.c.id == bindparam("feed_id"))
+        .values(
+            {column: bindparam(f"v_{column}", type_=table.c[column].type) for column in columns}
+            | {"items_seen": table.c.items_seen + bindparam("new_items")}
+        )
+    )
+
+
+def _feed_update_row(feed_update: FeedUpdate) -> dict[str, object]:
+    values = _health_values(feed_update.health)
+    values["etag"] = feed_update.conditional.etag
+    values["last_modified"] = feed_update.conditional.last_modified
+    if not feed_update.health_state_changed:
+        for column in _STATE_COLUMNS:
+            del values[column]
+    row: dict[str, object] = {f"v_{column}": value for column, value in values.items()}
+    row.update(feed_id=feed_update.feed_id, new_items=feed_update.new_items)
+    return row
 
 
 def _health(row: FeedRow) -> FeedHealth:
@@ -206,26 +242,13 @@ class Store:
         """Write many feeds' states in one transaction (a cycle's worth of polls)."""
         if not updates:
             return
-        table = FeedRow.__table__
-        columns = (*_HEALTH_COLUMNS, "etag", "last_modified")
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("feed_id"))
-            .values(
-                {column: bindparam(f"v_{column}", type_=table.c[column].type) for column in columns}
-                | {"items_seen": table.c.items_seen + bindparam("new_items")}
-            )
-        )
-        rows = []
-        for feed_update in updates:
-            values = _health_values(feed_update.health)
-            values["etag"] = feed_update.conditional.etag
-            values["last_modified"] = feed_update.conditional.last_modified
-            row = {f"v_{column}": values[column] for column in columns}
-            row.update(feed_id=feed_update.feed_id, new_items=feed_update.new_items)
-            rows.append(row)
         with self.engine.begin() as connection:
-            connection.execute(statement, rows)
+            for with_state in (True, False):
+                group = [update for update in updates if update.health_state_changed is with_state]
+                if group:
+                    connection.execute(
+                        _feed_update_statement(with_state), [_feed_update_row(u) for u in group]
+                    )
 
     def enable_feed(self, url: str) -> bool:
         """Let a disabled feed be polled again at once; False if no such feed is stored."""
