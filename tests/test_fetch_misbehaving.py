@@ -15,9 +15,11 @@ from pathlib import Path
 
 import brotli
 import pytest
+from sqlalchemy import select
 
 from pipeline.cycle import Pipeline
 from pipeline.store.repository import FeedState
+from pipeline.store.tables import ArticleRow
 from tests.support.feeds import RSS_HEADERS, Item, open_pipeline, rss
 from tests.support.servers import LocalHTTPServer, RecordedRequest, Response
 
@@ -279,3 +281,34 @@ def test_item_links_to_internal_addresses_are_refused_by_default(
     assert "127.0.0.1 is a loopback address" in reports["Plain loopback"].error
     assert not http_server.requests_to("/plain.xml")
     assert stored["Plain loopback"].health.last_error_kind == "blocked_address"
+
+
+def test_entries_without_links_dates_or_titles_are_handled(
+    tmp_path: Path, http_server: LocalHTTPServer
+) -> None:
+    body = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>Odd feed</title>'
+        b'<item><guid isPermaLink="false">odd-1</guid><title>No link here</title>'
+        b"<description>An item with a title and a guid but no link.</description></item>"
+        b"<item><link>" + http_server.url("/odd/no-date").encode() + b"</link><title>No date</title>"
+        b"<description>An item without a date.</description></item>"
+        b"<item><link>" + http_server.url("/odd/no-title").encode() + b"</link>"
+        b"<description>The first sentence stands in for the title. More text follows.</description></item>"
+        b"<item></item>"
+        b"</channel></rss>"
+    )
+    page = b"<html><head><title>t</title></head><body><p>short</p></body></html>"
+    http_server.add("/odd.xml", Response(200, body, RSS_HEADERS))
+    http_server.add("/odd/no-date", Response(200, page, {"Content-Type": "text/html"}))
+    http_server.add("/odd/no-title", Response(200, page, {"Content-Type": "text/html"}))
+    feeds = [{"name": "Odd", "url": http_server.url("/odd.xml")}]
+    with open_pipeline(tmp_path, feeds) as pipeline:
+        report = pipeline.run_cycle().feeds[0]
+        with pipeline.store.session() as session:
+            rows = {row.title: row for row in session.scalars(select(ArticleRow))}
+    assert report.error is None and report.entries == 3 and report.new == 3 and not report.entry_errors
+    assert rows["No link here"].canonical_url.startswith("urn:newswatch:entry:")
+    assert rows["No date"].published_at is None
+    assert "The first sentence stands in for the title." in rows
+    # Only the two linked pages were fetched; the link-less entry was not.
+    assert {request.path for request in http_server.requests} == {"/odd.xml", "/odd/no-date", "/odd/no-title"}
