@@ -35,7 +35,9 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-PUBLISHED_BASE = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+# Items are published over the hours before the farm starts (fixed for the farm's lifetime, so
+# ETags stay valid between cycles): a fresh set of feeds, not an archive.
+PUBLISHED_BASE = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 LAST_MODIFIED = format_datetime(PUBLISHED_BASE, usegmt=True)
 
 # Everyday news vocabulary; none of the shipped topics' terms, so feed-summary runs match nothing.
@@ -183,7 +185,7 @@ class FarmContent:
         ]
         for item in range(self.spec.items):
             link = self.base(feed) + page_path(feed, item)
-            published = PUBLISHED_BASE - timedelta(minutes=feed * self.spec.items + item)
+            published = PUBLISHED_BASE - timedelta(hours=item, minutes=feed % 60)
             title = f"{sentence(rng, 6)[:-1]} ({feed}-{item})"
             summary = " ".join(sentence(rng, rng.randint(10, 18)) for _ in range(3))
             parts.append(

@@ -401,6 +401,7 @@ class Pipeline:
                 feed.interval,
                 now,
                 self.policy,
+                watched_since=state.created_at,
             )
             if events:
                 self.store.set_health_state(state.feed_id, health.health_state, health.health_since)

@@ -206,8 +206,13 @@ def assess_silence(
     interval: float,
     now: datetime,
     policy: HealthPolicy,
+    watched_since: datetime | None = None,
 ) -> tuple[FeedHealth, list[HealthEvent]]:
-    """Whether a feed that still answers has stopped publishing (or started again)."""
+    """Whether a feed that still answers has stopped publishing (or started again).
+
+    Silence is counted from the newest item, but never from before `watched_since` (when
+    newswatch started polling the feed): a feed added with only old items is given a full
+    silence threshold of its own before it is called silent."""
     if health.disabled_at is not None or health.health_state is HealthState.FAILING:
         return health, []
     if health.last_success_at is None:
@@ -218,6 +223,8 @@ def assess_silence(
         return health, []
     newest = max(times)
     reference = newest
+    if watched_since is not None and watched_since > reference:
+        reference = watched_since
     if health.health_state is HealthState.OK and health.health_since and health.health_since > reference:
         reference = health.health_since  # silence is counted from the last recovery, not before it
     silent_for = (now - reference).total_seconds()

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from pipeline.cli import main
 from pipeline.health import (
@@ -23,6 +24,7 @@ from pipeline.health import (
     typical_gap,
 )
 from pipeline.models import FeedHealth, HealthState
+from pipeline.store.tables import FeedRow
 from tests.support.configs import write_test_config
 from tests.support.feeds import RSS_HEADERS, Item, open_pipeline, rss
 from tests.support.servers import LocalHTTPServer, Response, SmtpSink
@@ -127,6 +129,18 @@ def test_silence_is_relative_to_the_feeds_rhythm() -> None:
     assert "for 5 hours, although it usually publishes every 1 hour" in events[0].text
     again, more = assess_silence("Feed", "u", health, hourly, INTERVAL, T0 + timedelta(hours=9), policy)
     assert not more and again == health
+    # A feed just added whose items are old is not silent until it has been watched long enough.
+    _, fresh = assess_silence(
+        "Feed",
+        "u",
+        polled,
+        hourly,
+        INTERVAL,
+        T0 + timedelta(hours=5),
+        policy,
+        watched_since=T0 + timedelta(hours=4),
+    )
+    assert not fresh
     daily = [T0 - timedelta(days=day) for day in range(10)]
     _, quiet = assess_silence("Feed", "u", polled, daily, INTERVAL, T0 + timedelta(hours=20), policy)
     assert not quiet  # a daily feed quiet for 20 hours is normal
@@ -196,6 +210,11 @@ def test_silent_feed_raises_one_notice_and_one_when_it_publishes_again(
     extra = {"health": {"channels": ["test-email"], "silent_min": "1h"}}
     fetch = {"fetch_pages": False}
     with open_pipeline(tmp_path, feeds, smtp_port=smtp_sink.port, extra=extra, fetch=fetch) as pipeline:
+        pipeline.run_cycle()
+        # Just added: silence is only counted from when newswatch started watching the feed.
+        assert smtp_sink.messages == []
+        with pipeline.store.session() as session, session.begin():
+            session.execute(update(FeedRow).values(created_at=now - timedelta(days=4)))
         pipeline.run_cycle()
         pipeline.run_cycle()
         assert [mail.subject for mail in smtp_sink.messages] == ["[newswatch] feed 'Quiet' has gone silent"]

@@ -47,6 +47,8 @@ class FeedState:
     name: str = ""
     health: FeedHealth = field(default_factory=FeedHealth)
     items_seen: int = 0
+    # When the feed was first registered (newswatch started watching it).
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +170,7 @@ def _feed_state(row: FeedRow) -> FeedState:
         name=row.name,
         health=_health(row),
         items_seen=row.items_seen or 0,
+        created_at=row.created_at,
     )
 
 
