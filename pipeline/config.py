@@ -169,6 +169,8 @@ class ExtractConfig(_Strict):
 
     # 0 extracts in the polling threads; default: one per core, at most 4.
     workers: int = Field(default_factory=lambda: min(os.cpu_count() or 1, 4), ge=0, le=64)
+    # A page taking longer than this is matched on its feed summary instead.
+    timeout: Duration = 120.0
 
 
 class DedupConfig(_Strict):

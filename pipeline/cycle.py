@@ -163,7 +163,7 @@ class Pipeline:
         self.config = config
         self.store = store
         self.fetcher = Fetcher(fetch_limits(config), trusted_hosts=_trusted_hosts(config.feeds))
-        self.extractor = ExtractionPool(config.extract.workers)
+        self.extractor = ExtractionPool(config.extract.workers, config.extract.timeout)
         self.matcher = Matcher.from_topics(config.topics, config.aliases)
         self.channels: dict[str, Channel] = build_channels(config.channels)
         self.policy = health_policy(config)

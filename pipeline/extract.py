@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import re
+import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 # together they cost about half a second of start-up.
 
 UNTITLED = "(untitled)"
+# A page whose extraction takes longer than this is matched on the feed summary instead.
+DEFAULT_TIMEOUT = 120.0
 # A worker is replaced after this many pages, so memory that lxml never gives back stays bounded.
 PAGES_PER_WORKER = 2000
 
@@ -151,6 +154,8 @@ def extract_and_fingerprint(
 
 
 def _warm_up() -> None:
+    # Ctrl-C reaches the whole process group; the parent decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Pay trafilatura's and the language model's first-use costs before the first real page.
     import trafilatura
 
@@ -166,8 +171,9 @@ class ExtractionPool:
     feed summary is used, with the reason), never the cycle.
     """
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.workers = workers
+        self.timeout = timeout
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -198,7 +204,10 @@ class ExtractionPool:
         try:
             return pool.submit(
                 extract_and_fingerprint, entry, canonical, source, page, page_url, page_problem
-            ).result()
+            ).result(timeout=self.timeout)
+        except TimeoutError:
+            # The worker stays busy until trafilatura returns; the cycle goes on without it.
+            note = f"page extraction took longer than {self.timeout:g}s"
         except BrokenProcessPool:
             with self._lock:
                 if self._executor is pool:

@@ -80,3 +80,15 @@ def test_japanese_pages_are_recorded_as_japanese() -> None:
     for path in japanese:
         article = extract_article(entry(link=URL), URL, "Corpus", path.read_bytes(), URL)
         assert article.language == "ja", (path.name, article.language)
+
+
+def test_a_page_that_takes_too_long_falls_back_to_the_summary() -> None:
+    pool = ExtractionPool(workers=1, timeout=0.001)
+    try:
+        article, _fingerprint = pool.extract(
+            entry(summary="The feed's own summary."), URL, "Desk", SEED_PAGE, URL
+        )
+    finally:
+        pool.close()
+    assert article.method is ExtractionMethod.FEED_SUMMARY
+    assert article.extraction_note == "page extraction took longer than 0.001s"
