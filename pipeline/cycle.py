@@ -1,33 +1,49 @@
 """The only place that knows the order of the stages:
-fetch -> parse -> dedup -> extract -> match -> store, then the alert outbox.
+fetch -> parse -> dedup -> extract -> match -> store, then feed health and the alert outbox.
 
 Every failure is caught at the level it concerns (a feed, an entry) and
 reported with the feed's name and the URL, so one broken feed or page never
 stops the others.
+
+Concurrency: feeds are polled by a bounded thread pool (`fetch.max_connections` threads); the
+fetcher itself enforces the global and per-host request limits, so pages fetched by many feed
+threads obey them too. Page extraction, the CPU-heavy step, runs in `ExtractionPool`'s worker
+processes. Story assignment and the article's transaction run under one lock, so two copies of a
+story polled at the same moment by two threads cannot both found a story.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
+from urllib.parse import urlsplit
 
 from pipeline.alert import Channel, build_channels, plan_alerts
 from pipeline.alert.dispatch import DispatchReport, dispatch_due
 from pipeline.config import Config, FeedConfig
-from pipeline.dedup import entry_key
-from pipeline.extract import extract_article
+from pipeline.dedup import closest_story, entry_key
+from pipeline.extract import ExtractionPool
 from pipeline.fetch import Fetcher, FetchLimits
+from pipeline.health import (
+    HealthEvent,
+    HealthPolicy,
+    PollOutcome,
+    after_poll,
+    assess_silence,
+    hold_back_reason,
+)
 from pipeline.match import Matcher
-from pipeline.models import FeedEntry
+from pipeline.models import ConditionalState, FeedEntry, FetchResult, Notice
 from pipeline.parse import FeedParseError, parse_feed
 from pipeline.store import Store, create_db_engine, upgrade_schema
-from pipeline.store.repository import FeedState
+from pipeline.store.repository import FeedState, FeedUpdate
 from pipeline.store.tables import utcnow
 
 log = logging.getLogger(__name__)
-
-MAX_PARALLEL_FEEDS = 8
 
 
 @dataclass
@@ -39,7 +55,13 @@ class FeedReport:
     new: int = 0
     matched: int = 0
     alerts_queued: int = 0
+    # Items new to this feed that another feed (or URL) had already brought in.
+    duplicates: int = 0
+    # New articles that joined an existing story (a near-duplicate of an earlier one).
+    clustered: int = 0
     error: str | None = None
+    # Why the feed was not polled this time (backing off, Retry-After, disabled).
+    skipped: str | None = None
     entry_errors: list[str] = field(default_factory=list)
 
 
@@ -55,12 +77,19 @@ class CycleReport:
     def failed_feeds(self) -> list[FeedReport]:
         return [report for report in self.feeds if report.error]
 
+    @property
+    def skipped_feeds(self) -> list[FeedReport]:
+        return [report for report in self.feeds if report.skipped]
+
     def summary(self) -> str:
-        fetched = sum(1 for report in self.feeds if not report.error and not report.not_modified)
+        fetched = sum(
+            1 for report in self.feeds if not (report.error or report.not_modified or report.skipped)
+        )
         unchanged = sum(1 for report in self.feeds if report.not_modified)
         return (
             f"cycle: {len(self.feeds)} feeds, {fetched} fetched, {unchanged} not modified, "
-            f"{len(self.failed_feeds)} failed; {self.total('entries')} entries, {self.total('new')} new, "
+            f"{len(self.failed_feeds)} failed, {len(self.skipped_feeds)} held back; "
+            f"{self.total('entries')} entries, {self.total('new')} new, "
             f"{self.total('matched')} matched; alerts: {self.total('alerts_queued')} queued, "
             f"{self.dispatch.sent} sent, {self.dispatch.retrying} to retry"
         )
@@ -75,7 +104,56 @@ def fetch_limits(config: Config) -> FetchLimits:
         max_bytes=settings.max_bytes,
         max_redirects=settings.max_redirects,
         user_agent=settings.user_agent,
+        max_connections=settings.max_connections,
+        max_per_host=settings.max_per_host,
+        allow_private_addresses=settings.allow_private_addresses,
     )
+
+
+def health_policy(config: Config) -> HealthPolicy:
+    return HealthPolicy(
+        failing_after=config.health.failing_after,
+        silent_after_factor=config.health.silent_after_factor,
+        silent_min=config.health.silent_min,
+        rhythm_min_items=config.health.rhythm_min_items,
+        max_backoff=config.fetch.max_backoff,
+        max_retry_after=config.fetch.max_retry_after,
+    )
+
+
+def notice_key(event: HealthEvent, feed_url: str, channel: str) -> str:
+    """One notice per (incident, channel): a second report of the same incident is ignored."""
+    digest = hashlib.sha256(f"{event.kind}\x1f{feed_url}\x1f{event.incident}\x1f{channel}".encode())
+    return f"nw-health-{digest.hexdigest()[:40]}"
+
+
+def _trusted_hosts(feeds: list[FeedConfig]) -> set[str]:
+    return {urlsplit(feed.url).hostname or "" for feed in feeds if feed.allow_private_addresses} - {""}
+
+
+class FeedStateBuffer:
+    """Feed states written in batches during a cycle: one transaction per `size` polls instead of
+    one per poll (for a cycle of 304s, these writes would cost as much as the HTTP requests).
+    Articles are never buffered; losing buffered states to a crash only costs a re-fetch."""
+
+    def __init__(self, store: Store, size: int = 250) -> None:
+        self.store = store
+        self.size = size
+        self._updates: list[FeedUpdate] = []
+        self._lock = threading.Lock()
+
+    def add(self, update: FeedUpdate) -> None:
+        with self._lock:
+            self._updates.append(update)
+            if len(self._updates) < self.size:
+                return
+            batch, self._updates = self._updates, []
+        self.store.save_feed_healths(batch)
+
+    def flush(self) -> None:
+        with self._lock:
+            batch, self._updates = self._updates, []
+        self.store.save_feed_healths(batch)
 
 
 class Pipeline:
@@ -84,9 +162,12 @@ class Pipeline:
     def __init__(self, config: Config, store: Store) -> None:
         self.config = config
         self.store = store
-        self.fetcher = Fetcher(fetch_limits(config))
+        self.fetcher = Fetcher(fetch_limits(config), trusted_hosts=_trusted_hosts(config.feeds))
+        self.extractor = ExtractionPool(config.extract.workers, config.extract.timeout)
         self.matcher = Matcher.from_topics(config.topics, config.aliases)
         self.channels: dict[str, Channel] = build_channels(config.channels)
+        self.policy = health_policy(config)
+        self._story_lock = threading.Lock()
 
     @classmethod
     def open(cls, config: Config) -> Pipeline:
@@ -97,6 +178,7 @@ class Pipeline:
     def close(self, dispose_store: bool = True) -> None:
         """Release connections; `dispose_store=False` when a reloaded pipeline shares the store."""
         self.fetcher.close()
+        self.extractor.close()
         for channel in self.channels.values():
             channel.close()
         if dispose_store:
@@ -110,43 +192,71 @@ class Pipeline:
 
     # --- one feed --------------------------------------------------------------
 
-    def poll_feed(self, feed: FeedConfig) -> FeedReport:
+    def poll_feed(
+        self, feed: FeedConfig, state: FeedState | None = None, buffer: FeedStateBuffer | None = None
+    ) -> FeedReport:
+        """Poll one feed; its new state is written at once, or added to `buffer`."""
         report = FeedReport(feed=feed.name, url=feed.url)
         try:
-            self._poll_feed(feed, report)
+            state = state or self.store.feed_state(feed.url, feed.name)
+            self._poll_feed(feed, state, report, buffer)
         except Exception as error:  # a bug in one feed's handling must not stop the daemon
             log.exception("feed %r (%s): unexpected error", feed.name, feed.url)
             report.error = f"internal error: {type(error).__name__}: {error}"
+            if state is not None:
+                outcome = PollOutcome(utcnow(), None, report.error, "internal")
+                self._record(feed, state, outcome, None, 0, None)
         return report
 
-    def _poll_feed(self, feed: FeedConfig, report: FeedReport) -> None:
-        state = self.store.feed_state(feed.url, feed.name)
-        result = self.fetcher.fetch(feed.url, state.conditional)
-        now = utcnow()
-        if result.not_modified:
-            report.not_modified = True
-            self.store.record_feed_success(state.feed_id, 304, None, 0, now)
-            log.info("feed %r: not modified", feed.name)
+    def _poll_feed(
+        self, feed: FeedConfig, state: FeedState, report: FeedReport, buffer: FeedStateBuffer | None
+    ) -> None:
+        held_back = hold_back_reason(state.health, feed.interval, utcnow())
+        if held_back:
+            report.skipped = held_back
+            log.info("feed %r: not polled: %s", feed.name, held_back)
             return
+        poll_url = state.health.moved_to or feed.url
+        result = self.fetcher.fetch(poll_url, state.conditional, trusted=feed.allow_private_addresses)
+        moved_to = result.final_url if result.permanent_redirect and result.final_url != feed.url else None
         if result.error is not None:
             report.error = str(result.error)
-            self.store.record_feed_failure(state.feed_id, result.status, report.error, now)
-            log.error("feed %r (%s): fetch failed: %s", feed.name, feed.url, result.error)
+            log.error("feed %r (%s): fetch failed: %s", feed.name, poll_url, result.error)
+            outcome = PollOutcome(
+                utcnow(), result.status, report.error, result.error.kind.value, result.retry_after
+            )
+            self._record(feed, state, outcome, None, 0, buffer)
+            return
+        if result.not_modified:
+            report.not_modified = True
+            log.info("feed %r: not modified", feed.name)
+            outcome = PollOutcome(utcnow(), 304, moved_to=moved_to, not_modified=True)
+            validators = _refreshed_validators(state.conditional, result)
+            self._record(feed, state, outcome, validators, 0, buffer)
             return
         try:
             parsed = parse_feed(result.body, result.final_url, result.headers)
         except FeedParseError as error:
             report.error = f"parse: {error}"
-            self.store.record_feed_failure(state.feed_id, result.status, report.error, now)
-            log.error("feed %r (%s): %s", feed.name, feed.url, error)
+            log.error("feed %r (%s): %s", feed.name, poll_url, error)
+            # The broken body's validators are not stored: a 304 must not pass for a fixed feed.
+            outcome = PollOutcome(utcnow(), result.status, report.error, "parse")
+            self._record(feed, state, outcome, None, 0, buffer)
             return
         if parsed.warning:
             log.warning("feed %r: malformed but usable (%s)", feed.name, parsed.warning)
+        if parsed.dropped:
+            log.info("feed %r: %d empty entries left out", feed.name, parsed.dropped)
         report.entries = len(parsed.entries)
-        self._process_entries(feed, state, parsed.entries, report)
-        self.store.record_feed_success(
-            state.feed_id, result.status or 200, result.validators, report.new, now
+        new_to_feed = self._process_entries(feed, state, parsed.entries, report)
+        outcome = PollOutcome(
+            utcnow(),
+            result.status,
+            new_items=new_to_feed,
+            moved_to=moved_to,
+            parse_warning=parsed.warning,
         )
+        self._record(feed, state, outcome, result.validators, new_to_feed, buffer)
         log.info(
             "feed %r: %d entries, %d new, %d matched, %d alerts queued",
             feed.name,
@@ -156,44 +266,115 @@ class Pipeline:
             report.alerts_queued,
         )
 
+    def _record(
+        self,
+        feed: FeedConfig,
+        state: FeedState,
+        outcome: PollOutcome,
+        validators: ConditionalState | None,
+        new_items: int,
+        buffer: FeedStateBuffer | None,
+    ) -> None:
+        health, events = after_poll(feed.name, feed.url, state.health, outcome, feed.interval, self.policy)
+        changed = (health.health_state, health.health_since) != (
+            state.health.health_state,
+            state.health.health_since,
+        )
+        update = FeedUpdate(state.feed_id, health, validators or state.conditional, new_items, changed)
+        if buffer is not None:
+            buffer.add(update)
+        else:
+            self.store.save_feed_healths([update])
+        self._raise(feed, events)
+
+    def _raise(self, feed: FeedConfig, events: list[HealthEvent]) -> None:
+        for event in events:
+            log.warning("feed health: %s: %s", event.subject, event.text)
+            notice = Notice(event.subject, event.text, event.details)
+            for channel in self.config.health.channels:
+                self.store.queue_notice(channel, notice_key(event, feed.url, channel), notice)
+
     def _process_entries(
         self, feed: FeedConfig, state: FeedState, entries: list[FeedEntry], report: FeedReport
-    ) -> None:
+    ) -> int:
+        """Store what is new; return how many items this feed carried for the first time."""
         keyed = [(entry_key(entry, feed.url), entry) for entry in entries]
-        known = self.store.known_article_ids([key for key, _ in keyed])
+        known = self.store.known_article_sources([key for key, _ in keyed], state.feed_id)
         seen_this_poll: set[str] = set()
+        new_to_feed = 0
         for key, entry in keyed:
             if key in seen_this_poll:
                 continue
             seen_this_poll.add(key)
             if key in known:
-                self.store.add_source(known[key], state.feed_id, entry.link or key)
+                article_id, carried = known[key]
+                if not carried and self.store.add_source(article_id, state.feed_id, entry.link or key):
+                    new_to_feed += 1
+                    report.duplicates += 1
                 continue
             try:
-                self._process_new_entry(feed, state, key, entry, report)
+                new_to_feed += self._process_new_entry(feed, state, key, entry, report)
             except Exception as error:
                 message = f"{entry.link or key}: {type(error).__name__}: {error}"
                 report.entry_errors.append(message)
                 log.exception("feed %r: entry failed: %s", feed.name, message)
+        return new_to_feed
+
+    def _fetch_page(self, feed: FeedConfig, entry: FeedEntry, report: FeedReport) -> FetchResult:
+        assert entry.link is not None
+        fetched = self.fetcher.fetch(entry.link)
+        if fetched.ok:
+            return fetched
+        problem = f"page fetch failed: {fetched.error}"
+        report.entry_errors.append(f"{entry.link}: {problem}")
+        log.warning("feed %r: article %s: %s; using the feed summary", feed.name, entry.link, problem)
+        return fetched
 
     def _process_new_entry(
         self, feed: FeedConfig, state: FeedState, key: str, entry: FeedEntry, report: FeedReport
-    ) -> None:
+    ) -> int:
         page, page_url, problem = None, entry.link, None
         if entry.link and self.config.fetch.fetch_pages and key.startswith(("http://", "https://")):
-            fetched = self.fetcher.fetch(entry.link)
+            fetched = self._fetch_page(feed, entry, report)
             if fetched.ok:
                 page, page_url = fetched.body, fetched.final_url
             else:
                 problem = f"page fetch failed: {fetched.error}"
-                report.entry_errors.append(f"{entry.link}: {problem}")
-                log.warning("feed %r: article %s: %s; using the feed summary", feed.name, entry.link, problem)
-        article = extract_article(entry, key, feed.name, page, page_url, problem)
+        article, fingerprint = self.extractor.extract(entry, key, feed.name, page, page_url, problem)
         verdicts = self.matcher.match(article)
-        planned = plan_alerts(verdicts, self.config.topics, story=key)
-        saved = self.store.save_article(article, state.feed_id, verdicts, planned)
+        with self._story_lock:
+            if fingerprint.content:
+                same_text = self.store.article_id_by_fingerprint(fingerprint.content)
+                if same_text is not None:
+                    log.info(
+                        "feed %r: %s has the same text as stored article %d; recorded as another source",
+                        feed.name,
+                        article.url,
+                        same_text,
+                    )
+                    report.duplicates += 1
+                    return int(self.store.add_source(same_text, state.feed_id, article.url))
+            story_id, story_key = None, key
+            if fingerprint.signature:
+                since = utcnow() - timedelta(seconds=self.config.dedup.story_window)
+                candidates = self.store.story_candidates(fingerprint.bands, since)
+                closest = closest_story(fingerprint.signature, candidates, self.config.dedup.story_similarity)
+                if closest is not None:
+                    story_id, story_key = closest[0].story_id, closest[0].story_key
+                    report.clustered += 1
+                    log.info(
+                        "feed %r: %s joins the story of %s (similarity %.2f)",
+                        feed.name,
+                        article.url,
+                        story_key,
+                        closest[1],
+                    )
+            planned = plan_alerts(verdicts, self.config.topics, story=story_key)
+            saved = self.store.save_article(article, state.feed_id, verdicts, planned, fingerprint, story_id)
         if not saved.created:
-            return
+            # Another thread stored the same article first; this feed was recorded as a source.
+            report.duplicates += 1
+            return 1
         report.new += 1
         report.matched += 1 if verdicts else 0
         report.alerts_queued += saved.alerts_created
@@ -201,16 +382,67 @@ class Pipeline:
             log.info(
                 "match: topic %r, score %g: %s (%s)", verdict.topic, verdict.score, article.title, article.url
             )
+        return 1
+
+    # --- feed health across feeds ------------------------------------------------
+
+    def check_feed_health(self) -> None:
+        """Raise 'silent' notices (and their recoveries) from each feed's publishing rhythm."""
+        states = self.store.feed_states([(feed.url, feed.name) for feed in self.config.feeds], register=False)
+        item_times = self.store.recent_item_times([state.feed_id for state in states.values()])
+        now = utcnow()
+        for feed in self.config.feeds:
+            state = states.get(feed.url)
+            if state is None:
+                continue
+            health, events = assess_silence(
+                feed.name,
+                feed.url,
+                state.health,
+                item_times.get(state.feed_id, []),
+                feed.interval,
+                now,
+                self.policy,
+                watched_since=state.created_at,
+            )
+            if events:
+                self.store.set_health_state(state.feed_id, health.health_state, health.health_since)
+                self._raise(feed, events)
 
     # --- whole cycle -----------------------------------------------------------
 
     def dispatch(self) -> DispatchReport:
         return dispatch_due(self.store, self.channels, self.config.alerts)
 
+    def poll_all(self) -> list[FeedReport]:
+        feeds = self.config.feeds
+        if not feeds:
+            return []
+        states = self.store.feed_states([(feed.url, feed.name) for feed in feeds])
+        threads = max(1, min(len(feeds), self.config.fetch.max_connections))
+        buffer = FeedStateBuffer(self.store)
+        try:
+            with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="poll") as pool:
+                return list(pool.map(lambda feed: self.poll_feed(feed, states[feed.url], buffer), feeds))
+        finally:
+            buffer.flush()
+            self.fetcher.close_idle_connections()
+
     def run_cycle(self) -> CycleReport:
         report = CycleReport()
-        with ThreadPoolExecutor(max_workers=MAX_PARALLEL_FEEDS, thread_name_prefix="poll") as pool:
-            report.feeds = list(pool.map(self.poll_feed, self.config.feeds))
+        report.feeds = self.poll_all()
+        try:
+            self.check_feed_health()
+        except Exception:
+            log.exception("feed health check failed; will retry next cycle")
         report.dispatch = self.dispatch()
         log.info(report.summary())
         return report
+
+
+def _refreshed_validators(stored: ConditionalState, result: FetchResult) -> ConditionalState:
+    """A 304 may carry updated validators; keep the stored ones it does not replace."""
+    fresh = result.validators
+    return ConditionalState(
+        etag=fresh.etag or stored.etag, last_modified=fresh.last_modified or stored.last_modified
+    )

@@ -32,6 +32,8 @@ from pipeline.web import HealthProbes, StatusServer
 log = logging.getLogger(__name__)
 
 DISPATCH_INTERVAL_SECONDS = 15.0
+# How often feeds are checked for silence (no new items for much longer than usual).
+HEALTH_CHECK_INTERVAL_SECONDS = 600.0
 CONFIG_CHECK_INTERVAL_SECONDS = 2.0
 RETENTION_INTERVAL_SECONDS = 6 * 3600.0
 # Shutdown waits this long for running jobs, then exits anyway: every write is one
@@ -127,7 +129,8 @@ class Daemon:
                 return  # removed by a reload, or shutting down
             with log_context(feed=feed.name, feed_url=feed.url):
                 report = pipeline.poll_feed(feed)
-            record_poll(report.error is None, report.not_modified)
+            if not report.skipped:  # held back (backoff, Retry-After, disabled): not a poll
+                record_poll(report.error is None, report.not_modified)
         if report.alerts_queued:
             self._dispatch()
 
@@ -146,6 +149,13 @@ class Daemon:
         with self.holder.use() as pipeline:
             removed = pipeline.store.prune_unmatched_articles(datetime.now(UTC) - timedelta(seconds=keep_for))
         log.info("retention: pruned %d unmatched articles older than %gs", removed, keep_for)
+
+    def _check_feed_health(self) -> None:
+        with self.holder.use() as pipeline:
+            try:
+                pipeline.check_feed_health()
+            except Exception:
+                log.exception("feed health check failed; will retry on the next tick")
 
     def _add_feed_job(self, feed: FeedConfig, first_run: datetime | None) -> None:
         self.scheduler.add_job(
@@ -190,6 +200,12 @@ class Daemon:
             IntervalTrigger(seconds=DISPATCH_INTERVAL_SECONDS),
             id="dispatch",
             next_run_time=now,
+        )
+        self.scheduler.add_job(
+            self._check_feed_health,
+            IntervalTrigger(seconds=HEALTH_CHECK_INTERVAL_SECONDS),
+            id="feed-health",
+            name="feed health check",
         )
         self.scheduler.add_job(
             self._prune,

@@ -1,18 +1,35 @@
 """Page bytes + feed entry -> Article, with trafilatura; the feed summary is the fallback.
 
-`extract_article` is a pure function of its arguments (no network, no store),
-so it can run in a worker process.
+`extract_article` is a pure function of its arguments (no network, no store), so it runs in
+`ExtractionPool`'s worker processes: trafilatura is CPU-bound, and threads would share one core
+under the GIL.
 """
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
 import re
+import signal
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 
-import py3langid
-import trafilatura
+from pipeline.dedup import fingerprint_article
+from pipeline.models import Article, ArticleFingerprint, ExtractionMethod, FeedEntry
+from pipeline.parse import title_from_summary
 
-from pipeline.models import Article, ExtractionMethod, FeedEntry
+log = logging.getLogger(__name__)
+
+# trafilatura and py3langid are imported where first used: a cycle of 304s needs neither, and
+# together they cost about half a second of start-up.
+
+UNTITLED = "(untitled)"
+# A page whose extraction takes longer than this is matched on the feed summary instead.
+DEFAULT_TIMEOUT = 120.0
+# A worker is replaced after this many pages, so memory that lxml never gives back stays bounded.
+PAGES_PER_WORKER = 2000
 
 # Below this many characters the "article" trafilatura found is a cookie banner
 # or a teaser, and the feed's own summary is the better text.
@@ -28,9 +45,30 @@ def _declared_language(page: bytes) -> str | None:
     return found.group(1).decode("ascii").lower() if found else None
 
 
+_language_model_lock = threading.Lock()
+_language_model_loaded = False
+
+
+def load_language_model() -> None:
+    """Load py3langid's model once. It loads lazily on first use, and threads arriving together
+    would each load their own copy (about 90 MB and half a second apiece)."""
+    global _language_model_loaded
+    if _language_model_loaded:
+        return
+    with _language_model_lock:
+        if not _language_model_loaded:
+            import py3langid
+
+            py3langid.classify("newswatch language model warm-up")
+            _language_model_loaded = True
+
+
 def detect_language(text: str) -> str | None:
     if len(text.strip()) < 20:
         return None
+    load_language_model()
+    import py3langid
+
     language, _score = py3langid.classify(text[:5000])
     return str(language)
 
@@ -48,7 +86,7 @@ def _summary_article(entry: FeedEntry, canonical: str, source: str, note: str) -
     return Article(
         url=entry.link or canonical,
         canonical_url=canonical,
-        title=entry.title,
+        title=entry.title or title_from_summary(entry.summary) or UNTITLED,
         body=entry.summary,
         published=entry.published,
         author=entry.author,
@@ -73,6 +111,8 @@ def extract_article(
     feed summary is used."""
     if page is None:
         return _summary_article(entry, canonical, source, page_problem or "page not fetched")
+    import trafilatura
+
     document = trafilatura.bare_extraction(
         page,
         url=page_url or entry.link,
@@ -89,7 +129,7 @@ def extract_article(
     return Article(
         url=page_url or entry.link or canonical,
         canonical_url=canonical,
-        title=entry.title or (document.title or "").strip(),
+        title=entry.title or (document.title or "").strip() or title_from_summary(entry.summary) or UNTITLED,
         body=text,
         published=entry.published or _page_date(document.date),
         author=entry.author or document.author or None,
@@ -98,6 +138,110 @@ def extract_article(
         method=ExtractionMethod.PAGE,
         summary=entry.summary,
     )
+
+
+def extract_and_fingerprint(
+    entry: FeedEntry,
+    canonical: str,
+    source: str,
+    page: bytes | None,
+    page_url: str | None = None,
+    page_problem: str | None = None,
+) -> tuple[Article, ArticleFingerprint]:
+    """The worker's job: the article and the fingerprints dedup needs, both CPU work."""
+    article = extract_article(entry, canonical, source, page, page_url, page_problem)
+    return article, fingerprint_article(article.title, article.body)
+
+
+def _warm_up() -> None:
+    # Ctrl-C reaches the whole process group; the parent decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Pay trafilatura's and the language model's first-use costs before the first real page.
+    import trafilatura
+
+    trafilatura.bare_extraction(b"<html><body><p>newswatch</p></body></html>")
+    load_language_model()
+
+
+class ExtractionPool:
+    """Runs page extraction in `workers` processes (0: in the calling thread).
+
+    Many polling threads submit at once and each waits for its own result, so both cores stay busy
+    while the threads wait on the network. A crashed worker costs one article its page text (the
+    feed summary is used, with the reason), never the cycle.
+    """
+
+    def __init__(self, workers: int, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.workers = workers
+        self.timeout = timeout
+        self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                # spawn, not fork: the parent runs threads (HTTP, scheduler, database pools).
+                self._executor = ProcessPoolExecutor(
+                    max_workers=self.workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_warm_up,
+                    max_tasks_per_child=PAGES_PER_WORKER,
+                )
+            return self._executor
+
+    def extract(
+        self,
+        entry: FeedEntry,
+        canonical: str,
+        source: str,
+        page: bytes | None,
+        page_url: str | None = None,
+        page_problem: str | None = None,
+    ) -> tuple[Article, ArticleFingerprint]:
+        if page is None or self.workers == 0:
+            return self._guarded(entry, canonical, source, page, page_url, page_problem)
+        pool = self._pool()
+        try:
+            return pool.submit(
+                extract_and_fingerprint, entry, canonical, source, page, page_url, page_problem
+            ).result(timeout=self.timeout)
+        except TimeoutError:
+            # The worker stays busy until trafilatura returns; the cycle goes on without it.
+            note = f"page extraction took longer than {self.timeout:g}s"
+        except BrokenProcessPool:
+            with self._lock:
+                if self._executor is pool:
+                    self._executor = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            note = "page extraction failed: the extraction worker died"
+        except Exception as error:
+            note = f"page extraction failed: {type(error).__name__}: {error}"
+        log.warning("%s: %s; using the feed summary", page_url or entry.link, note)
+        return extract_and_fingerprint(entry, canonical, source, None, page_url, note)
+
+    @staticmethod
+    def _guarded(
+        entry: FeedEntry,
+        canonical: str,
+        source: str,
+        page: bytes | None,
+        page_url: str | None,
+        page_problem: str | None,
+    ) -> tuple[Article, ArticleFingerprint]:
+        try:
+            return extract_and_fingerprint(entry, canonical, source, page, page_url, page_problem)
+        except Exception as error:
+            if page is None:
+                raise
+            note = f"page extraction failed: {type(error).__name__}: {error}"
+            log.warning("%s: %s; using the feed summary", page_url or entry.link, note)
+            return extract_and_fingerprint(entry, canonical, source, None, page_url, note)
+
+    def close(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
 
 
 def article_from_text(text: str, path: str) -> Article:

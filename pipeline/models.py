@@ -25,6 +25,12 @@ class FetchErrorKind(enum.StrEnum):
     HTTP_STATUS = "http_status"
     DECODING = "decoding"
     PROTOCOL = "protocol"
+    DNS = "dns"
+    REDIRECT_LOOP = "redirect_loop"
+    # HTTP 410: the publisher removed the resource for good.
+    GONE = "gone"
+    # HTTP 429, or 503 with Retry-After: the server asked us to come back later.
+    RETRY_LATER = "retry_later"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +62,8 @@ class FetchResult:
     error: FetchError | None = None
     elapsed_seconds: float = 0.0
     permanent_redirect: bool = False
+    # Seconds the server asked us to wait (Retry-After on 429/503), when it said.
+    retry_after: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -70,6 +78,40 @@ class FetchResult:
         return ConditionalState(
             etag=self.headers.get("etag"), last_modified=self.headers.get("last-modified")
         )
+
+
+class HealthState(enum.StrEnum):
+    """What the operator was last told about a feed."""
+
+    OK = "ok"
+    FAILING = "failing"
+    SILENT = "silent"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHealth:
+    """A feed's fetch state and health, as kept in its `feeds` row.
+
+    pipeline.health decides how a poll changes it; the store only reads and writes it.
+    """
+
+    last_polled_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_status: int | None = None
+    consecutive_failures: int = 0
+    failing_since: datetime | None = None
+    last_error: str | None = None
+    last_error_kind: str | None = None
+    parse_warning: str | None = None
+    # Not polled before this time (failure backoff, Retry-After); None: on its regular schedule.
+    next_poll_at: datetime | None = None
+    # Where permanent redirects led; polled instead of the configured URL.
+    moved_to: str | None = None
+    disabled_at: datetime | None = None
+    disabled_reason: str | None = None
+    health_state: HealthState = HealthState.OK
+    # When the current health state began (the incident's start, or the recovery).
+    health_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +132,8 @@ class ParsedFeed:
     entries: list[FeedEntry]
     # feedparser's "bozo" warning for a malformed feed that still yielded entries.
     warning: str | None = None
+    # Entries left out because they carried nothing (no link, guid, title or text).
+    dropped: int = 0
 
 
 class ExtractionMethod(enum.StrEnum):
@@ -113,6 +157,28 @@ class Article:
     summary: str = ""
     # Why the page could not be used, when `method` is FEED_SUMMARY.
     extraction_note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFingerprint:
+    """What pipeline.dedup computes to recognise an article reached twice, or a story retold."""
+
+    # SHA-256 of the body's words; None when the body is too short to identify an article.
+    content: str | None
+    # MinHash signature of the title and body shingles, and its LSH band keys.
+    signature: bytes | None = None
+    bands: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoryCandidate:
+    """A stored article sharing an LSH band with a new one: maybe the same story."""
+
+    article_id: int
+    story_id: int
+    # The story's identity in alert idempotency keys: its first article's canonical URL.
+    story_key: str
+    signature: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +234,8 @@ class MatchDetails:
     author: str | None
     language: str | None
     matched_at: datetime
+    # Other (source name, URL) pairs that carried the same story, known when the alert is sent.
+    other_sources: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,12 +16,45 @@ from pipeline.models import FeedEntry, ParsedFeed
 
 
 class FeedParseError(Exception):
-    """The body is not a feed we can use (not XML, or malformed with no entries)."""
+    """The body is not a feed we can use (not XML, malformed with no entries, or hostile)."""
 
 
 _NO_CONTENT_TYPE = "no Content-type specified"
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
+# The prolog is everything before the root element; entity declarations can only live there.
+_ROOT_ELEMENT = re.compile(rb"<[A-Za-z_]")
+_ENTITY_DECLARATION = re.compile(
+    rb"<!ENTITY\s+(%\s+)?([\w.:-]+)\s+(?:(SYSTEM|PUBLIC)\b|([\"'])(.*?)\4)", re.DOTALL
+)
+_ENTITY_REFERENCE = re.compile(rb"[&%]([\w.:-]+);")
+TITLE_FROM_SUMMARY_CHARS = 120
+
+
+def check_entity_declarations(body: bytes) -> None:
+    """Refuse feeds whose DTD could expand entities (a "billion laughs" bomb) or read external ones.
+
+    feedparser already drops such declarations, but then parses the rest as if nothing happened;
+    a feed that declares them is hostile or broken, and the operator should hear that precisely.
+    Plain declarations such as `<!ENTITY nbsp "&#160;">` are fine.
+    """
+    root = _ROOT_ELEMENT.search(body)
+    prolog = body[: root.start()] if root else body
+    if b"<!ENTITY" not in prolog:
+        return
+    declared = {match.group(2) for match in _ENTITY_DECLARATION.finditer(prolog)}
+    for match in _ENTITY_DECLARATION.finditer(prolog):
+        name = match.group(2).decode("ascii", "replace")
+        if match.group(3):
+            raise FeedParseError(
+                f"refused: the feed's DTD declares an external entity {name!r} ({match.group(3).decode()})"
+            )
+        nested = [ref for ref in _ENTITY_REFERENCE.findall(match.group(5) or b"") if ref in declared]
+        if nested:
+            raise FeedParseError(
+                f"refused: XML entity-expansion bomb: entity {name!r} expands other declared entities "
+                f"({', '.join(sorted(ref.decode('ascii', 'replace') for ref in set(nested)))})"
+            )
 
 
 def html_to_text(fragment: str) -> str:
@@ -55,19 +88,33 @@ def _entry_summary(entry: Mapping[str, Any]) -> str:
     return html_to_text(entry.get("summary") or entry.get("description") or "")
 
 
+def title_from_summary(summary: str) -> str:
+    """A headline for an entry that has none: the summary's first sentence, shortened."""
+    first = re.split(r"(?<=[.!?。])\s", summary, maxsplit=1)[0].strip()
+    if len(first) > TITLE_FROM_SUMMARY_CHARS:
+        first = first[:TITLE_FROM_SUMMARY_CHARS].rsplit(" ", 1)[0].rstrip(" ,;:") + " …"
+    return first
+
+
 def normalise_entry(entry: Mapping[str, Any], base_url: str) -> FeedEntry:
     return FeedEntry(
         link=_entry_link(entry, base_url),
         title=html_to_text(entry.get("title") or ""),
         summary=_entry_summary(entry),
         published=_entry_datetime(entry),
-        author=(entry.get("author") or None),
+        author=(html_to_text(entry.get("author") or "") or None),
         guid=(entry.get("id") or None),
     )
 
 
+def is_empty(entry: FeedEntry) -> bool:
+    """Nothing to identify or show (e.g. the stray empty <item/> some feeds nest inside items)."""
+    return not (entry.link or entry.title or entry.summary or entry.guid)
+
+
 def parse_feed(body: bytes, url: str, headers: Mapping[str, str] | None = None) -> ParsedFeed:
     """Parse a fetched feed. Raises FeedParseError when nothing usable comes out."""
+    check_entity_declarations(body)
     response_headers = {"content-location": url, **(dict(headers) if headers else {})}
     parsed = feedparser.parse(body, response_headers=response_headers, sanitize_html=False)
     bozo_reason = str(parsed.get("bozo_exception") or "") if parsed.get("bozo") else None
@@ -77,8 +124,11 @@ def parse_feed(body: bytes, url: str, headers: Mapping[str, str] | None = None) 
     if not looks_like_feed:
         reason = bozo_reason or "no RSS, Atom or RDF root element"
         raise FeedParseError(f"not a feed: {reason}")
-    entries = [normalise_entry(entry, url) for entry in parsed.entries]
+    normalised = [normalise_entry(entry, url) for entry in parsed.entries]
+    entries = [entry for entry in normalised if not is_empty(entry)]
     if bozo_reason and not entries:
         raise FeedParseError(f"malformed feed with no entries: {bozo_reason}")
     title = html_to_text(parsed.feed.get("title") or "") or None
-    return ParsedFeed(title=title, entries=entries, warning=bozo_reason)
+    return ParsedFeed(
+        title=title, entries=entries, warning=bozo_reason, dropped=len(normalised) - len(entries)
+    )

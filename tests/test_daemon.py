@@ -14,7 +14,7 @@ from pipeline.config import load_config
 from pipeline.cycle import Pipeline
 from pipeline.daemon import Daemon
 from tests.support.configs import write_test_config
-from tests.support.feeds import Item, LiveFeed
+from tests.support.livefeed import LiveFeed, Story
 from tests.support.servers import LocalHTTPServer, SmtpSink
 
 RAMEN_BODY = (
@@ -67,7 +67,7 @@ def add_ramen_topic(document: dict) -> None:
 def test_adding_a_topic_while_running_starts_matching_with_it(
     daemon: Daemon, daemon_config: Path, live_feed: LiveFeed, smtp_sink: SmtpSink
 ) -> None:
-    live_feed.publish(Item("ramen-1", "Ramen counter keeps its star", RAMEN_BODY))
+    live_feed.publish(Story("ramen-1", "Ramen counter keeps its star", RAMEN_BODY))
     wait_for(lambda: len(live_feed.server.requests_to("/articles/ramen-1")) == 1)
     time.sleep(0.5)
     assert smtp_sink.messages == []  # no topic for ramen yet
@@ -75,7 +75,7 @@ def test_adding_a_topic_while_running_starts_matching_with_it(
     edit_config(daemon_config, add_ramen_topic)
     wait_for(lambda: "ramen-watch" in daemon.config.topics)
 
-    live_feed.publish(Item("ramen-2", "Another ramen shop earns a star", RAMEN_BODY))
+    live_feed.publish(Story("ramen-2", "Another ramen shop earns a star", RAMEN_BODY))
     wait_for(lambda: len(smtp_sink.messages) == 1)
     assert "ramen-watch" in smtp_sink.messages[0].subject
     assert "Another ramen shop" in smtp_sink.messages[0].subject
@@ -100,7 +100,7 @@ def test_an_invalid_edit_is_refused_and_the_daemon_keeps_working(
     assert "topics.ramen-watch.channels[0]: unknown channel 'no-such-channel'" in caplog.text
     assert "feeds[0].interval: 'whenever' is not a duration" in caplog.text
     # Still running on the previous config: polling and alerting continue.
-    live_feed.publish(Item("ramen-3", "Ramen news after a bad edit", RAMEN_BODY))
+    live_feed.publish(Story("ramen-3", "Ramen news after a bad edit", RAMEN_BODY))
     wait_for(lambda: len(smtp_sink.messages) == 1)
     assert "ramen-watch" in smtp_sink.messages[0].subject
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
+import string
 import subprocess
 import sys
 import time
@@ -15,7 +17,7 @@ from sqlalchemy import create_engine, func, select
 
 from pipeline.store.tables import AlertRow, ArticleRow, MatchRow
 from tests.support.configs import write_test_config
-from tests.support.feeds import Item, LiveFeed
+from tests.support.livefeed import LiveFeed, Story
 from tests.support.servers import LocalHTTPServer, Response, SmtpSink
 
 pytestmark = pytest.mark.slow
@@ -26,6 +28,15 @@ USFJ_BODY = (
     "alongside Japan's Self-Defense Forces rather than only manage the alliance. "
 ) * 3
 OTHER_BODY = "Cherry blossoms are expected early this year in Kyoto, forecasters said on Monday. " * 8
+
+
+def distinct(body: str, seed: int) -> str:
+    """The same story line with enough different words that story clustering keeps items apart."""
+    rng = random.Random(seed)
+    words = (
+        "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(4, 9))) for _ in range(200)
+    )
+    return f"{body}\n\nReport {seed}: {' '.join(words)}."
 
 
 def start_daemon(config: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -72,7 +83,9 @@ def test_publication_to_alert_latency(
         wait_for(lambda: len(http_server.requests_to("/live.xml")) >= 1, timeout=30)
         for number in range(8):
             published = time.monotonic()
-            feed.publish(Item(f"usfj-{number}", f"USFJ reorganisation, phase {number}", USFJ_BODY))
+            feed.publish(
+                Story(f"usfj-{number}", f"USFJ reorganisation, phase {number}", distinct(USFJ_BODY, number))
+            )
             wait_for(lambda n=number: len(smtp_sink.messages) > n, timeout=interval + 30)
             latencies.append(time.monotonic() - published)
             time.sleep(0.3 * (number % 3))  # publish at different points of the poll cycle
@@ -96,12 +109,12 @@ def test_sigkill_during_a_busy_cycle_loses_nothing(
     alert is there in the end, and any alert seen twice carries the same idempotency key."""
     feed = LiveFeed(http_server)
     items = [
-        Item(
+        Story(
             f"item-{number}",
             f"USFJ joint force headquarters update {number}"
             if number % 3 == 0
             else f"Kyoto spring forecast {number}",
-            USFJ_BODY if number % 3 == 0 else OTHER_BODY,
+            distinct(USFJ_BODY if number % 3 == 0 else OTHER_BODY, number),
         )
         for number in range(30)
     ]
@@ -120,13 +133,33 @@ def test_sigkill_during_a_busy_cycle_loses_nothing(
         smtp_port=smtp_sink.port,
     )
     log = tmp_path / "daemon.log"
+
+    def stored_articles() -> int:
+        if not database.exists():
+            return 0
+        engine = create_engine(f"sqlite:///{database}")
+        try:
+            with engine.connect() as connection:
+                return int(connection.scalar(select(func.count(ArticleRow.id))) or 0)
+        except Exception:  # the schema may not exist yet
+            return 0
+        finally:
+            engine.dispose()
+
+    # Kill while the cycle is storing articles (three different depths), then once more
+    # just after the first alert went out; the last run is left to finish.
     kills = 0
-    for kill_after in (0.8, 1.6, 2.4):
+    for articles_before_kill in (4, 12, 20):
         daemon = start_daemon(config, log)
-        time.sleep(kill_after)
+        wait_for(lambda n=articles_before_kill: stored_articles() >= n, timeout=60)
         daemon.send_signal(signal.SIGKILL)
         daemon.wait()
         kills += 1
+    daemon = start_daemon(config, log)
+    wait_for(lambda: len(smtp_sink.messages) >= 1, timeout=60)
+    daemon.send_signal(signal.SIGKILL)
+    daemon.wait()
+    kills += 1
     daemon = start_daemon(config, log)
     try:
         wait_for(

@@ -11,7 +11,14 @@ from pipeline.models import ConditionalState, FetchErrorKind
 from pipeline.parse import FeedParseError, parse_feed
 from tests.support.servers import FIXTURES, LocalHTTPServer, RecordedRequest, Response
 
-LIMITS = FetchLimits(connect_timeout=2, read_timeout=2, total_timeout=5, max_bytes=1000, max_redirects=3)
+LIMITS = FetchLimits(
+    connect_timeout=2,
+    read_timeout=2,
+    total_timeout=5,
+    max_bytes=1000,
+    max_redirects=3,
+    allow_private_addresses=True,
+)
 
 
 @pytest.fixture
@@ -60,9 +67,18 @@ def test_redirects_followed_and_counted(http_server: LocalHTTPServer, fetcher: F
     http_server.add("/new", Response(200, b"moved"))
     result = fetcher.fetch(http_server.url("/old"))
     assert result.ok and result.final_url == http_server.url("/new") and result.permanent_redirect
-    http_server.add("/loop", Response(302, headers={"Location": "/loop"}))
-    looped = fetcher.fetch(http_server.url("/loop"))
-    assert looped.error is not None and looped.error.kind is FetchErrorKind.TOO_MANY_REDIRECTS
+    http_server.add("/loop-a", Response(302, headers={"Location": "/loop-b"}))
+    http_server.add("/loop-b", Response(302, headers={"Location": "/loop-a"}))
+    looped = fetcher.fetch(http_server.url("/loop-a"))
+    assert looped.error is not None and looped.error.kind is FetchErrorKind.REDIRECT_LOOP
+    assert str(looped.error) == (
+        f"redirect_loop: redirect loop: {http_server.url('/loop-a')} -> {http_server.url('/loop-b')} "
+        f"-> {http_server.url('/loop-a')}"
+    )
+    for hop in range(6):
+        http_server.add(f"/chain{hop}", Response(302, headers={"Location": f"/chain{hop + 1}"}))
+    chained = fetcher.fetch(http_server.url("/chain0"))
+    assert chained.error is not None and chained.error.kind is FetchErrorKind.TOO_MANY_REDIRECTS
 
 
 def test_timeout_and_refused_connection(http_server: LocalHTTPServer, fetcher: Fetcher) -> None:

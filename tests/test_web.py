@@ -15,7 +15,7 @@ from pipeline.cycle import Pipeline
 from pipeline.daemon import Daemon
 from pipeline.web import HealthProbes, health_report
 from tests.support.configs import write_test_config
-from tests.support.feeds import Item, LiveFeed
+from tests.support.livefeed import LiveFeed, Story
 from tests.support.servers import LocalHTTPServer, SmtpSink, free_port
 
 DOCUMENTED_METRICS = [
@@ -59,7 +59,7 @@ def test_healthz_and_metrics_over_http(
     tmp_path: Path, http_server: LocalHTTPServer, smtp_sink: SmtpSink
 ) -> None:
     feed = LiveFeed(http_server)
-    feed.publish(Item("usfj", "USFJ begins reorganisation into a joint force headquarters", "USFJ " * 80))
+    feed.publish(Story("usfj", "USFJ begins reorganisation into a joint force headquarters", "USFJ " * 80))
     port = free_port()
     config = write_test_config(
         tmp_path / "c.yaml",

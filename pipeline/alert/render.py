@@ -55,6 +55,14 @@ def html_snippet(match: MatchDetails) -> str:
     )
 
 
+def _also_in_lines(match: MatchDetails) -> list[str]:
+    """The same story from other sources (near-duplicates and other feeds), one per line."""
+    return [
+        f"{'Also in:' if index == 0 else '':<10} {name} <{url}>"
+        for index, (name, url) in enumerate(match.other_sources)
+    ]
+
+
 def render_text(alert: OutgoingAlert) -> str:
     if alert.notice is not None:
         notice = alert.notice
@@ -70,6 +78,7 @@ def render_text(alert: OutgoingAlert) -> str:
             f"Published: {_date(match.published)}",
             f"Link:      {match.article_url}",
             f"Matched:   {', '.join(matched_terms(match)) or '-'}",
+            *_also_in_lines(match),
             "",
             plain_snippet(match),
         ]
@@ -105,6 +114,12 @@ def render_html(alert: OutgoingAlert) -> str:
         ("Published", escape(_date(match.published))),
         ("Matched", ", ".join(escape(term) for term in matched_terms(match)) or "-"),
     ]
+    if match.other_sources:
+        links = "<br>".join(
+            f'{escape(name)}: <a href="{escape(url, quote=True)}">{escape(url)}</a>'
+            for name, url in match.other_sources
+        )
+        rows.append(("Also in", links))
     return _html_page(heading, rows, html_snippet(match), alert.idempotency_key)
 
 
@@ -140,4 +155,5 @@ def webhook_payload(alert: OutgoingAlert) -> dict[str, Any]:
         "snippet": [{"text": text, "hit": flagged} for text, flagged in match.snippet],
         "matched_terms": matched_terms(match),
         "explanation": match.explanation,
+        "other_sources": [{"source": name, "url": url} for name, url in match.other_sources],
     }

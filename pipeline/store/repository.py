@@ -3,25 +3,39 @@ callers decide what to write; this module only writes it atomically."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Engine, case, delete, func, select, update
+from sqlalchemy import Engine, Select, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.models import (
     AlertKind,
     Article,
+    ArticleFingerprint,
     ConditionalState,
+    FeedHealth,
+    HealthState,
     MatchDetails,
     Notice,
     OutgoingAlert,
     PlannedAlert,
+    StoryCandidate,
     Verdict,
 )
-from pipeline.store.tables import AlertRow, ArticleRow, ArticleSourceRow, FeedRow, MatchRow
+from pipeline.store.tables import (
+    AlertRow,
+    ArticleBandRow,
+    ArticleRow,
+    ArticleSourceRow,
+    FeedRow,
+    MatchRow,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +44,134 @@ class FeedState:
     url: str
     conditional: ConditionalState
     consecutive_failures: int
+    name: str = ""
+    health: FeedHealth = field(default_factory=FeedHealth)
+    items_seen: int = 0
+    # When the feed was first registered (newswatch started watching it).
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedUpdate:
+    """One feed's state to write after a poll."""
+
+    feed_id: int
+    health: FeedHealth
+    conditional: ConditionalState
+    new_items: int = 0
+    # False when the poll left health_state as it found it: then the columns are not written, so
+    # a silence check that ran during the poll keeps its word.
+    health_state_changed: bool = True
+
+
+_HEALTH_COLUMNS = (
+    "last_polled_at",
+    "last_success_at",
+    "last_status",
+    "consecutive_failures",
+    "failing_since",
+    "last_error",
+    "last_error_kind",
+    "parse_warning",
+    "next_poll_at",
+    "moved_to",
+    "disabled_at",
+    "disabled_reason",
+    "health_state",
+    "health_since",
+)
+
+
+def _health_values(health: FeedHealth) -> dict[str, object]:
+    values: dict[str, object] = {column: getattr(health, column) for column in _HEALTH_COLUMNS}
+    values["health_state"] = health.health_state.value
+    return values
+
+
+@cache
+def _story_candidates_query() -> Select[Any]:
+    """Built once: assembling this statement costs more than running it."""
+    article, founder, band = (
+        ArticleRow.__table__.alias("article"),
+        ArticleRow.__table__.alias("founder"),
+        ArticleBandRow.__table__,
+    )
+    return (
+        select(article.c.id, article.c.story_id, founder.c.canonical_url, article.c.similarity_signature)
+        .select_from(band)
+        .join(article, article.c.id == band.c.article_id)
+        .join(founder, founder.c.id == article.c.story_id)
+        .where(
+            band.c.band.in_(bindparam("bands", expanding=True)),
+            article.c.first_seen_at >= bindparam("since", type_=article.c.first_seen_at.type),
+            article.c.similarity_signature.is_not(None),
+        )
+    )
+
+
+_STATE_COLUMNS = ("health_state", "health_since")
+
+
+@cache
+def _feed_update_statement(with_state: bool) -> Any:
+    table = FeedRow.__table__
+    columns = [
+        column
+        for column in (*_HEALTH_COLUMNS, "etag", "last_modified")
+        if with_state or column not in _STATE_COLUMNS
+    ]
+    return (
+        update(table)
+        .where(table.c.id == bindparam("feed_id"))
+        .values(
+            {column: bindparam(f"v_{column}", type_=table.c[column].type) for column in columns}
+            | {"items_seen": table.c.items_seen + bindparam("new_items")}
+        )
+    )
+
+
+def _feed_update_row(feed_update: FeedUpdate) -> dict[str, object]:
+    values = _health_values(feed_update.health)
+    values["etag"] = feed_update.conditional.etag
+    values["last_modified"] = feed_update.conditional.last_modified
+    if not feed_update.health_state_changed:
+        for column in _STATE_COLUMNS:
+            del values[column]
+    row: dict[str, object] = {f"v_{column}": value for column, value in values.items()}
+    row.update(feed_id=feed_update.feed_id, new_items=feed_update.new_items)
+    return row
+
+
+def _health(row: FeedRow) -> FeedHealth:
+    return FeedHealth(
+        last_polled_at=row.last_polled_at,
+        last_success_at=row.last_success_at,
+        last_status=row.last_status,
+        consecutive_failures=row.consecutive_failures or 0,
+        failing_since=row.failing_since,
+        last_error=row.last_error,
+        last_error_kind=row.last_error_kind,
+        parse_warning=row.parse_warning,
+        next_poll_at=row.next_poll_at,
+        moved_to=row.moved_to,
+        disabled_at=row.disabled_at,
+        disabled_reason=row.disabled_reason,
+        health_state=HealthState(row.health_state or "ok"),
+        health_since=row.health_since,
+    )
+
+
+def _feed_state(row: FeedRow) -> FeedState:
+    return FeedState(
+        feed_id=row.id,
+        url=row.url,
+        conditional=ConditionalState(etag=row.etag, last_modified=row.last_modified),
+        consecutive_failures=row.consecutive_failures or 0,
+        name=row.name,
+        health=_health(row),
+        items_seen=row.items_seen or 0,
+        created_at=row.created_at,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,44 +201,94 @@ class Store:
                 session.flush()
             elif row.name != name:
                 row.name = name
-            return FeedState(
-                feed_id=row.id,
-                url=row.url,
-                conditional=ConditionalState(etag=row.etag, last_modified=row.last_modified),
-                consecutive_failures=row.consecutive_failures,
-            )
+            return _feed_state(row)
 
-    def record_feed_success(
-        self, feed_id: int, status: int, conditional: ConditionalState | None, items: int, when: datetime
-    ) -> None:
-        values: dict[str, object] = {
-            "last_polled_at": when,
-            "last_success_at": when,
-            "last_status": status,
-            "consecutive_failures": 0,
-            "last_error": None,
-            "items_seen": FeedRow.items_seen + items,
-        }
-        if conditional is not None:
-            values["etag"] = conditional.etag
-            values["last_modified"] = conditional.last_modified
+    def feed_states(self, feeds: Sequence[tuple[str, str]], register: bool = True) -> dict[str, FeedState]:
+        """The stored state of many feeds, given as (url, name), in one transaction.
+
+        With `register`, feeds seen for the first time get their row; without, they are left out.
+        """
+        urls = [url for url, _name in feeds]
+        states: dict[str, FeedState] = {}
         with self.session() as session, session.begin():
-            session.execute(update(FeedRow).where(FeedRow.id == feed_id).values(**values))
+            rows: dict[str, FeedRow] = {}
+            for start in range(0, len(urls), 500):
+                chunk = urls[start : start + 500]
+                rows.update(
+                    (row.url, row) for row in session.scalars(select(FeedRow).where(FeedRow.url.in_(chunk)))
+                )
+            for url, name in feeds:
+                row = rows.get(url)
+                if row is None:
+                    if not register:
+                        continue
+                    row = FeedRow(url=url, name=name, consecutive_failures=0, items_seen=0, health_state="ok")
+                    session.add(row)
+                    rows[url] = row
+                elif row.name != name and register:
+                    row.name = name
+            session.flush()
+            for url, row in rows.items():
+                states[url] = _feed_state(row)
+        return states
 
-    def record_feed_failure(self, feed_id: int, status: int | None, error: str, when: datetime) -> None:
+    def set_health_state(self, feed_id: int, state: HealthState, since: datetime | None) -> None:
+        """Only the health state: a silence check must not overwrite a poll's concurrent write."""
         with self.session() as session, session.begin():
             session.execute(
                 update(FeedRow)
                 .where(FeedRow.id == feed_id)
-                .values(
-                    last_polled_at=when,
-                    last_status=status,
-                    last_error=error,
-                    consecutive_failures=FeedRow.consecutive_failures + 1,
-                )
+                .values(health_state=state.value, health_since=since)
             )
 
-    # --- articles --------------------------------------------------------------
+    def save_feed_healths(self, updates: Sequence[FeedUpdate]) -> None:
+        """Write many feeds' states in one transaction (a cycle's worth of polls)."""
+        if not updates:
+            return
+        with self.engine.begin() as connection:
+            for with_state in (True, False):
+                group = [update for update in updates if update.health_state_changed is with_state]
+                if group:
+                    connection.execute(
+                        _feed_update_statement(with_state), [_feed_update_row(u) for u in group]
+                    )
+
+    def enable_feed(self, url: str) -> bool:
+        """Let a disabled feed be polled again at once; False if no such feed is stored."""
+        with self.session() as session, session.begin():
+            result = session.execute(
+                update(FeedRow)
+                .where(FeedRow.url == url)
+                .values(disabled_at=None, disabled_reason=None, next_poll_at=None)
+            )
+            return bool(result.rowcount)
+
+    def recent_item_times(self, feed_ids: Sequence[int], per_feed: int = 30) -> dict[int, list[datetime]]:
+        """Publication times (arrival time where the feed gave none) of each feed's latest items."""
+        if not feed_ids:
+            return {}
+        item_time = func.coalesce(ArticleRow.published_at, ArticleSourceRow.seen_at)
+        ranked = (
+            select(
+                ArticleSourceRow.feed_id.label("feed_id"),
+                ArticleRow.published_at.label("published_at"),
+                ArticleSourceRow.seen_at.label("seen_at"),
+                func.row_number()
+                .over(partition_by=ArticleSourceRow.feed_id, order_by=item_time.desc())
+                .label("rank"),
+            )
+            .join(ArticleRow, ArticleRow.id == ArticleSourceRow.article_id)
+            .where(ArticleSourceRow.feed_id.in_(feed_ids))
+            .subquery()
+        )
+        times: dict[int, list[datetime]] = defaultdict(list)
+        query = select(ranked.c.feed_id, ranked.c.published_at, ranked.c.seen_at).where(
+            ranked.c.rank <= per_feed
+        )
+        with self.session() as session:
+            for feed_id, published_at, seen_at in session.execute(query):
+                times[feed_id].append(published_at or seen_at)
+        return dict(times)
 
     def known_article_ids(self, canonical_urls: Sequence[str]) -> dict[str, int]:
         if not canonical_urls:
@@ -109,8 +301,51 @@ class Store:
             )
             return {url: article_id for url, article_id in rows}
 
-    def add_source(self, article_id: int, feed_id: int, url: str) -> None:
-        """Record that another feed carries a known article (idempotent)."""
+    def known_article_sources(
+        self, canonical_urls: Sequence[str], feed_id: int
+    ) -> dict[str, tuple[int, bool]]:
+        """For each known canonical URL: its article id, and whether `feed_id` already carried it."""
+        found: dict[str, tuple[int, bool]] = {}
+        if not canonical_urls:
+            return found
+        with self.session() as session:
+            for start in range(0, len(canonical_urls), 500):
+                chunk = list(canonical_urls[start : start + 500])
+                rows = session.execute(
+                    select(ArticleRow.canonical_url, ArticleRow.id, ArticleSourceRow.id)
+                    .outerjoin(
+                        ArticleSourceRow,
+                        (ArticleSourceRow.article_id == ArticleRow.id)
+                        & (ArticleSourceRow.feed_id == feed_id),
+                    )
+                    .where(ArticleRow.canonical_url.in_(chunk))
+                )
+                for url, article_id, source_id in rows:
+                    found[url] = (article_id, source_id is not None)
+        return found
+
+    def article_id_by_fingerprint(self, content_fingerprint: str) -> int | None:
+        articles = ArticleRow.__table__
+        with self.engine.connect() as connection:
+            return connection.scalar(
+                select(articles.c.id).where(articles.c.content_fingerprint == content_fingerprint)
+            )
+
+    def story_candidates(self, bands: Sequence[str], since: datetime) -> list[StoryCandidate]:
+        """Articles first seen since `since` sharing at least one LSH band with `bands`."""
+        if not bands:
+            return []
+        candidates: dict[int, StoryCandidate] = {}
+        with self.engine.connect() as connection:
+            rows = connection.execute(_story_candidates_query(), {"bands": list(bands), "since": since})
+            for article_id, story_id, story_key, signature in rows:
+                candidates.setdefault(
+                    article_id, StoryCandidate(article_id, story_id, story_key, bytes(signature))
+                )
+        return list(candidates.values())
+
+    def add_source(self, article_id: int, feed_id: int, url: str) -> bool:
+        """Record that another feed carries a known article (idempotent); True if it is new."""
         try:
             with self.session() as session, session.begin():
                 exists = session.scalar(
@@ -118,10 +353,12 @@ class Store:
                         ArticleSourceRow.article_id == article_id, ArticleSourceRow.feed_id == feed_id
                     )
                 )
-                if exists is None:
-                    session.add(ArticleSourceRow(article_id=article_id, feed_id=feed_id, url=url))
+                if exists is not None:
+                    return False
+                session.add(ArticleSourceRow(article_id=article_id, feed_id=feed_id, url=url))
         except IntegrityError:
-            pass  # a concurrent poll recorded the same source first
+            return False  # a concurrent poll recorded the same source first
+        return True
 
     def save_article(
         self,
@@ -129,36 +366,64 @@ class Store:
         feed_id: int,
         verdicts: Iterable[Verdict],
         alerts: Iterable[PlannedAlert],
+        fingerprint: ArticleFingerprint | None = None,
+        story_id: int | None = None,
     ) -> SavedArticle:
         """Store an article, its matches and their outbox rows in one transaction.
 
-        If another poll stored the same canonical URL first, nothing of ours is
-        written except the source link, and `created` is False: that poll owns
-        the matches and alerts, so nothing is sent twice.
+        If another poll stored the same canonical URL (or the same content) first,
+        nothing of ours is written except the source link, and `created` is False:
+        that poll owns the matches and alerts, so nothing is sent twice. An alert
+        whose idempotency key is already in the outbox (the same topic, story and
+        channel) is not written again. `story_id` joins the article to a story;
+        None starts a new story with this article.
         """
+        alerts = list(alerts)
         try:
             with self.session() as session, session.begin():
-                row = ArticleRow(
-                    canonical_url=article.canonical_url,
-                    url=article.url,
-                    title=article.title,
-                    body=article.body,
-                    summary=article.summary,
-                    author=article.author,
-                    language=article.language,
-                    published_at=article.published,
-                    extraction_method=article.method.value,
-                    extraction_note=article.extraction_note,
-                    source=article.source,
-                    first_feed_id=feed_id,
+                # Core statements: the ORM's unit of work costs more than the row itself here,
+                # and every new item of every feed comes through this path.
+                connection = session.connection()
+                articles = ArticleRow.__table__
+                article_id = connection.execute(
+                    insert(articles)
+                    .values(
+                        canonical_url=article.canonical_url,
+                        url=article.url,
+                        title=article.title,
+                        body=article.body,
+                        summary=article.summary,
+                        author=article.author,
+                        language=article.language,
+                        published_at=article.published,
+                        extraction_method=article.method.value,
+                        extraction_note=article.extraction_note,
+                        source=article.source,
+                        first_feed_id=feed_id,
+                        content_fingerprint=fingerprint.content if fingerprint else None,
+                        similarity_signature=fingerprint.signature if fingerprint else None,
+                        story_id=story_id,
+                    )
+                    .returning(articles.c.id)
+                ).scalar_one()
+                if story_id is None:
+                    connection.execute(
+                        update(articles).where(articles.c.id == article_id).values(story_id=article_id)
+                    )
+                if fingerprint and fingerprint.bands:
+                    connection.execute(
+                        insert(ArticleBandRow.__table__),
+                        [{"band": band, "article_id": article_id} for band in sorted(set(fingerprint.bands))],
+                    )
+                connection.execute(
+                    insert(ArticleSourceRow.__table__).values(
+                        article_id=article_id, feed_id=feed_id, url=article.url
+                    )
                 )
-                session.add(row)
-                session.flush()
-                session.add(ArticleSourceRow(article_id=row.id, feed_id=feed_id, url=article.url))
                 match_ids = {}
                 for verdict in verdicts:
                     match = MatchRow(
-                        article_id=row.id,
+                        article_id=article_id,
                         topic=verdict.topic,
                         score=verdict.score,
                         explanation=verdict.explanation,
@@ -168,7 +433,20 @@ class Store:
                     session.flush()
                     match_ids[verdict.topic] = match.id
                 created_alerts = 0
+                already_queued = (
+                    set(
+                        session.scalars(
+                            select(AlertRow.idempotency_key).where(
+                                AlertRow.idempotency_key.in_([alert.idempotency_key for alert in alerts])
+                            )
+                        )
+                    )
+                    if alerts
+                    else set()
+                )
                 for alert in alerts:
+                    if alert.idempotency_key in already_queued:
+                        continue  # this story already alerted this topic on this channel
                     session.add(
                         AlertRow(
                             kind=AlertKind.MATCH.value,
@@ -180,9 +458,11 @@ class Store:
                         )
                     )
                     created_alerts += 1
-                return SavedArticle(article_id=row.id, created=True, alerts_created=created_alerts)
+                return SavedArticle(article_id=article_id, created=True, alerts_created=created_alerts)
         except IntegrityError:
             existing = self.known_article_ids([article.canonical_url]).get(article.canonical_url)
+            if existing is None and fingerprint and fingerprint.content:
+                existing = self.article_id_by_fingerprint(fingerprint.content)
             if existing is None:
                 raise
             self.add_source(existing, feed_id, article.url)
@@ -200,7 +480,12 @@ class Store:
             .limit(limit)
         )
         with self.session() as session:
-            return [_outgoing(alert, match, article) for alert, match, article in session.execute(query)]
+            rows = list(session.execute(query))
+            other_sources = _story_sources(session, [article for _alert, _match, article in rows if article])
+            return [
+                _outgoing(alert, match, article, other_sources.get(article.id, []) if article else [])
+                for alert, match, article in rows
+            ]
 
     def queue_notice(self, channel: str, idempotency_key: str, notice: Notice) -> bool:
         """Queue an operator notice; False if one with this key was already queued (so it is sent once)."""
@@ -275,7 +560,36 @@ class Store:
             return {status: count for status, count in rows}
 
 
-def _outgoing(alert: AlertRow, match: MatchRow | None, article: ArticleRow | None) -> OutgoingAlert:
+def _story_sources(session: Session, articles: Sequence[ArticleRow]) -> dict[int, list[tuple[str, str]]]:
+    """For each article: the other (feed name, URL) pairs that carried its story, oldest first."""
+    story_ids = {article.story_id for article in articles if article.story_id is not None}
+    if not story_ids:
+        return {}
+    rows = session.execute(
+        select(ArticleRow.story_id, ArticleSourceRow.article_id, ArticleSourceRow.feed_id, FeedRow.name)
+        .add_columns(ArticleSourceRow.url)
+        .join(ArticleRow, ArticleRow.id == ArticleSourceRow.article_id)
+        .join(FeedRow, FeedRow.id == ArticleSourceRow.feed_id)
+        .where(ArticleRow.story_id.in_(story_ids))
+        .order_by(ArticleSourceRow.seen_at, ArticleSourceRow.id)
+    ).all()
+    sources: dict[int, list[tuple[str, str]]] = {}
+    for article in articles:
+        found: list[tuple[str, str]] = []
+        for story_id, article_id, feed_id, name, url in rows:
+            is_this_alert = article_id == article.id and feed_id == article.first_feed_id
+            if story_id == article.story_id and not is_this_alert and (name, url) not in found:
+                found.append((name, url))
+        sources[article.id] = found
+    return sources
+
+
+def _outgoing(
+    alert: AlertRow,
+    match: MatchRow | None,
+    article: ArticleRow | None,
+    other_sources: list[tuple[str, str]] | None = None,
+) -> OutgoingAlert:
     details = None
     if match is not None and article is not None:
         details = MatchDetails(
@@ -291,6 +605,7 @@ def _outgoing(alert: AlertRow, match: MatchRow | None, article: ArticleRow | Non
             author=article.author,
             language=article.language,
             matched_at=match.matched_at,
+            other_sources=list(other_sources or []),
         )
     notice = None
     if alert.payload is not None:
@@ -311,4 +626,4 @@ def _outgoing(alert: AlertRow, match: MatchRow | None, article: ArticleRow | Non
     )
 
 
-__all__ = ["FeedState", "SavedArticle", "Store"]
+__all__ = ["FeedState", "FeedUpdate", "SavedArticle", "Store"]

@@ -13,6 +13,8 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
     String,
     Text,
     TypeDecorator,
@@ -65,10 +67,23 @@ class FeedRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     items_seen: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Where a chain of permanent redirects led: polled instead of `url`, which stays the identity.
+    moved_to: Mapped[str | None] = mapped_column(String(2048))
+    # Not polled before this time (failure backoff or the server's Retry-After); NULL: on schedule.
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error_kind: Mapped[str | None] = mapped_column(String(32))
+    parse_warning: Mapped[str | None] = mapped_column(Text)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    # What the operator was last told: ok, failing or silent, and since when.
+    health_state: Mapped[str] = mapped_column(String(16), default="ok", server_default="ok")
+    health_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ArticleRow(Base):
     __tablename__ = "articles"
+    __table_args__ = (Index("ix_articles_content_fingerprint", "content_fingerprint", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     canonical_url: Mapped[str] = mapped_column(String(2048), unique=True)
@@ -84,6 +99,24 @@ class ArticleRow(Base):
     source: Mapped[str] = mapped_column(String(500))
     first_feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"))
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # SHA-256 of the body's words (pipeline.dedup): the same text under another URL is this article.
+    content_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # MinHash of the title and body shingles; articles of one story share `story_id`, the id of
+    # the story's first article.
+    similarity_signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    story_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL", name="fk_articles_story_id_articles"), index=True
+    )
+
+
+class ArticleBandRow(Base):
+    """LSH bands of each article's MinHash: articles sharing a band are compared as near-duplicates."""
+
+    __tablename__ = "article_bands"
+    __table_args__ = (PrimaryKeyConstraint("band", "article_id"),)
+
+    band: Mapped[str] = mapped_column(String(24))
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
 
 
 class ArticleSourceRow(Base):
@@ -94,7 +127,7 @@ class ArticleSourceRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
-    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"))
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"), index=True)
     url: Mapped[str] = mapped_column(String(2048))
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -47,7 +47,14 @@ def write_test_config(
         database=database_url,
         feeds=feeds,
         channels=channels,
-        fetch={"connect_timeout": "2s", "read_timeout": "2s", "total_timeout": "5s"},
+        # Everything here is served from loopback, which newswatch refuses by default (tests that
+        # prove the refusal replace this section).
+        fetch={
+            "connect_timeout": "2s",
+            "read_timeout": "2s",
+            "total_timeout": "5s",
+            "allow_private_addresses": True,
+        },
         alerts={"initial_backoff": "1s", "max_backoff": "5s"},
     )
     document.update(extra or {})

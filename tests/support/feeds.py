@@ -1,68 +1,79 @@
-"""Feeds and article pages built on the fly, for tests that publish items while newswatch runs."""
+"""Feed documents and pipelines for tests: small RSS built by hand, and a Pipeline on a test config."""
 
 from __future__ import annotations
 
-import html
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from html import escape
+from pathlib import Path
+from typing import Any
 
-from tests.support.servers import LocalHTTPServer, RecordedRequest, Response
+from pipeline.config import load_config
+from pipeline.cycle import Pipeline
+from tests.support.configs import write_test_config
 
 
 @dataclass
 class Item:
-    slug: str
     title: str
-    body: str
-    published: datetime = field(default_factory=lambda: datetime.now(UTC))
+    link: str | None
+    summary: str = ""
+    published: datetime | None = None
+    guid: str | None = None
 
 
-def article_page(title: str, body: str) -> bytes:
-    paragraphs = "\n".join(f"<p>{html.escape(paragraph)}</p>" for paragraph in body.split("\n\n"))
-    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
-<title>{html.escape(title)}</title></head>
-<body><nav><a href="/">Home</a> <a href="/world">World</a></nav>
-<article><h1>{html.escape(title)}</h1>{paragraphs}</article>
-<footer>&copy; Test News</footer></body></html>""".encode()
+def rss(items: list[Item], title: str = "Test feed") -> bytes:
+    parts = [
+        f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>{escape(title)}</title>'
+    ]
+    for item in items:
+        parts.append("<item>")
+        if item.title:
+            parts.append(f"<title>{escape(item.title)}</title>")
+        if item.link:
+            parts.append(f"<link>{escape(item.link)}</link>")
+        if item.guid:
+            parts.append(f'<guid isPermaLink="false">{escape(item.guid)}</guid>')
+        if item.summary:
+            parts.append(f"<description>{escape(item.summary)}</description>")
+        if item.published:
+            parts.append(f"<pubDate>{format_datetime(item.published.astimezone(UTC), usegmt=True)}</pubDate>")
+        parts.append("</item>")
+    parts.append("</channel></rss>")
+    return "".join(parts).encode()
 
 
-class LiveFeed:
-    """An RSS feed on a LocalHTTPServer whose items tests can add while newswatch polls it."""
+RSS_HEADERS = {"Content-Type": "application/rss+xml; charset=utf-8"}
 
-    def __init__(
-        self, server: LocalHTTPServer, path: str = "/live.xml", title: str = "Live test feed"
-    ) -> None:
-        self.server = server
-        self.path = path
-        self.title = title
-        self.items: list[Item] = []
-        self._lock = threading.Lock()
-        self.url = server.add(path, self._serve)
 
-    def publish(self, item: Item) -> str:
-        page_url = self.server.add(
-            f"/articles/{item.slug}",
-            Response(200, article_page(item.title, item.body), {"Content-Type": "text/html; charset=utf-8"}),
-        )
-        with self._lock:
-            self.items.append(item)
-        return page_url
-
-    def _serve(self, _request: RecordedRequest) -> Response:
-        with self._lock:
-            items = list(reversed(self.items))
-        entries = "".join(
-            f"<item><title>{html.escape(item.title)}</title>"
-            f"<link>{self.server.url('/articles/' + item.slug)}</link>"
-            f"<guid>{item.slug}</guid><pubDate>{format_datetime(item.published)}</pubDate>"
-            f"<description>{html.escape(item.body.split(chr(10))[0])}</description></item>"
-            for item in items
-        )
-        body = (
-            f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
-            f"<title>{html.escape(self.title)}</title><link>{self.server.base_url}</link>"
-            f"<description>test</description>{entries}</channel></rss>"
-        )
-        return Response(200, body.encode(), {"Content-Type": "application/rss+xml; charset=utf-8"})
+def open_pipeline(
+    tmp_path: Path,
+    feeds: list[dict[str, Any]],
+    *,
+    database_url: str | None = None,
+    fetch: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+    smtp_port: int | None = None,
+    webhook_url: str | None = None,
+    name: str = "newswatch.yaml",
+) -> Pipeline:
+    """A Pipeline on the shipped topics with these feeds; `fetch` keys override the test defaults."""
+    document_extra = dict(extra or {})
+    if fetch is not None:
+        document_extra["fetch"] = {
+            "connect_timeout": "2s",
+            "read_timeout": "2s",
+            "total_timeout": "5s",
+            "allow_private_addresses": True,
+            **fetch,
+        }
+    path = write_test_config(
+        tmp_path / name,
+        database_url=database_url or f"sqlite:///{tmp_path / 'newswatch.db'}",
+        feeds=feeds,
+        smtp_port=smtp_port,
+        webhook_url=webhook_url,
+        extra=document_extra,
+    )
+    return Pipeline.open(load_config(path))

@@ -34,6 +34,12 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     # Seconds to wait before answering (a slow server).
     delay: float = 0.0
+    # Trickle: send `trickle_bytes` at a time with `trickle` seconds between (0: all at once).
+    trickle: float = 0.0
+    trickle_bytes: int = 1
+    # `body` is the whole raw response, status line and headers included (for broken or
+    # trickled headers); `status` and `headers` are then ignored.
+    raw: bool = False
 
 
 @dataclass
@@ -79,15 +85,28 @@ class LocalHTTPServer:
                 if response.delay:
                     time.sleep(response.delay)
                 try:
+                    if response.raw:
+                        self.close_connection = True
+                        self._write(response.body, response)
+                        return
                     self.send_response(response.status)
                     headers = {"Content-Length": str(len(response.body)), **response.headers}
                     for name, value in headers.items():
                         self.send_header(name, value)
                     self.end_headers()
                     if self.command != "HEAD":
-                        self.wfile.write(response.body)
+                        self._write(response.body, response)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+
+            def _write(self, data: bytes, response: Response) -> None:
+                if not response.trickle:
+                    self.wfile.write(data)
+                    return
+                self.wfile.flush()
+                for start in range(0, len(data), response.trickle_bytes):
+                    self.connection.sendall(data[start : start + response.trickle_bytes])
+                    time.sleep(response.trickle)
 
             do_GET = do_POST = do_HEAD = _serve
 

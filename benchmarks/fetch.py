@@ -1,0 +1,331 @@
+"""Fetch benchmark: newswatch and rss2email over the same local feed farm, in one run.
+
+    python -m benchmarks.fetch                       # 1,000 feeds x 5 items, 50 hosts
+    python -m benchmarks.fetch --feeds 200 --no-peer # quicker, newswatch only
+
+For each tool: the first cycle (every item new) and then the all-304 cycle (nothing changed;
+repeated, median reported), each as its own process, timing wall clock and reading peak RSS from
+the kernel. newswatch runs in feed-summary mode (no page downloads), like rss2email, which mails
+every new item to a local SMTP sink; newswatch matches every item against the shipped topics and
+stores it (SQLite). newswatch's own cycle time (without interpreter start-up) is reported as well.
+Targets (issue 4): the all-304 cycle of 1,000 feeds in under 3 s, and at least 2x rss2email's
+feeds/s in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from benchmarks.farm import Farm, FarmSpec
+from benchmarks.peers import (
+    ProcessRun,
+    SmtpSink,
+    ensure_rss2email,
+    rss2email_version,
+    run_measured,
+    run_rss2email,
+    write_rss2email_config,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+RESULTS = REPO_ROOT / "benchmarks" / "results"
+
+
+@dataclass
+class Measurement:
+    tool: str
+    cycle: str
+    feeds: int
+    wall_seconds: float
+    cycle_seconds: float | None
+    peak_rss_mb: float
+    requests: int
+    not_modified: int
+    detail: str
+
+    @property
+    def feeds_per_second(self) -> float:
+        return self.feeds / self.wall_seconds
+
+    @property
+    def cycle_feeds_per_second(self) -> float | None:
+        return self.feeds / self.cycle_seconds if self.cycle_seconds else None
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def write_newswatch_config(folder: Path, feed_urls: list[str], smtp_port: int) -> Path:
+    shipped = yaml.safe_load((REPO_ROOT / "config" / "newswatch.yaml").read_text(encoding="utf-8"))
+    for topic in shipped["topics"].values():
+        topic["channels"] = ["bench-email"]
+    document = {
+        "database": f"sqlite:///{folder / 'newswatch.db'}",
+        "feeds": [{"name": f"farm{index:05d}", "url": url} for index, url in enumerate(feed_urls)],
+        "aliases": shipped.get("aliases", {}),
+        "topics": shipped["topics"],
+        "channels": {
+            "bench-email": {
+                "type": "email",
+                "to": ["analyst@example.org"],
+                "from": "newswatch@example.org",
+                "smtp": {"host": "127.0.0.1", "port": smtp_port},
+            }
+        },
+        # The farm is on loopback, which newswatch refuses unless told otherwise.
+        "fetch": {"allow_private_addresses": True, "fetch_pages": False},
+    }
+    path = folder / "newswatch.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def run_newswatch_cycle(config: Path) -> tuple[ProcessRun, dict[str, Any]]:
+    run = run_measured([sys.executable, "-m", "benchmarks.fetch", "child", str(config)], cwd=REPO_ROOT)
+    if run.returncode != 0:
+        raise RuntimeError(f"newswatch cycle failed ({run.returncode}):\n{run.stderr[-3000:]}")
+    return run, json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def child(config_path: str) -> None:
+    """One newswatch cycle in this process, as `newswatch once` runs it, timed from inside."""
+    import logging
+
+    from pipeline.config import load_config
+    from pipeline.cycle import Pipeline
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pipeline.cycle").setLevel(logging.ERROR)
+    config = load_config(config_path)
+    with Pipeline.open(config) as pipeline:
+        started = time.perf_counter()
+        report = pipeline.run_cycle()
+        cycle_seconds = time.perf_counter() - started
+    print(
+        json.dumps(
+            {
+                "cycle_seconds": cycle_seconds,
+                "summary": report.summary(),
+                "failed": len(report.failed_feeds),
+                "not_modified": sum(1 for feed in report.feeds if feed.not_modified),
+                "new": report.total("new"),
+            }
+        )
+    )
+
+
+def farm_delta(farm: Farm, before: dict[str, Any]) -> tuple[int, int, dict[str, Any]]:
+    after = farm.stats()
+    return (
+        after.get("feeds", 0) - before.get("feeds", 0),
+        after.get("not_modified", 0) - before.get("not_modified", 0),
+        after,
+    )
+
+
+def measure_newswatch(farm: Farm, folder: Path, smtp_port: int, repeats: int) -> list[Measurement]:
+    config = write_newswatch_config(folder, farm.feed_urls(), smtp_port)
+    feeds = farm.spec.feeds
+    results = []
+    stats = farm.stats()
+    for index in range(1 + repeats):
+        run, inner = run_newswatch_cycle(config)
+        requests, not_modified, stats = farm_delta(farm, stats)
+        if inner["failed"]:
+            raise RuntimeError(f"newswatch: {inner['failed']} feeds failed: {inner['summary']}")
+        cycle = "first (all new)" if index == 0 else "all 304"
+        results.append(
+            Measurement(
+                "newswatch",
+                cycle,
+                feeds,
+                run.wall_seconds,
+                inner["cycle_seconds"],
+                run.peak_rss_mb,
+                requests,
+                not_modified,
+                inner["summary"],
+            )
+        )
+    return results
+
+
+def measure_rss2email(
+    farm: Farm, folder: Path, smtp_port: int, repeats: int
+) -> tuple[list[Measurement], str]:
+    r2e = ensure_rss2email()
+    config, data = write_rss2email_config(folder, farm.feed_urls(), smtp_port)
+    feeds = farm.spec.feeds
+    results = []
+    stats = farm.stats()
+    for index in range(1 + repeats):
+        run = run_rss2email(r2e, config, data)
+        requests, not_modified, stats = farm_delta(farm, stats)
+        if run.returncode != 0:
+            raise RuntimeError(f"rss2email failed ({run.returncode}):\n{run.stderr[-3000:]}")
+        cycle = "first (all new)" if index == 0 else "all 304"
+        errors = sum(1 for line in run.stderr.splitlines() if "error" in line.lower())
+        results.append(
+            Measurement(
+                "rss2email",
+                cycle,
+                feeds,
+                run.wall_seconds,
+                None,
+                run.peak_rss_mb,
+                requests,
+                not_modified,
+                f"{errors} error lines on stderr",
+            )
+        )
+    return results, rss2email_version(r2e)
+
+
+def median_of(measurements: list[Measurement], tool: str, cycle: str) -> Measurement:
+    """The median run (by newswatch's own cycle time where measured, else by wall time)."""
+    matching = [m for m in measurements if m.tool == tool and m.cycle == cycle]
+    return sorted(matching, key=lambda m: m.cycle_seconds or m.wall_seconds)[len(matching) // 2]
+
+
+def render(measurements: list[Measurement], emails: dict[str, int]) -> str:
+    lines = [
+        f"{'tool':10} {'cycle':16} {'wall s':>7} {'feeds/s':>8} {'cycle s':>8} {'feeds/s':>8} "
+        f"{'peak RSS MB':>11} {'requests':>8} {'304s':>5}",
+    ]
+    for m in measurements:
+        cycle_s = f"{m.cycle_seconds:8.2f}" if m.cycle_seconds else f"{'-':>8}"
+        cycle_rate = f"{m.cycle_feeds_per_second:8.0f}" if m.cycle_feeds_per_second else f"{'-':>8}"
+        lines.append(
+            f"{m.tool:10} {m.cycle:16} {m.wall_seconds:7.2f} {m.feeds_per_second:8.0f} {cycle_s} "
+            f"{cycle_rate} {m.peak_rss_mb:11.0f} {m.requests:8d} {m.not_modified:5d}"
+        )
+    lines.append("(wall: the whole process, start-up included; cycle: newswatch's cycle alone, timed inside)")
+    for tool, count in emails.items():
+        lines.append(f"emails received by the SMTP sink from {tool}: {count}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["child"]:
+        child(argv[1])
+        return 0
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.fetch", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--items", type=int, default=5)
+    parser.add_argument("--hosts", type=int, default=50)
+    parser.add_argument("--repeats", type=int, default=3, help="all-304 cycles per tool (median reported)")
+    parser.add_argument("--no-peer", action="store_true", help="skip rss2email")
+    parser.add_argument("--json", type=Path, help="write the results here (default: benchmarks/results/)")
+    args = parser.parse_args(argv)
+
+    spec = FarmSpec(feeds=args.feeds, items=args.items, hosts=args.hosts)
+    load_before = os.getloadavg()
+    measurements: list[Measurement] = []
+    emails: dict[str, int] = {}
+    peer_version = None
+    with tempfile.TemporaryDirectory(prefix="nw-bench-fetch-") as tmp, Farm(spec) as farm:
+        folder = Path(tmp)
+        print(
+            f"farm: {spec.feeds} feeds x {spec.items} items on {spec.hosts} loopback hosts, port {farm.port}"
+        )
+        port = free_port()
+        with SmtpSink(port) as sink:
+            measurements += measure_newswatch(farm, folder, port, args.repeats)
+            emails["newswatch"] = sink.stop()
+        if not args.no_peer:
+            port = free_port()
+            with SmtpSink(port) as sink:
+                peer, peer_version = measure_rss2email(farm, folder, port, args.repeats)
+                measurements += peer
+                emails["rss2email"] = sink.stop()
+    load_after = os.getloadavg()
+
+    print(render(measurements, emails))
+    ours = median_of(measurements, "newswatch", "all 304")
+    verdicts = {
+        "all_304_cycle_seconds": ours.cycle_seconds,
+        "all_304_process_seconds": ours.wall_seconds,
+        "target_under_3s": bool(ours.cycle_seconds is not None and ours.cycle_seconds < 3.0),
+    }
+    print(
+        f"\nnewswatch all-304 cycle (median of {args.repeats}): {ours.cycle_seconds:.2f} s "
+        f"({ours.feeds / (ours.cycle_seconds or 1):.0f} feeds/s); whole process {ours.wall_seconds:.2f} s"
+    )
+    if not args.no_peer:
+        peer_304 = median_of(measurements, "rss2email", "all 304")
+        peer_new = median_of(measurements, "rss2email", "first (all new)")
+        ours_new = median_of(measurements, "newswatch", "first (all new)")
+        ratio_304 = peer_304.wall_seconds / ours.wall_seconds
+        ratio_new = peer_new.wall_seconds / ours_new.wall_seconds
+        verdicts.update(
+            ratio_304_process=ratio_304,
+            ratio_304_cycle=peer_304.wall_seconds / (ours.cycle_seconds or ours.wall_seconds),
+            ratio_first=ratio_new,
+            target_2x=ratio_304 >= 2.0,
+        )
+        print(
+            f"all-304 feeds/s, newswatch / rss2email: {ratio_304:.1f}x (whole processes), "
+            f"{verdicts['ratio_304_cycle']:.1f}x (newswatch cycle alone)"
+        )
+        print(f"first cycle feeds/s, newswatch / rss2email: {ratio_new:.1f}x")
+    print(
+        f"load average before/after: {load_before[0]:.2f} / {load_after[0]:.2f} (1 min), "
+        f"{os.cpu_count()} cores"
+    )
+
+    result = {
+        "benchmark": "fetch",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {
+            "cores": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "load_before": load_before,
+            "load_after": load_after,
+        },
+        "farm": asdict(spec),
+        "peer": peer_version,
+        "measurements": [
+            {
+                **asdict(m),
+                "feeds_per_second": m.feeds_per_second,
+                "cycle_feeds_per_second": m.cycle_feeds_per_second,
+            }
+            for m in measurements
+        ],
+        "emails": emails,
+        "verdicts": verdicts,
+        "medians": {
+            "newswatch_304": statistics.median(
+                [m.cycle_seconds or 0 for m in measurements if m.tool == "newswatch" and m.cycle == "all 304"]
+            ),
+        },
+    }
+    path = args.json or RESULTS / f"fetch-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2))
+    print(f"results: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""Dedup: canonical URLs, content fingerprints and story clusters, pure and end to end.
+
+End to end: the same article through two feeds and through a URL with utm_ parameters is stored
+once; the same page under another URL is stored once; three lightly edited copies of one wire
+story by three outlets are one story and one alert that lists the other two sources.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import jsonschema
+import pytest
+from sqlalchemy import select
+from standardwebhooks import Webhook
+
+from pipeline.dedup import (
+    DEFAULT_STORY_SIMILARITY,
+    canonical_url,
+    content_fingerprint,
+    fingerprint_article,
+    similarity,
+    similarity_signature,
+)
+from pipeline.store.tables import AlertRow, ArticleRow, ArticleSourceRow
+from tests.support.configs import WEBHOOK_SECRET
+from tests.support.feeds import RSS_HEADERS, Item, open_pipeline, rss
+from tests.support.servers import FIXTURES, LocalHTTPServer, Response, SmtpSink, WebhookReceiver
+
+SEED_PAGE = (FIXTURES / "pages" / "usfj-joint-force-hq.html").read_text(encoding="utf-8")
+SEED_TEXT = (FIXTURES / "articles" / "usfj-joint-force-hq.txt").read_text(encoding="utf-8")
+SEED_TITLE, _, SEED_BODY = SEED_TEXT.partition("\n")
+UNRELATED_TEXT = (FIXTURES / "articles" / "tokyo-ramen-michelin.txt").read_text(encoding="utf-8")
+WEBHOOK_SCHEMA = json.loads((Path(__file__).parents[1] / "docs" / "webhook-payload.schema.json").read_text())
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        ("https://Example.org:443/a/b?utm_source=rss&utm_medium=feed#comments", "https://example.org/a/b"),
+        ("https://example.org/a?b=2&a=1&fbclid=xyz", "https://example.org/a?a=1&b=2"),
+        ("http://example.org", "http://example.org/"),
+    ],
+)
+def test_canonical_url(url: str, canonical: str) -> None:
+    assert canonical_url(url) == canonical
+
+
+def test_content_fingerprint_ignores_layout_but_not_words() -> None:
+    reflowed = SEED_BODY.upper().replace(". ", ".\n\n").replace("—", " - ")
+    assert content_fingerprint(SEED_BODY) == content_fingerprint(reflowed)
+    assert content_fingerprint(SEED_BODY) != content_fingerprint(SEED_BODY.replace("Wednesday", "Thursday"))
+    assert content_fingerprint("Read more on our website.") is None  # too short to identify anything
+
+
+def light_edit(text: str, outlet: str) -> str:
+    """What a republishing outlet does to wire copy: a dateline, a few words, a trimmed ending."""
+    paragraphs = [paragraph for paragraph in text.split("\n") if paragraph.strip()]
+    edited = [f"TOKYO ({outlet}) — " + paragraphs[0].replace("announced on Wednesday", "said Wednesday")]
+    edited += [
+        paragraph.replace("Beijing", "China").replace("roughly", "about") for paragraph in paragraphs[1:-1]
+    ]
+    return "\n".join([*edited, f"Additional reporting by the {outlet} desk."])
+
+
+def test_similarity_signature_clusters_edits_and_separates_stories() -> None:
+    original = fingerprint_article(SEED_TITLE, SEED_BODY)
+    edited = fingerprint_article(SEED_TITLE + " | Harbour Times", light_edit(SEED_BODY, "Harbour Times"))
+    unrelated = fingerprint_article(*UNRELATED_TEXT.partition("\n")[::2])
+    assert original.signature and edited.signature and unrelated.signature
+    assert similarity(original.signature, edited.signature) >= DEFAULT_STORY_SIMILARITY
+    assert set(original.bands) & set(edited.bands)  # the index finds the candidate
+    assert similarity(original.signature, unrelated.signature) < 0.1
+    assert original.content != edited.content
+    assert similarity_signature("Short", "Too short to judge.") is None
+
+
+def page(title: str, body: str) -> bytes:
+    paragraphs = "".join(f"<p>{paragraph}</p>\n" for paragraph in body.split("\n") if paragraph.strip())
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><title>{title}</title></head><body>'
+        f"<nav><a href='/'>Home</a> <a href='/world'>World</a></nav>"
+        f"<article><h1>{title}</h1>\n{paragraphs}</article><footer>© Outlet</footer></body></html>"
+    ).encode()
+
+
+def test_same_article_via_two_feeds_utm_link_and_mirror_url_is_stored_and_alerted_once(
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer, smtp_sink: SmtpSink
+) -> None:
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    http_server.add("/news/usfj", Response(200, SEED_PAGE.encode(), html))
+    http_server.add("/amp/news/usfj", Response(200, SEED_PAGE.encode(), html))  # same page, other URL
+    link = http_server.url("/news/usfj")
+    summary = "U.S. Forces Japan (USFJ) completes the first phase of its transformation."
+    feeds = {
+        "/desk.xml": [Item(SEED_TITLE, link + "?utm_source=rss&utm_medium=feed", summary, NOW)],
+        "/aggregator.xml": [Item(SEED_TITLE, link + "#top", summary, NOW)],
+        "/mirror.xml": [Item(SEED_TITLE, http_server.url("/amp/news/usfj?utm_campaign=x"), summary, NOW)],
+    }
+    for path, feed_items in feeds.items():
+        http_server.add(path, Response(200, rss(feed_items), RSS_HEADERS))
+    config_feeds = [
+        {"name": "Desk", "url": http_server.url("/desk.xml")},
+        {"name": "Aggregator", "url": http_server.url("/aggregator.xml")},
+        {"name": "Mirror", "url": http_server.url("/mirror.xml")},
+    ]
+    with open_pipeline(
+        tmp_path, config_feeds, database_url=database_url, smtp_port=smtp_sink.port
+    ) as pipeline:
+        pipeline.run_cycle()
+        pipeline.run_cycle()  # nothing new the second time
+        with pipeline.store.session() as session:
+            articles = session.scalars(select(ArticleRow)).all()
+            sources = session.execute(select(ArticleSourceRow.url)).scalars().all()
+            alerts = session.scalars(select(AlertRow)).all()
+    assert len(articles) == 1
+    assert articles[0].canonical_url == link
+    assert len(sources) == 3
+    assert http_server.url("/amp/news/usfj?utm_campaign=x") in sources
+    assert len(alerts) == 1
+    assert len(smtp_sink.messages) == 1
+
+
+def test_three_lightly_edited_copies_are_one_story_and_one_alert_listing_the_other_sources(
+    tmp_path: Path,
+    database_url: str,
+    http_server: LocalHTTPServer,
+    smtp_sink: SmtpSink,
+    webhook_receiver: WebhookReceiver,
+) -> None:
+    outlets = ["Wire Daily", "Harbour Times", "Pacific Observer"]
+    config_feeds = []
+    for index, outlet in enumerate(outlets):
+        slug = outlet.lower().replace(" ", "-")
+        body = SEED_BODY if index == 0 else light_edit(SEED_BODY, outlet)
+        title = SEED_TITLE if index == 0 else f"{SEED_TITLE} | {outlet}"
+        html = {"Content-Type": "text/html; charset=utf-8"}
+        page_url = http_server.add(f"/{slug}/2025/10/29/usfj", Response(200, page(title, body), html))
+        item = Item(title, page_url, "U.S. Forces Japan moves ahead with its joint force headquarters.", NOW)
+        http_server.add(f"/{slug}.xml", Response(200, rss([item], title=outlet), RSS_HEADERS))
+        config_feeds.append({"name": outlet, "url": http_server.url(f"/{slug}.xml")})
+
+    with open_pipeline(
+        tmp_path,
+        config_feeds,
+        database_url=database_url,
+        smtp_port=smtp_sink.port,
+        webhook_url=webhook_receiver.hook_url,
+        # One thread: the first outlet's copy is stored first, so it is the story's founder.
+        fetch={"max_connections": 1},
+    ) as pipeline:
+        report = pipeline.run_cycle()
+        with pipeline.store.session() as session:
+            articles = session.scalars(select(ArticleRow).order_by(ArticleRow.id)).all()
+    assert sum(feed.new for feed in report.feeds) == 3
+    assert sum(feed.clustered for feed in report.feeds) == 2
+    assert len(articles) == 3
+    assert {article.story_id for article in articles} == {articles[0].id}
+
+    assert len(smtp_sink.messages) == 1
+    text = smtp_sink.messages[0].part("text/plain")
+    html_part = smtp_sink.messages[0].part("text/html")
+    for outlet in outlets[1:]:
+        slug = outlet.lower().replace(" ", "-")
+        assert f"{outlet} <{http_server.url(f'/{slug}/2025/10/29/usfj')}>" in text
+        assert outlet in html_part
+    assert "Also in:" in text
+
+    assert len(webhook_receiver.deliveries) == 1
+    delivery = webhook_receiver.deliveries[0]
+    payload = Webhook(WEBHOOK_SECRET).verify(delivery.body, delivery.headers)
+    jsonschema.validate(payload, WEBHOOK_SCHEMA)
+    assert payload["article"]["source"] == "Wire Daily"
+    assert [source["source"] for source in payload["other_sources"]] == outlets[1:]
+
+
+def test_story_window_keeps_old_lookalikes_apart(tmp_path: Path, http_server: LocalHTTPServer) -> None:
+    """An article first seen outside the window is not a candidate: a new story starts."""
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    first = http_server.add("/a", Response(200, page(SEED_TITLE, SEED_BODY), html))
+    second = http_server.add("/b", Response(200, page(SEED_TITLE, light_edit(SEED_BODY, "Later")), html))
+    http_server.add("/one.xml", Response(200, rss([Item(SEED_TITLE, first, "s", NOW)]), RSS_HEADERS))
+    http_server.add("/two.xml", Response(200, rss([Item(SEED_TITLE, second, "s", NOW)]), RSS_HEADERS))
+    feeds = [{"name": "One", "url": http_server.url("/one.xml")}]
+    with open_pipeline(tmp_path, feeds) as pipeline:
+        pipeline.run_cycle()
+        with pipeline.store.session() as session, session.begin():
+            session.get(ArticleRow, 1).first_seen_at = NOW - timedelta(days=10)  # type: ignore[union-attr]
+    feeds.append({"name": "Two", "url": http_server.url("/two.xml")})
+    with open_pipeline(tmp_path, feeds, name="two.yaml") as pipeline:
+        pipeline.run_cycle()
+        with pipeline.store.session() as session:
+            story_ids = session.scalars(select(ArticleRow.story_id).order_by(ArticleRow.id)).all()
+    assert story_ids == [1, 2]

@@ -1,0 +1,94 @@
+"""Extraction: dates and titles from the page when the feed lacks them, language, and the worker pool."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from pipeline.extract import UNTITLED, ExtractionPool, extract_and_fingerprint, extract_article
+from pipeline.models import ExtractionMethod, FeedEntry
+from tests.support.corpus import corpus_files, missing_reason
+from tests.support.servers import FIXTURES
+
+SEED_PAGE = (FIXTURES / "pages" / "usfj-joint-force-hq.html").read_bytes()
+URL = "https://news.example.org/2025/10/29/usfj"
+ARTICLES = corpus_files("articles", "*.html")
+ARTICLES = [path for path in ARTICLES if not path.name.endswith(".expected.html")]
+
+
+def entry(**overrides: object) -> FeedEntry:
+    values: dict[str, object] = {
+        "link": URL,
+        "title": "",
+        "summary": "",
+        "published": None,
+        "author": None,
+        "guid": None,
+    }
+    values.update(overrides)
+    return FeedEntry(**values)  # type: ignore[arg-type]
+
+
+def test_date_title_and_language_come_from_the_page_when_the_feed_lacks_them() -> None:
+    dated = SEED_PAGE.replace(
+        b"</head>", b'<meta property="article:published_time" content="2025-10-29T14:20:00+00:00"></head>', 1
+    )
+    article = extract_article(entry(), URL, "Desk", dated, URL)
+    assert article.method is ExtractionMethod.PAGE
+    assert (
+        article.published is not None
+        and article.published.date() == datetime(2025, 10, 29, tzinfo=UTC).date()
+    )
+    assert article.title.startswith("U.S. and Japan Move to Next Phase of Joint Command Upgrade")
+    assert article.language == "en"
+
+
+def test_feed_values_win_over_the_page() -> None:
+    published = datetime(2025, 10, 30, 8, 0, tzinfo=UTC)
+    article = extract_article(entry(title="Feed title", published=published), URL, "Desk", SEED_PAGE, URL)
+    assert article.title == "Feed title" and article.published == published
+
+
+def test_titles_fall_back_to_the_summary_then_untitled() -> None:
+    summary = "Japan and the United States agree on the next phase. More details follow in the report."
+    from_summary = extract_article(
+        entry(summary=summary), URL, "Desk", None, page_problem="page fetch failed"
+    )
+    assert from_summary.title == "Japan and the United States agree on the next phase."
+    assert from_summary.extraction_note == "page fetch failed"
+    assert extract_article(entry(link=None), "urn:x", "Desk", None).title == UNTITLED
+
+
+@pytest.mark.skipif(not ARTICLES, reason=missing_reason("articles"))
+def test_worker_pool_gives_the_same_articles_as_inline_extraction() -> None:
+    pages = ARTICLES[:6]
+    pool = ExtractionPool(workers=2)
+    try:
+        for path in pages:
+            page = path.read_bytes()
+            url = f"https://corpus.newswatch.test/{path.stem}"
+            pooled = pool.extract(entry(link=url), url, "Corpus", page, url)
+            assert pooled == extract_and_fingerprint(entry(link=url), url, "Corpus", page, url), path.name
+    finally:
+        pool.close()
+
+
+@pytest.mark.skipif(not ARTICLES, reason=missing_reason("articles"))
+def test_japanese_pages_are_recorded_as_japanese() -> None:
+    japanese = [path for path in ARTICLES if path.name.startswith("jp-") and "postlight" not in path.name][:3]
+    for path in japanese:
+        article = extract_article(entry(link=URL), URL, "Corpus", path.read_bytes(), URL)
+        assert article.language == "ja", (path.name, article.language)
+
+
+def test_a_page_that_takes_too_long_falls_back_to_the_summary() -> None:
+    pool = ExtractionPool(workers=1, timeout=0.001)
+    try:
+        article, _fingerprint = pool.extract(
+            entry(summary="The feed's own summary."), URL, "Desk", SEED_PAGE, URL
+        )
+    finally:
+        pool.close()
+    assert article.method is ExtractionMethod.FEED_SUMMARY
+    assert article.extraction_note == "page extraction took longer than 0.001s"
