@@ -203,7 +203,7 @@ class Pipeline:
     # --- whole cycle -----------------------------------------------------------
 
     def dispatch(self) -> DispatchReport:
-        return dispatch_due(self.store, self.channels, self.config.alerts)
+        return dispatch_due(self.store, self.channels, self.config)
 
     def run_cycle(self) -> CycleReport:
         report = CycleReport()
