@@ -257,7 +257,7 @@ def test_webhook_payloads_validate_against_the_schema_and_verify_with_standardwe
 
     # A tampered body fails verification: the signature covers it.
     request = webhook_receiver.deliveries[0]
-    with pytest.raises(Exception, match="(?i)signature"):
+    with pytest.raises(Exception, match=r"(?i)signature"):
         verifier.verify(request.body.replace(b"USFJ", b"USFK"), request.headers)
 
 

@@ -78,23 +78,30 @@ def describe_delivery(config: Config, now: datetime) -> list[str]:
     return [redact(line) for line in lines]
 
 
-def _state_of(row: AlertListing, streams: dict[str, StreamState]) -> str:
+def _when_and_notes(row: AlertListing, streams: dict[str, StreamState]) -> tuple[str, list[str]]:
+    """The time that matters for the row's status, and what the operator should know about it."""
+    notes = []
     if row.status == "pending" and row.digest_key:
         stream = streams.get(row.digest_key)
         _, schedule, timezone = row.digest_key.rsplit("|", 2)
-        next_tick = f", next {_when(stream.next_tick_at)}" if stream else ""
-        return f"waits for digest '{schedule}' {timezone}{next_tick}"
-    if row.status == "pending":
-        return f"next attempt {_when(row.next_attempt_at)}"
-    if row.status == "sending":
-        return f"being sent by {row.claimed_by}, lease until {_when(row.claimed_until)}"
-    if row.status == "sent":
-        return f"sent {_when(row.sent_at)}"
-    if row.status == "failed":
-        return f"failed {_when(row.failed_at)} (newswatch alerts retry {row.alert_id})"
-    if row.status == "digested":
-        return f"in digest alert {row.digest_id}"
-    return row.status
+        notes.append(f"waits for the digest '{schedule}' {timezone}")
+        when = _when(stream.next_tick_at) if stream else "next tick"
+    elif row.status == "pending":
+        when = _when(row.next_attempt_at)
+    elif row.status == "sending":
+        notes.append(f"being sent by {row.claimed_by} (lease until {_when(row.claimed_until)})")
+        when = _when(row.claimed_until)
+    elif row.status == "sent":
+        when = _when(row.sent_at)
+    elif row.status == "failed":
+        notes.append(f"re-queue with: newswatch alerts retry {row.alert_id}")
+        when = _when(row.failed_at)
+    else:  # digested
+        notes.append(f"carried by digest alert {row.digest_id}")
+        when = ""
+    if row.last_error and row.status != "sent":
+        notes.insert(0, f"last error: {row.last_error}")
+    return when, notes
 
 
 def _what(row: AlertListing) -> str:
@@ -112,16 +119,17 @@ def format_listing(
     max_attempts: int,
     redact: Redactor,
 ) -> str:
+    """A table of alerts, newest first. WHEN is the next attempt (pending), the next digest tick
+    (waiting for a digest), the lease end (sending), or when it was sent or failed."""
     by_key = {stream.key: stream for stream in streams}
-    lines = [f"{'ID':>6}  {'STATUS':<9} {'CHANNEL':<18} {'TRIES':>6}  {'STATE (UTC)':<48} WHAT"]
+    lines = [f"{'ID':>6}  {'STATUS':<9} {'CHANNEL':<18} {'TRIES':>6}  {'WHEN (UTC)':<19}  WHAT"]
     for row in rows:
-        tries = f"{row.attempts}/{max_attempts}"
+        when, notes = _when_and_notes(row, by_key)
         what = _what(row)
-        what = what if len(what) <= 70 else what[:69] + "…"
-        state = _state_of(row, by_key)
-        lines.append(f"{row.alert_id:>6}  {row.status:<9} {row.channel:<18} {tries:>6}  {state:<48} {what}")
-        if row.last_error and row.status != "sent":
-            lines.append(f"{'':>6}  last error: {row.last_error}")
+        what = what if len(what) <= 60 else what[:59] + "…"
+        tries = f"{row.attempts}/{max_attempts}"
+        lines.append(f"{row.alert_id:>6}  {row.status:<9} {row.channel:<18} {tries:>6}  {when:<19}  {what}")
+        lines += [f"{'':>8}{note}" for note in notes]
     total = ", ".join(f"{status} {counts.get(status, 0)}" for status in sorted(counts)) or "none"
     lines += ["", f"alerts: {total}"]
     for stream in by_key.values():

@@ -156,7 +156,7 @@ class Dispatcher:
         moved = self.outbox.reroute_waiting(set(streams), self.plan.reroute, now)
         if moved:
             log.warning("%d alerts waited for a digest schedule no longer configured; re-routed", moved)
-        self.outbox.ensure_streams(
+        specs = [
             StreamSpec(
                 key,
                 stream.channel,
@@ -165,7 +165,8 @@ class Dispatcher:
                 stream.schedule.next_after(now),
             )
             for key, stream in streams.items()
-        )
+        ]
+        self.outbox.ensure_streams(specs, now)
         for state in self.outbox.due_streams(set(streams), now):
             stream = streams[state.key]
             closed = self.outbox.close_digest(

@@ -19,8 +19,8 @@ from urllib.parse import parse_qsl, urlsplit
 from pipeline.config import AppriseChannelConfig, ChannelConfig, EmailChannelConfig, WebhookChannelConfig
 
 MASK = "********"
-# Shorter fragments of a URL are ports, short paths and words, not tokens.
-_MIN_FRAGMENT = 6
+# Shorter query values are flags and words (method=POST), not tokens.
+_MIN_QUERY_SECRET = 6
 _URL_PIECES = re.compile(r"[/?&=@:#;,+]")
 
 
@@ -32,24 +32,31 @@ def _is_address(text: str) -> bool:
     return True
 
 
+_HOST_NAME = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+
+
+def _token_like(piece: str) -> bool:
+    """Tokens are long, or mix in digits; path words ("webhook", "services"), host names and user
+    names are not masked, or every log line mentioning them would be unreadable."""
+    if _is_address(piece) or _HOST_NAME.match(piece) or len(piece) < 8:
+        return False
+    return len(piece) >= 16 or any(character.isdigit() for character in piece)
+
+
 def url_secrets(url: str, *, whole_path: bool) -> list[str]:
-    """The parts of a URL that may be credentials: userinfo, query values, and (for token-style
-    URLs such as Apprise's) every longer piece after the scheme."""
+    """The parts of a URL that may be credentials: the password, query values, and (for token-style
+    URLs such as Apprise's, where tokens sit in the host or path) every token-like piece."""
     found = [url]
     rest = url.split("://", 1)[1] if "://" in url else url
     try:
         parts = urlsplit(url)
         if parts.password:
             found.append(parts.password)
-        found.extend(value for _, value in parse_qsl(parts.query) if len(value) >= _MIN_FRAGMENT)
+        found.extend(value for _, value in parse_qsl(parts.query) if len(value) >= _MIN_QUERY_SECRET)
     except ValueError:
         pass  # unparseable as a URL (e.g. tgram://ID:TOKEN/): the pieces below still cover it
     if whole_path:
-        found.extend(
-            piece
-            for piece in _URL_PIECES.split(rest)
-            if len(piece) >= _MIN_FRAGMENT and not _is_address(piece)
-        )
+        found.extend(piece for piece in _URL_PIECES.split(rest) if _token_like(piece))
     return found
 
 

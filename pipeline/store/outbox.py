@@ -299,7 +299,8 @@ class Outbox:
 
     # --- digests ------------------------------------------------------------------------
 
-    def ensure_streams(self, specs: Iterable[StreamSpec]) -> None:
+    def ensure_streams(self, specs: Iterable[StreamSpec], now: datetime) -> None:
+        """Register digest streams seen for the first time; their first digest covers alerts since `now`."""
         specs = list(specs)
         if not specs:
             return
@@ -317,6 +318,7 @@ class Outbox:
                             schedule=spec.schedule,
                             timezone=spec.timezone,
                             next_tick_at=spec.first_tick,
+                            created_at=now,
                         )
                     )
             except IntegrityError:
@@ -384,7 +386,8 @@ class Outbox:
                     member.status = "digested"
                     member.digest_id = digest_id
                 state.last_digest_id = digest_id
-            state.last_tick_at = tick
+                # An empty tick sends nothing, so the next digest still covers everything since this one.
+                state.last_tick_at = tick
             state.next_tick_at = next_tick
             return ClosedDigest(digest_id, len(members))
 

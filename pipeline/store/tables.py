@@ -162,6 +162,7 @@ class AlertDigestRow(Base):
     schedule: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
     next_tick_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The tick of the last digest sent (an empty tick sends none and leaves it).
     last_tick_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_digest_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
