@@ -3,6 +3,7 @@ schedule tick holding every match since the previous tick, on real SMTP and webh
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from standardwebhooks import Webhook
 from pipeline.alert import build_channels
 from pipeline.alert.dispatch import Dispatcher
 from pipeline.alert.schedule import CronSchedule
+from pipeline.cli import main
 from pipeline.config import Config
 from pipeline.store import Store
 from tests.support.alerts import HOSTILE_TITLE, SimulatedClock, add_matches, open_store, write_config
@@ -205,6 +207,12 @@ def test_a_digest_that_cannot_be_delivered_is_retried_whole_with_the_same_key(
     clock.now = start + timedelta(hours=1)
     report = Dispatcher(store, channels, config, clock=clock).run()
     assert (report.digests, report.retrying) == (1, 1)
+    out = io.StringIO()
+    main(["alerts", "--config", str(tmp_path / "newswatch.yaml")], out=out)
+    listing = out.getvalue()
+    assert "1/12  " in listing and "digest: 2 matches, '0 * * * *' UTC" in listing
+    assert "last error: webhook hook: HTTP 503 Service Unavailable" in listing
+    assert listing.count("carried by digest alert 3") == 2
     # A match arriving while the digest is being retried belongs to the next one.
     second = add_matches(store, config, [3], "usfj")
     webhook_receiver.status = 200

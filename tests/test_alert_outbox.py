@@ -4,6 +4,7 @@ max attempts, `newswatch alerts` / `alerts retry`, an outage of both channels, a
 from __future__ import annotations
 
 import io
+import json
 import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -16,12 +17,13 @@ from pipeline.alert import build_channels
 from pipeline.alert.dispatch import Dispatcher, retry_delay
 from pipeline.cli import main
 from pipeline.config import AlertConfig, Config
+from pipeline.models import Notice
 from pipeline.store import Store
 from pipeline.store.outbox import Outbox
 from pipeline.store.tables import AlertRow
 from tests.support.alerts import SimulatedClock, add_matches, open_store, write_config
 from tests.support.configs import WEBHOOK_SECRET
-from tests.support.servers import SmtpSink, WebhookReceiver, free_port
+from tests.support.servers import LocalHTTPServer, Response, SmtpSink, WebhookReceiver, free_port
 
 
 def cli(*argv: str) -> tuple[int, str]:
@@ -307,4 +309,77 @@ def test_alert_for_a_channel_no_longer_configured_fails_visibly(tmp_path: Path, 
     assert report.failed == 1
     (row,) = Outbox(store).listing()
     assert row.last_error == "channel 'renamed' is no longer configured"
+    store.engine.dispose()
+
+
+def test_retry_after_from_the_receiver_sets_the_next_attempt(
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer
+) -> None:
+    url = http_server.add("/hook", Response(429, b"{}", {"Retry-After": "900"}))
+    _, config, store = setup(tmp_path, database_url, {"hook": hook_document(url)}, ["hook"])
+    add_matches(store, config, [1], "usfj")
+    clock = SimulatedClock(datetime.now(UTC) + timedelta(seconds=1))
+    assert Dispatcher(store, build_channels(config.channels), config, clock=clock).run().retrying == 1
+    (row,) = Outbox(store).listing()
+    # The policy alone would wait about a minute; the receiver asked for fifteen.
+    assert row.next_attempt_at == clock.now + timedelta(seconds=900)
+    assert row.last_error == "webhook hook: HTTP 429 Too Many Requests, Retry-After 900s"
+    store.engine.dispose()
+
+
+def test_notices_are_never_held_back_by_a_rate_limit(
+    tmp_path: Path, database_url: str, webhook_receiver: WebhookReceiver
+) -> None:
+    hook = hook_document(webhook_receiver.hook_url, rate_limit=1)
+    _, config, store = setup(tmp_path, database_url, {"hook": hook}, ["hook"])
+    add_matches(store, config, [1, 2], "usfj")
+    for number in range(3):
+        store.queue_notice("hook", f"nw-notice-{number}", Notice(f"Feed {number} is failing", "text"))
+    report = Dispatcher(store, build_channels(config.channels), config).run()
+    assert (report.sent, report.rolled_over) == (4, 1)  # 1 match + 3 notices; 1 match waits
+    assert Counter(payload["type"] for payload in webhook_receiver.payloads()) == {
+        "newswatch.notice": 3,
+        "newswatch.match": 1,
+    }
+    store.engine.dispose()
+
+
+def test_alerts_listing_filters(tmp_path: Path, database_url: str) -> None:
+    channels_doc = {
+        "hook": hook_document("http://127.0.0.1:9/"),
+        "other": hook_document("http://127.0.0.1:9/"),
+    }
+    path = tmp_path / "newswatch.yaml"
+    config = write_config(
+        path,
+        {
+            "database": database_url,
+            "topics": {
+                "usfj": {"all": ["USFJ"], "channels": ["hook", "other"]},
+                "alliance": {"all": ["alliance"], "channels": ["hook"]},
+            },
+            "channels": channels_doc,
+        },
+    )
+    store = open_store(database_url)
+    add_matches(store, config, [1, 2], "usfj")
+    add_matches(store, config, [3], "alliance")
+
+    def ids(*argv: str) -> list[int]:
+        _, output = cli("alerts", "--json", "--config", str(path), *argv)
+        return [json.loads(line)["id"] for line in output.splitlines()]
+
+    assert ids() == [5, 4, 3, 2, 1]
+    assert ids("--channel", "other") == [4, 2]
+    assert ids("--topic", "alliance") == [5]
+    assert ids("--limit", "2") == [5, 4]
+    assert ids("--status", "sent") == []
+    record = json.loads(cli("alerts", "--json", "--config", str(path), "--limit", "1")[1])
+    assert (
+        record["status"] == "pending"
+        and record["attempts"] == 0
+        and record["idempotency_key"].startswith("nw-")
+    )
+    code, _ = cli("alerts", "retry", "--config", str(path))
+    assert code == 2  # neither IDs nor --failed
     store.engine.dispose()

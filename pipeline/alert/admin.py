@@ -108,7 +108,7 @@ def _what(row: AlertListing) -> str:
     if row.kind == "match":
         return f"{row.topic}: {' '.join((row.title or row.url or '').split())}"
     if row.kind == "digest":
-        return "digest"
+        return f"digest: {row.title or ''}"
     return f"notice: {row.title or ''}"
 
 

@@ -113,6 +113,14 @@ def _parse(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) and value else None
 
 
+def _payload_title(row: AlertRow) -> str | None:
+    payload = row.payload or {}
+    if row.kind == AlertKind.DIGEST.value:
+        return f"{payload.get('count', '?')} matches, '{payload.get('schedule')}' {payload.get('timezone')}"
+    subject = payload.get("subject")
+    return str(subject) if subject is not None else None
+
+
 class Outbox:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -457,7 +465,7 @@ class Outbox:
                     status=row.status,
                     channel=row.channel,
                     topic=topic_name,
-                    title=title if title is not None else (row.payload or {}).get("subject"),
+                    title=title if title is not None else _payload_title(row),
                     url=url,
                     idempotency_key=row.idempotency_key,
                     attempts=row.attempts,

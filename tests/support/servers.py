@@ -75,11 +75,14 @@ class LocalHTTPServer:
 
             def _serve(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
+                if len(body) < length:
+                    return  # the client went away mid-request (killed): nothing was delivered
                 request = RecordedRequest(
                     self.command,
                     self.path,
                     {key.lower(): value for key, value in self.headers.items()},
-                    self.rfile.read(length) if length else b"",
+                    body,
                 )
                 with outer._lock:
                     outer.requests.append(request)
