@@ -7,8 +7,9 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
 from pipeline.config import Config, ConfigError, load_config, resolve_config_path
@@ -20,6 +21,7 @@ from pipeline.models import Article, Verdict
 
 if TYPE_CHECKING:
     from pipeline.store import Store
+    from pipeline.store.outbox import Outbox
 
 log = logging.getLogger("newswatch")
 
@@ -53,6 +55,9 @@ def cmd_check_config(args: argparse.Namespace, out: TextIO) -> int:
         f"{resolve_config_path(args.config)}: OK ({len(config.feeds)} feeds, {len(config.topics)} topics, "
         f"{len(config.channels)} channels)\n"
     )
+    from pipeline.alert.admin import describe_delivery  # alert routes, secrets masked
+
+    out.writelines(f"  {line}\n" for line in describe_delivery(config, datetime.now(UTC)))
     return EXIT_OK
 
 
@@ -206,6 +211,117 @@ def cmd_match(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK if anything_matched else EXIT_NO_MATCH
 
 
+# --- alerts: the outbox as the operator sees it --------------------------------------------
+
+
+def _open_outbox(config: Config) -> Outbox:
+    from pipeline.store import Store, create_db_engine, upgrade_schema
+    from pipeline.store.outbox import Outbox
+
+    engine = create_db_engine(config.database)
+    upgrade_schema(engine)
+    return Outbox(Store(engine))
+
+
+def cmd_alerts_list(args: argparse.Namespace, out: TextIO) -> int:
+    from pipeline.alert.admin import format_listing, listing_json
+    from pipeline.alert.secrets import Redactor
+
+    config = _load(args)
+    outbox = _open_outbox(config)
+    redact = Redactor.for_channels(config.channels)
+    try:
+        statuses = getattr(args, "status", None) or []
+        rows = outbox.listing(
+            statuses, getattr(args, "channel", None), getattr(args, "topic", None), getattr(args, "limit", 50)
+        )
+        if getattr(args, "json", False):
+            out.writelines(listing_json(row, redact) + "\n" for row in rows)
+        else:
+            out.write(
+                format_listing(
+                    rows, outbox.counts(), outbox.stream_states(), config.alerts.max_attempts, redact
+                )
+            )
+    finally:
+        outbox.store.engine.dispose()
+    return EXIT_OK
+
+
+def cmd_alerts_retry(args: argparse.Namespace, out: TextIO) -> int:
+    if bool(args.ids) == bool(args.failed):
+        sys.stderr.write("newswatch alerts retry: give alert IDs or --failed (not both)\n")
+        return EXIT_USAGE
+    config = _load(args)
+    outbox = _open_outbox(config)
+    try:
+        outcomes = outbox.requeue(datetime.now(UTC), args.ids, all_failed=args.failed, channel=args.channel)
+    finally:
+        outbox.store.engine.dispose()
+    for outcome in outcomes:
+        out.write(f"alert {outcome.alert_id}: {outcome.message}\n")
+    requeued = sum(outcome.ok for outcome in outcomes)
+    out.write(f"{requeued} re-queued\n")
+    return EXIT_OK if requeued or (args.failed and not outcomes) else EXIT_NO_MATCH
+
+
+def cmd_alerts_send(args: argparse.Namespace, out: TextIO) -> int:
+    from pipeline.alert import build_channels
+    from pipeline.alert.dispatch import Dispatcher
+
+    config = _load(args)
+    outbox = _open_outbox(config)
+    channels = build_channels(config.channels)
+    try:
+        report = Dispatcher(outbox.store, channels, config).run()
+    finally:
+        for channel in channels.values():
+            channel.close()
+        outbox.store.engine.dispose()
+    out.write(
+        f"alerts: {report.sent} sent, {report.retrying} to retry, {report.failed} failed, "
+        f"{report.digests} digests, {report.rolled_over} rolled into digests by rate limits\n"
+    )
+    return EXIT_OK
+
+
+def _add_alerts_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    from pipeline.store.outbox import STATUSES
+
+    listing = argparse.ArgumentParser(add_help=False)
+    listing.add_argument(
+        "--status",
+        action="append",
+        choices=STATUSES,
+        default=argparse.SUPPRESS,
+        help="only alerts in this status (repeatable)",
+    )
+    listing.add_argument("--channel", default=argparse.SUPPRESS, help="only this channel")
+    listing.add_argument("--topic", default=argparse.SUPPRESS, help="only this topic")
+    listing.add_argument("--limit", type=int, default=argparse.SUPPRESS, help="newest N (default 50)")
+    listing.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="one JSON object per line"
+    )
+
+    alerts = commands.add_parser(
+        "alerts", parents=[common, listing], help="list the alert outbox with retry schedules; retry; send"
+    )
+    alerts.set_defaults(handler=cmd_alerts_list)
+    alert_commands = alerts.add_subparsers(dest="alerts_command", metavar="ALERTS_COMMAND")
+    alert_commands.add_parser("list", parents=[common, listing], help="list alerts (the default)")
+    retry = alert_commands.add_parser(
+        "retry", parents=[common], help="re-queue failed alerts, or make one due now"
+    )
+    retry.add_argument("ids", nargs="*", type=int, metavar="ID")
+    retry.add_argument("--failed", action="store_true", help="every failed alert")
+    retry.add_argument("--channel", help="with --failed: only this channel's")
+    retry.set_defaults(handler=cmd_alerts_retry)
+    send = alert_commands.add_parser(
+        "send", parents=[common], help="deliver due alerts and digests now, then exit"
+    )
+    send.set_defaults(handler=cmd_alerts_send, default_verbosity=1)
+
+
 # --- argument parsing ----------------------------------------------------------------
 
 
@@ -263,6 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     upgrade = db_commands.add_parser("upgrade", parents=[common], help="create or upgrade the schema")
     upgrade.set_defaults(handler=cmd_db_upgrade)
+    _add_alerts_commands(commands, common)
     return parser
 
 

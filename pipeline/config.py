@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from croniter import croniter
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -25,6 +29,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 DEFAULT_CONFIG_PATH = "config/newswatch.yaml"
@@ -78,6 +83,55 @@ class FeedConfig(_Strict):
     _url = field_validator("url")(_require_http_url)
 
 
+def _check_schedule(schedule: str) -> str:
+    if not croniter.is_valid(schedule):
+        raise ValueError(
+            f"{schedule!r} is not a cron schedule; use five fields: minute hour day-of-month month "
+            "day-of-week (e.g. '0 8 * * *' for daily at 08:00, '0 * * * *' for hourly)"
+        )
+    return schedule
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as Asia/Tokyo or UTC") from None
+    return name
+
+
+class ChannelRoute(_Strict):
+    """How one topic's matches reach one channel: each at once, or gathered into a digest on a schedule."""
+
+    channel: str
+    mode: Literal["immediate", "digest"] = "immediate"
+    # Cron (minute hour day-of-month month day-of-week), evaluated in `timezone`.
+    schedule: str | None = None
+    timezone: str = "UTC"
+
+    _timezone = field_validator("timezone")(_check_timezone)
+
+    @field_validator("schedule")
+    @classmethod
+    def _valid_schedule(cls, schedule: str | None) -> str | None:
+        return None if schedule is None else _check_schedule(schedule)
+
+    @model_validator(mode="after")
+    def _schedule_matches_mode(self) -> ChannelRoute:
+        if self.mode == "digest" and not self.schedule:
+            raise ValueError("mode 'digest' needs a schedule, e.g. schedule: '0 8 * * *'")
+        if self.mode == "immediate" and self.schedule:
+            raise ValueError("a schedule only applies to mode: digest")
+        return self
+
+
+def _route_from_name(value: object) -> object:
+    return {"channel": value} if isinstance(value, str) else value
+
+
+TopicChannel = Annotated[ChannelRoute, BeforeValidator(_route_from_name)]
+
+
 class TopicConfig(_Strict):
     """A watchlist. v1 terms: `all` must each occur, one of `any` must occur, none of `none` may.
 
@@ -87,7 +141,8 @@ class TopicConfig(_Strict):
     all: list[str] = Field(default_factory=list)
     any: list[str] = Field(default_factory=list)
     none: list[str] = Field(default_factory=list)
-    channels: list[str] = Field(default_factory=list)
+    # Each entry is a channel name (immediate delivery) or a ChannelRoute mapping (e.g. a digest).
+    channels: list[TopicChannel] = Field(default_factory=list)
     min_score: float = Field(default=1.0, ge=0)
     description: str | None = None
 
@@ -100,16 +155,74 @@ class SmtpConfig(_Strict):
     username: str | None = None
     password: SecretStr | None = None
     timeout: Duration = 30.0
+    # A PEM file of CA certificates to trust instead of the system's (a private or self-signed CA).
+    ca_file: str | None = None
+
+    @model_validator(mode="after")
+    def _tls_is_consistent(self) -> SmtpConfig:
+        if self.ssl and self.starttls:
+            raise ValueError("choose one of ssl (implicit TLS, port 465) and starttls (port 587)")
+        if self.username and not (self.ssl or self.starttls):
+            raise ValueError(
+                "a username without ssl or starttls would send the password in clear; "
+                "set starttls: true (port 587) or ssl: true (port 465)"
+            )
+        if self.ca_file and not (self.ssl or self.starttls):
+            raise ValueError("ca_file only applies with ssl or starttls")
+        return self
+
+    @field_validator("ca_file")
+    @classmethod
+    def _ca_file_readable(cls, ca_file: str | None) -> str | None:
+        if ca_file is not None and not Path(ca_file).is_file():
+            raise ValueError(f"no such file: {ca_file}")
+        return ca_file
 
 
-class EmailChannelConfig(_Strict):
+class RateLimitConfig(_Strict):
+    """At most `max` immediate alerts per `per` on a channel; the rest wait for the next overflow digest."""
+
+    max: int = Field(gt=0)
+    per: Duration = 3600.0
+    # Where the alerts over the limit go: a digest on this cron schedule.
+    schedule: str = "0 * * * *"
+    timezone: str = "UTC"
+
+    _schedule = field_validator("schedule")(_check_schedule)
+    _timezone = field_validator("timezone")(_check_timezone)
+
+
+def _rate_limit_shorthand(value: object) -> object:
+    # `rate_limit: 20` is short for `rate_limit: {max: 20}` (per hour).
+    return {"max": value} if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class _ChannelBase(_Strict):
+    rate_limit: Annotated[RateLimitConfig | None, BeforeValidator(_rate_limit_shorthand)] = None
+
+
+def _check_address(value: str) -> str:
+    from email.headerregistry import Address
+    from email.utils import parseaddr
+
+    address = parseaddr(value)[1]
+    try:
+        Address(addr_spec=address)
+    except Exception:
+        address = ""
+    if "@" not in address:
+        raise ValueError(f"{value!r} is not an email address")
+    return value
+
+
+class EmailChannelConfig(_ChannelBase):
     type: Literal["email"]
-    to: list[str] = Field(min_length=1)
-    sender: str = Field(alias="from")
+    to: list[Annotated[str, AfterValidator(_check_address)]] = Field(min_length=1)
+    sender: Annotated[str, AfterValidator(_check_address)] = Field(alias="from")
     smtp: SmtpConfig
 
 
-class WebhookChannelConfig(_Strict):
+class WebhookChannelConfig(_ChannelBase):
     type: Literal["webhook"]
     url: str
     # Standard Webhooks secret: base64, optionally prefixed "whsec_".
@@ -138,8 +251,49 @@ class WebhookChannelConfig(_Strict):
         return secret
 
 
-ChannelConfig = Annotated[EmailChannelConfig | WebhookChannelConfig, Field(discriminator="type")]
-CHANNEL_TYPES = ("email", "webhook")
+def _drop_record(_record: logging.LogRecord) -> bool:
+    return False
+
+
+class AppriseChannelConfig(_ChannelBase):
+    """Any service Apprise knows (Slack, Discord, Telegram, Teams, ntfy, Matrix, ...) by its URL.
+
+    One URL per channel, so that a channel's delivery either happened or did not.
+    The URL usually carries a token, so it is a secret: never echoed.
+    """
+
+    type: Literal["apprise"]
+    url: SecretStr
+
+    @field_validator("url")
+    @classmethod
+    def _apprise_understands(cls, url: SecretStr) -> SecretStr:
+        # Imported here: Apprise is large, and only configs with an Apprise channel need it.
+        from apprise import Apprise
+
+        value = url.get_secret_value()
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        # Apprise logs what it cannot parse, with part of the URL: the token must not reach the logs.
+        apprise_log = logging.getLogger("apprise")
+        apprise_log.addFilter(_drop_record)
+        try:
+            understood = Apprise.instantiate(value) is not None
+        finally:
+            apprise_log.removeFilter(_drop_record)
+        if not understood:
+            # Only the scheme is shown: the rest of the URL is usually a token.
+            raise ValueError(
+                f"not a usable Apprise URL (scheme {scheme!r}); the Apprise wiki gives each service's URL"
+                if scheme
+                else "not an Apprise URL; expected SCHEME://... (e.g. slack://, discord://, json://)"
+            )
+        return url
+
+
+ChannelConfig = Annotated[
+    EmailChannelConfig | WebhookChannelConfig | AppriseChannelConfig, Field(discriminator="type")
+]
+CHANNEL_TYPES = ("email", "webhook", "apprise")
 
 
 class FetchConfig(_Strict):
@@ -197,10 +351,19 @@ class HealthConfig(_Strict):
 
 
 class AlertConfig(_Strict):
-    """How the dispatcher retries: each failed send waits longer, up to `max_backoff`."""
+    """How the dispatcher retries: each failed send waits longer, up to `max_backoff`, and after
+    `max_attempts` tries the alert is marked failed (kept, with its last error, for `alerts retry`)."""
 
     initial_backoff: Duration = 30.0
     max_backoff: Duration = 3600.0
+    # 12 attempts with the defaults above span about five hours.
+    max_attempts: int = Field(default=12, ge=1)
+    # Each wait is shortened by up to this fraction at random, so that alerts failed together
+    # (an SMTP outage) do not all retry in the same second.
+    jitter: float = Field(default=0.2, ge=0, lt=1)
+    # How long a dispatcher owns an alert it is sending; one that dies mid-send leaves the alert to
+    # be taken over after this. Keep it longer than any single send can take.
+    lease: Duration = 300.0
 
 
 class WebConfig(_Strict):
@@ -349,9 +512,17 @@ def _cross_reference_problems(document: dict[str, Any]) -> Iterator[ConfigProble
         if not (topic.get("all") or topic.get("any")):
             yield ConfigProblem(f"topics.{name}", "a topic needs terms in 'all' or 'any'")
         topic_channels = topic.get("channels")
-        for index, channel in enumerate(topic_channels if isinstance(topic_channels, list) else []):
+        routed: dict[str, int] = {}
+        for index, entry in enumerate(topic_channels if isinstance(topic_channels, list) else []):
+            channel = entry.get("channel") if isinstance(entry, dict) else entry
+            if not isinstance(channel, str):
+                continue  # the schema reports it
+            key = f"topics.{name}.channels[{index}]"
             if channel not in known_channels:
-                yield ConfigProblem(f"topics.{name}.channels[{index}]", f"unknown channel {channel!r}")
+                yield ConfigProblem(key, f"unknown channel {channel!r}")
+            elif channel in routed:
+                yield ConfigProblem(key, f"channel {channel!r} is already listed at [{routed[channel]}]")
+            routed.setdefault(channel, index)
         for list_name in ("all", "any", "none"):
             terms = topic.get(list_name)
             for index, term in enumerate(terms if isinstance(terms, list) else []):

@@ -412,7 +412,7 @@ class Pipeline:
     # --- whole cycle -----------------------------------------------------------
 
     def dispatch(self) -> DispatchReport:
-        return dispatch_due(self.store, self.channels, self.config.alerts)
+        return dispatch_due(self.store, self.channels, self.config)
 
     def poll_all(self) -> list[FeedReport]:
         feeds = self.config.feeds

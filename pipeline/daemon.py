@@ -26,7 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from pipeline.config import Config, ConfigError, FeedConfig, load_config
 from pipeline.cycle import Pipeline
 from pipeline.logs import log_context
-from pipeline.metrics import CONFIG_RELOADS, record_poll, watch_store
+from pipeline.metrics import CONFIG_RELOADS, last_successful_poll, record_poll, watch_store
 from pipeline.web import HealthProbes, StatusServer
 
 log = logging.getLogger(__name__)
@@ -295,6 +295,7 @@ class Daemon:
             probes = HealthProbes(
                 scheduler_running=lambda: self.scheduler.running and not self._stop.is_set(),
                 check_database=lambda: self.holder.current.store.ping(),
+                last_successful_poll=last_successful_poll,
                 max_success_age_seconds=web.max_poll_age,
                 started_at=self._started_at,
             )

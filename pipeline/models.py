@@ -217,6 +217,8 @@ class AlertKind(enum.StrEnum):
     MATCH = "match"
     # Operator notices about newswatch itself (a feed failing or going silent, and recovering).
     NOTICE = "notice"
+    # One message gathering the match alerts held for a digest schedule (or over a rate limit).
+    DIGEST = "digest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,10 +250,22 @@ class Notice:
 
 
 @dataclass(frozen=True, slots=True)
+class DigestDetails:
+    """A digest: the match alerts held since the previous tick of one schedule, in the order they came."""
+
+    schedule: str
+    timezone: str
+    # The schedule tick this digest is for, and the previous one (None for a stream's first digest).
+    tick: datetime
+    since: datetime | None
+    items: list[OutgoingAlert]
+
+
+@dataclass(frozen=True, slots=True)
 class OutgoingAlert:
     """A pending outbox row with everything a channel needs to render and send it.
 
-    Exactly one of `match` (kind MATCH) and `notice` (kind NOTICE) is set.
+    Exactly one of `match` (kind MATCH), `notice` (kind NOTICE) and `digest` (kind DIGEST) is set.
     """
 
     alert_id: int
@@ -262,6 +276,7 @@ class OutgoingAlert:
     created_at: datetime
     match: MatchDetails | None = None
     notice: Notice | None = None
+    digest: DigestDetails | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,3 +286,5 @@ class PlannedAlert:
     topic: str
     channel: str
     idempotency_key: str
+    # Set when the topic sends to this channel as a digest: the alert waits for that schedule.
+    digest_key: str | None = None

@@ -16,7 +16,7 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
-from pipeline.metrics import REGISTRY, last_successful_poll
+from pipeline.metrics import REGISTRY
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,8 @@ class HealthProbes:
     scheduler_running: Callable[[], bool]
     # Raises when the database cannot be reached.
     check_database: Callable[[], None]
+    # Unix time of the last poll that succeeded, None before the first.
+    last_successful_poll: Callable[[], float | None]
     # A poll that succeeded longer ago than this makes the daemon unhealthy (it may be stuck).
     max_success_age_seconds: float
     started_at: float
@@ -44,7 +46,7 @@ def health_report(probes: HealthProbes, now: float | None = None) -> tuple[int, 
     except Exception as error:
         database = f"error: {type(error).__name__}: {error}".splitlines()[0][:300]
         problems.append("database unreachable")
-    last_success = last_successful_poll()
+    last_success = probes.last_successful_poll()
     # Before the first success, age counts from start-up, so a daemon that never succeeds turns unhealthy too.
     age = now - (last_success or probes.started_at)
     if age > probes.max_success_age_seconds:

@@ -72,9 +72,12 @@ def test_the_shipped_example_is_valid() -> None:
         ),
         (
             {"channels": {"ops": {"type": "pager", "url": "https://x"}}},
-            "channels.ops: unknown channel type; expected one of email, webhook",
+            "channels.ops: unknown channel type; expected one of email, webhook, apprise",
         ),
-        ({"channels": {"ops": {"url": "https://x"}}}, "channels.ops: missing 'type' (email, webhook)"),
+        (
+            {"channels": {"ops": {"url": "https://x"}}},
+            "channels.ops: missing 'type' (email, webhook, apprise)",
+        ),
         (
             {"channels": {"ops": {"type": "email", "to": [], "from": "a@b", "smtp": {"host": "h"}}}},
             "channels.ops.to: List should have at least 1 item after validation, not 0",

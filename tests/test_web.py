@@ -35,13 +35,16 @@ DOCUMENTED_METRICS = [
 
 
 def probes(
-    scheduler: bool = True, database_error: Exception | None = None, age_limit: float = 60
+    scheduler: bool = True,
+    database_error: Exception | None = None,
+    age_limit: float = 60,
+    last_success: float | None = None,
 ) -> HealthProbes:
     def check_database() -> None:
         if database_error is not None:
             raise database_error
 
-    return HealthProbes(lambda: scheduler, check_database, age_limit, started_at=time.time())
+    return HealthProbes(lambda: scheduler, check_database, lambda: last_success, age_limit, time.time())
 
 
 def test_health_report_states() -> None:
@@ -53,6 +56,8 @@ def test_health_report_states() -> None:
     assert status == 503 and body["database"] == "error: ConnectionError: refused"
     status, body = health_report(probes(age_limit=10), now=time.time() + 60)
     assert status == 503 and body["problems"][0].startswith("no successful poll for")
+    status, body = health_report(probes(age_limit=10, last_success=time.time() - 5))
+    assert status == 200 and 4 < body["last_successful_poll_age_seconds"] < 10
 
 
 def test_healthz_and_metrics_over_http(

@@ -15,9 +15,11 @@ class DeliveryError(Exception):
     never channel details.
     """
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.permanent = permanent
+        # Seconds the receiver asked us to wait (HTTP Retry-After); the next try waits at least this.
+        self.retry_after = retry_after
 
 
 class Channel(ABC):

@@ -1,21 +1,32 @@
 """What an alert says: plain text, HTML and the webhook JSON payload, from one OutgoingAlert.
 
-All article text is escaped in HTML: titles and bodies come from third parties.
+Three kinds: a match (one article), a notice (about newswatch itself) and a digest (many
+matches gathered for a schedule). All article text is escaped in HTML: titles and bodies
+come from third parties.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from pipeline.models import MatchDetails, Notice, OutgoingAlert
+from pipeline.models import DigestDetails, MatchDetails, Notice, OutgoingAlert
 
 WEBHOOK_PAYLOAD_VERSION = 1
+_SUBJECT_LIMIT = 250
 
 
 def _date(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "unknown"
+
+
+def _local(value: datetime | None, timezone: str) -> str:
+    if value is None:
+        return "the start"
+    return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def _match(alert: OutgoingAlert) -> MatchDetails:
@@ -28,20 +39,81 @@ def _notice(alert: OutgoingAlert) -> Notice:
     return alert.notice
 
 
+def _digest(alert: OutgoingAlert) -> DigestDetails:
+    assert alert.digest is not None, f"alert {alert.alert_id} has no digest"
+    return alert.digest
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def matched_terms(match: MatchDetails) -> list[str]:
     terms: list[str] = []
     for hit in match.explanation.get("hits", []):
-        if hit["term"] not in terms:
-            terms.append(hit["term"])
+        if isinstance(hit, dict) and hit.get("term") and hit["term"] not in terms:
+            terms.append(str(hit["term"]))
     return terms
+
+
+def _clause_line(label: str, clause: dict[str, Any]) -> str:
+    terms = ", ".join(str(term) for term in clause.get("terms", []))
+    count = clause.get("count")
+    mentions = f" ({count} mention{'s' if count != 1 else ''})" if isinstance(count, int) else ""
+    return f"{label} {clause.get('clause', '?')}: {terms or '-'}{mentions}"
+
+
+def why_matched(match: MatchDetails) -> list[str]:
+    """The matcher's explanation as short lines a reader follows: which clauses held, with which words.
+
+    Reads what the explanation offers and ignores what it does not know, so a richer
+    matcher's explanation still renders.
+    """
+    explanation = match.explanation
+    given = explanation.get("why")
+    if isinstance(given, list) and given:
+        return [str(line) for line in given]
+    lines = []
+    for list_name, label in (("all", "required"), ("any", "one of"), ("clauses", "clause")):
+        for clause in explanation.get(list_name) or []:
+            if isinstance(clause, dict) and clause.get("matched"):
+                lines.append(_clause_line(label, clause))
+    excluded = [
+        str(clause.get("clause"))
+        for clause in explanation.get("none") or []
+        if isinstance(clause, dict) and not clause.get("matched")
+    ]
+    if excluded:
+        lines.append(f"absent, as required: {', '.join(excluded)}")
+    if not lines and matched_terms(match):
+        lines.append(f"matched terms: {', '.join(matched_terms(match))}")
+    minimum = explanation.get("min_score")
+    threshold = f" (minimum {minimum:g})" if isinstance(minimum, int | float) else ""
+    lines.append(f"score {match.score:g}{threshold}")
+    return lines
 
 
 def subject(alert: OutgoingAlert) -> str:
     if alert.notice is not None:
-        return f"[newswatch] {' '.join(alert.notice.subject.split())}"[:250]
-    match = _match(alert)
-    title = " ".join(match.title.split()) or match.article_url
-    return f"[newswatch] {match.topic}: {title}"[:250]
+        text = f"[newswatch] {_one_line(alert.notice.subject)}"
+    elif alert.digest is not None:
+        digest = alert.digest
+        topics = _topic_counts(digest.items)
+        summary = ", ".join(f"{topic} {count}" for topic, count in topics.items())
+        noun = "match" if len(digest.items) == 1 else "matches"
+        text = f"[newswatch] digest: {len(digest.items)} {noun} ({summary})"
+    else:
+        match = _match(alert)
+        text = f"[newswatch] {match.topic}: {_one_line(match.title) or match.article_url}"
+    return text[:_SUBJECT_LIMIT]
+
+
+def _topic_counts(items: Iterable[OutgoingAlert]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in items:
+        if item.match is not None:
+            counts[item.match.topic] = counts.get(item.match.topic, 0) + 1
+    return counts
 
 
 def plain_snippet(match: MatchDetails) -> str:
@@ -55,6 +127,9 @@ def html_snippet(match: MatchDetails) -> str:
     )
 
 
+# --- plain text -------------------------------------------------------------------------
+
+
 def _also_in_lines(match: MatchDetails) -> list[str]:
     """The same story from other sources (near-duplicates and other feeds), one per line."""
     return [
@@ -63,56 +138,72 @@ def _also_in_lines(match: MatchDetails) -> list[str]:
     ]
 
 
+def _match_text(match: MatchDetails) -> list[str]:
+    why = why_matched(match)
+    lines = [
+        _one_line(match.title),
+        "",
+        f"Topic:     {match.topic}",
+        f"Source:    {match.source}",
+        f"Published: {_date(match.published)}",
+        f"Link:      {match.article_url}",
+        f"Why:       {why[0]}",
+        *(f"           {line}" for line in why[1:]),
+        *_also_in_lines(match),
+    ]
+    snippet = plain_snippet(match)
+    return [*lines, "", snippet] if snippet else lines
+
+
 def render_text(alert: OutgoingAlert) -> str:
     if alert.notice is not None:
         notice = alert.notice
         lines = [notice.subject, "", notice.text, ""]
         lines += [f"{label}: {value}" for label, value in notice.details.items()]
-    else:
-        match = _match(alert)
+    elif alert.digest is not None:
+        digest = alert.digest
         lines = [
-            match.title,
-            "",
-            f"Topic:     {match.topic} (score {match.score:g})",
-            f"Source:    {match.source}",
-            f"Published: {_date(match.published)}",
-            f"Link:      {match.article_url}",
-            f"Matched:   {', '.join(matched_terms(match)) or '-'}",
-            *_also_in_lines(match),
-            "",
-            plain_snippet(match),
+            f"newswatch digest: {len(digest.items)} matches from {_local(digest.since, digest.timezone)} "
+            f"to {_local(digest.tick, digest.timezone)} (schedule '{digest.schedule}')",
         ]
+        for number, item in enumerate(digest.items, 1):
+            if item.match is not None:
+                lines += ["", f"{number}. " + "\n".join(_match_text(item.match))]
+    else:
+        lines = _match_text(_match(alert))
     lines += ["", "-- ", f"newswatch alert {alert.idempotency_key}"]
     return "\n".join(lines) + "\n"
 
 
-def _html_page(heading: str, rows: list[tuple[str, str]], quote: str, key: str) -> str:
-    table = "\n".join(f"<tr><td>{label}</td><td>{value}</td></tr>" for label, value in rows)
-    return f"""<!DOCTYPE html>
-<html><body style="font-family: sans-serif; max-width: 40em">
-<h2 style="margin-bottom: 0.2em">{heading}</h2>
-<table style="color: #555; font-size: 0.9em">
-{table}
-</table>
-<blockquote style="border-left: 3px solid #ccc; padding-left: 1em">{quote}</blockquote>
-<p style="color: #999; font-size: 0.8em">newswatch alert {html.escape(key)}</p>
+# --- HTML -------------------------------------------------------------------------------
+
+_QUOTE_STYLE = "border-left: 3px solid #ccc; padding-left: 1em"
+_PAGE = """<!DOCTYPE html>
+<html><body style="font-family: sans-serif; max-width: 44em">
+{content}
+<p style="color: #999; font-size: 0.8em">newswatch alert {key}</p>
 </body></html>
 """
 
 
-def render_html(alert: OutgoingAlert) -> str:
+def _rows(rows: list[tuple[str, str]]) -> str:
+    cells = "\n".join(
+        f'<tr><td style="vertical-align: top; padding-right: 1em">{label}</td><td>{value}</td></tr>'
+        for label, value in rows
+    )
+    return f'<table style="color: #555; font-size: 0.9em">\n{cells}\n</table>'
+
+
+def _match_html(match: MatchDetails, level: str = "h2") -> str:
     escape = html.escape
-    if alert.notice is not None:
-        notice = alert.notice
-        rows = [(escape(label), escape(value)) for label, value in notice.details.items()]
-        return _html_page(escape(notice.subject), rows, escape(notice.text), alert.idempotency_key)
-    match = _match(alert)
-    heading = f'<a href="{escape(match.article_url, quote=True)}">{escape(match.title)}</a>'
+    heading = f'<a href="{escape(match.article_url, quote=True)}">{escape(_one_line(match.title))}</a>'
+    why = "<br>".join(escape(line) for line in why_matched(match))
     rows = [
-        ("Topic", f"<strong>{escape(match.topic)}</strong> (score {match.score:g})"),
+        ("Topic", f"<strong>{escape(match.topic)}</strong>"),
         ("Source", escape(match.source)),
         ("Published", escape(_date(match.published))),
-        ("Matched", ", ".join(escape(term) for term in matched_terms(match)) or "-"),
+        ("Link", f'<a href="{escape(match.article_url, quote=True)}">{escape(match.article_url)}</a>'),
+        ("Why", why),
     ]
     if match.other_sources:
         links = "<br>".join(
@@ -120,22 +211,36 @@ def render_html(alert: OutgoingAlert) -> str:
             for name, url in match.other_sources
         )
         rows.append(("Also in", links))
-    return _html_page(heading, rows, html_snippet(match), alert.idempotency_key)
+    return (
+        f'<{level} style="margin-bottom: 0.2em">{heading}</{level}>\n{_rows(rows)}\n'
+        f'<blockquote style="{_QUOTE_STYLE}">{html_snippet(match)}</blockquote>'
+    )
 
 
-def webhook_payload(alert: OutgoingAlert) -> dict[str, Any]:
-    """The documented webhook body (schema: docs/webhook-payload.schema.json)."""
+def render_html(alert: OutgoingAlert) -> str:
+    escape = html.escape
     if alert.notice is not None:
-        notice = _notice(alert)
-        return {
-            "type": "newswatch.notice",
-            "version": WEBHOOK_PAYLOAD_VERSION,
-            "id": alert.idempotency_key,
-            "created_at": alert.created_at.isoformat(),
-            "subject": notice.subject,
-            "text": notice.text,
-            "details": notice.details,
-        }
+        notice = alert.notice
+        rows = [(escape(label), escape(value)) for label, value in notice.details.items()]
+        content = f"<h2>{escape(notice.subject)}</h2>\n{_rows(rows)}\n<p>{escape(notice.text)}</p>"
+    elif alert.digest is not None:
+        digest = alert.digest
+        since, until = _local(digest.since, digest.timezone), _local(digest.tick, digest.timezone)
+        header = (
+            f"<h2>newswatch digest: {len(digest.items)} matches</h2>\n"
+            f"<p>{escape(since)} to {escape(until)} (schedule <code>{escape(digest.schedule)}</code>)</p>"
+        )
+        items = [_match_html(item.match, "h3") for item in digest.items if item.match is not None]
+        content = header + "\n<hr>\n" + "\n<hr>\n".join(items)
+    else:
+        content = _match_html(_match(alert))
+    return _PAGE.format(content=content, key=escape(alert.idempotency_key))
+
+
+# --- webhook JSON -----------------------------------------------------------------------
+
+
+def _match_payload(alert: OutgoingAlert) -> dict[str, Any]:
     match = _match(alert)
     return {
         "type": "newswatch.match",
@@ -157,3 +262,33 @@ def webhook_payload(alert: OutgoingAlert) -> dict[str, Any]:
         "explanation": match.explanation,
         "other_sources": [{"source": name, "url": url} for name, url in match.other_sources],
     }
+
+
+def webhook_payload(alert: OutgoingAlert) -> dict[str, Any]:
+    """The documented webhook body (schema: docs/webhook-payload.schema.json)."""
+    if alert.notice is not None:
+        notice = _notice(alert)
+        return {
+            "type": "newswatch.notice",
+            "version": WEBHOOK_PAYLOAD_VERSION,
+            "id": alert.idempotency_key,
+            "created_at": alert.created_at.isoformat(),
+            "subject": notice.subject,
+            "text": notice.text,
+            "details": notice.details,
+        }
+    if alert.digest is not None:
+        digest = _digest(alert)
+        return {
+            "type": "newswatch.digest",
+            "version": WEBHOOK_PAYLOAD_VERSION,
+            "id": alert.idempotency_key,
+            "created_at": alert.created_at.isoformat(),
+            "schedule": digest.schedule,
+            "timezone": digest.timezone,
+            "since": digest.since.isoformat() if digest.since else None,
+            "until": digest.tick.isoformat(),
+            "count": len(digest.items),
+            "items": [_match_payload(item) for item in digest.items if item.match is not None],
+        }
+    return _match_payload(alert)

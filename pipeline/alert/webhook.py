@@ -12,6 +12,8 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import httpx
 
@@ -63,9 +65,34 @@ class WebhookChannel(Channel):
         except httpx.TimeoutException:
             raise DeliveryError(f"webhook {self.name}: timed out after {self.config.timeout:g}s") from None
         except httpx.HTTPError as error:
+            # httpx's messages name the error, not the URL (which may carry a token).
             raise DeliveryError(f"webhook {self.name}: {type(error).__name__}: {error}") from None
         if response.is_success:
             return
         status = response.status_code
-        retryable = status == 429 or status >= 500 or status == 408
-        raise DeliveryError(f"webhook {self.name}: HTTP {status}", permanent=not retryable)
+        retryable = status in (408, 429) or status >= 500
+        message = f"webhook {self.name}: HTTP {status} {response.reason_phrase}".rstrip()
+        if response.is_redirect:
+            message += (
+                " (redirects are not followed: a signed POST must not be replayed elsewhere; fix the URL)"
+            )
+        retry_after = parse_retry_after(response.headers.get("retry-after")) if retryable else None
+        if retry_after is not None:
+            message += f", Retry-After {retry_after:g}s"
+        raise DeliveryError(message, permanent=not retryable, retry_after=retry_after)
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds from a Retry-After header: delay-seconds or an HTTP date. None if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

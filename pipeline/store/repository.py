@@ -455,6 +455,7 @@ class Store:
                             idempotency_key=alert.idempotency_key,
                             status="pending",
                             attempts=0,
+                            digest_key=alert.digest_key,
                         )
                     )
                     created_alerts += 1
@@ -471,11 +472,16 @@ class Store:
     # --- alert outbox ----------------------------------------------------------
 
     def due_alerts(self, now: datetime, limit: int = 100) -> list[OutgoingAlert]:
+        """Alerts due for an immediate send (a read-only look; the dispatcher claims through Outbox)."""
         query = (
             select(AlertRow, MatchRow, ArticleRow)
             .outerjoin(MatchRow, AlertRow.match_id == MatchRow.id)
             .outerjoin(ArticleRow, MatchRow.article_id == ArticleRow.id)
-            .where(AlertRow.status == "pending", AlertRow.next_attempt_at <= now)
+            .where(
+                AlertRow.status == "pending",
+                AlertRow.digest_key.is_(None),
+                AlertRow.next_attempt_at <= now,
+            )
             .order_by(AlertRow.next_attempt_at, AlertRow.id)
             .limit(limit)
         )
@@ -506,21 +512,7 @@ class Store:
             return False
         return True
 
-    def mark_alert_sent(self, alert_id: int, when: datetime) -> None:
-        with self.session() as session, session.begin():
-            session.execute(
-                update(AlertRow)
-                .where(AlertRow.id == alert_id)
-                .values(status="sent", sent_at=when, attempts=AlertRow.attempts + 1, last_error=None)
-            )
-
-    def mark_alert_retry(self, alert_id: int, error: str, next_attempt_at: datetime) -> None:
-        with self.session() as session, session.begin():
-            session.execute(
-                update(AlertRow)
-                .where(AlertRow.id == alert_id)
-                .values(attempts=AlertRow.attempts + 1, last_error=error, next_attempt_at=next_attempt_at)
-            )
+    # Claiming, sending, retrying and digests: pipeline/store/outbox.py (Outbox).
 
     # --- maintenance and monitoring -------------------------------------------------
 
@@ -608,7 +600,7 @@ def _outgoing(
             other_sources=list(other_sources or []),
         )
     notice = None
-    if alert.payload is not None:
+    if alert.payload is not None and alert.kind == AlertKind.NOTICE.value:
         notice = Notice(
             subject=str(alert.payload.get("subject", "")),
             text=str(alert.payload.get("text", "")),

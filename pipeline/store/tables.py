@@ -146,10 +146,20 @@ class MatchRow(Base):
 
 
 class AlertRow(Base):
-    """The outbox: one row per (match, channel), written in the match's transaction."""
+    """The outbox: one row per (match, channel), written in the match's transaction.
+
+    status: pending (waiting for its next attempt, or for its digest when `digest_key` is set),
+    sending (claimed by `claimed_by` until `claimed_until`), sent, failed (gave up; kept with its
+    last error until `newswatch alerts retry`), digested (carried by the digest alert `digest_id`).
+    """
 
     __tablename__ = "alerts"
-    __table_args__ = (Index("ix_alerts_status_next_attempt", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_alerts_status_next_attempt", "status", "next_attempt_at"),
+        Index("ix_alerts_digest_key_status", "digest_key", "status"),
+        Index("ix_alerts_channel_sent_at", "channel", "sent_at"),
+        Index("ix_alerts_digest_id", "digest_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), default="match")
@@ -164,3 +174,28 @@ class AlertRow(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The digest stream (alert_digests.key) this alert waits for, if it is not sent on its own.
+    digest_key: Mapped[str | None] = mapped_column(String(600))
+    digest_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alerts.id", ondelete="SET NULL", name="fk_alerts_digest_id_alerts")
+    )
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AlertDigestRow(Base):
+    """One digest stream (a channel and a cron schedule in a time zone) and when it next ticks."""
+
+    __tablename__ = "alert_digests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(600), unique=True)
+    channel: Mapped[str] = mapped_column(String(200))
+    schedule: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    next_tick_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The tick of the last digest sent (an empty tick sends none and leaves it).
+    last_tick_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_digest_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

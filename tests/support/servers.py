@@ -4,8 +4,11 @@ test talks to them over real sockets."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
+import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
@@ -53,10 +57,17 @@ class RecordedRequest:
 Handler = Callable[[RecordedRequest], Response]
 
 
+class _QuietHTTPServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client killed mid-request (the crash tests do that on purpose) is not a server error.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class LocalHTTPServer:
     """A threaded HTTP server on 127.0.0.1 whose routes tests change at will."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.routes: dict[str, Response | Handler] = {}
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -70,11 +81,14 @@ class LocalHTTPServer:
 
             def _serve(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
+                if len(body) < length:
+                    return  # the client went away mid-request (killed): nothing was delivered
                 request = RecordedRequest(
                     self.command,
                     self.path,
                     {key.lower(): value for key, value in self.headers.items()},
-                    self.rfile.read(length) if length else b"",
+                    body,
                 )
                 with outer._lock:
                     outer.requests.append(request)
@@ -110,7 +124,8 @@ class LocalHTTPServer:
 
             do_GET = do_POST = do_HEAD = _serve
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
+        # A fixed port lets a test take a server down and bring it back at the same address.
+        self._server = _QuietHTTPServer(("127.0.0.1", port), RequestHandler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="test-http", daemon=True)
 
@@ -176,14 +191,66 @@ class ReceivedMail:
 
 
 class SmtpSink:
-    """A real SMTP server (aiosmtpd) that keeps every message it accepts."""
+    """A real SMTP server (aiosmtpd) that keeps every message it accepts.
 
-    def __init__(self) -> None:
+    Optionally: STARTTLS (`tls_context`) or implicit TLS (`ssl_context`), AUTH with one
+    user (`credentials`, required when given), refused recipients (`refuse`: address ->
+    reply), and a delay before accepting each message (a slow server).
+    """
+
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        tls_context: ssl.SSLContext | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        credentials: tuple[str, str] | None = None,
+        refuse: dict[str, str] | None = None,
+        delay: float = 0.0,
+    ) -> None:
         self.messages: list[ReceivedMail] = []
-        self.port = free_port()
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.port = port or free_port()
+        self.logins: list[str] = []
+        self.refuse = refuse or {}
+        self.delay = delay
+        options: dict[str, Any] = {}
+        if tls_context is not None:
+            options.update(tls_context=tls_context, require_starttls=True)
+        if ssl_context is not None:
+            options.update(ssl_context=ssl_context)
+        if credentials is not None:
+            options.update(
+                authenticator=self._authenticator(credentials),
+                auth_required=True,
+                # Implicit TLS is TLS too, but aiosmtpd only knows about STARTTLS.
+                auth_require_tls=ssl_context is None,
+            )
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **options)
+
+    def _authenticator(self, credentials: tuple[str, str]) -> Callable[..., AuthResult]:
+        def authenticate(
+            _server: Any, _session: Any, _envelope: Any, _mechanism: str, data: Any
+        ) -> AuthResult:
+            user = data.login.decode() if isinstance(data, LoginPassword) else ""
+            password = data.password.decode() if isinstance(data, LoginPassword) else ""
+            ok = (user, password) == credentials
+            if ok:
+                self.logins.append(user)
+            return AuthResult(success=ok, handled=False)
+
+        return authenticate
+
+    async def handle_RCPT(
+        self, _server: Any, _session: Any, envelope: Any, address: str, _options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         message = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(message, EmailMessage)
         self.messages.append(ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), message))
@@ -202,11 +269,12 @@ class WebhookReceiver(LocalHTTPServer):
 
     PATH = "/hook"
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, port: int = 0, delay: float = 0.0) -> None:
+        super().__init__(port)
         self.status = 200
         self.add(
-            self.PATH, lambda _request: Response(self.status, b"{}", {"Content-Type": "application/json"})
+            self.PATH,
+            lambda _request: Response(self.status, b"{}", {"Content-Type": "application/json"}, delay=delay),
         )
 
     @property

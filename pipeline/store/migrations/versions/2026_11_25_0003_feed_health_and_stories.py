@@ -1,8 +1,8 @@
 """feed health and story clusters: poll schedule, backoff, disabling, health alert state on feeds;
 content fingerprints, MinHash signatures, LSH bands and story membership on articles
 
-Revision ID: 0004_feed_health_and_stories
-Revises: 0001_initial_schema
+Revision ID: 0003_feed_health_and_stories
+Revises: 0002_alert_delivery
 Create Date: 2026-11-25
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_feed_health_and_stories"
-down_revision = "0001_initial_schema"
+revision = "0003_feed_health_and_stories"
+down_revision = "0002_alert_delivery"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,68 @@
+"""Apprise channels: one Apprise URL (Slack, Discord, Telegram, Teams, ntfy, Matrix, json://, ...).
+
+Apprise knows each service's API; we give it a title and a plain-text body and read its
+per-service result. Apprise does not say whether a failure is permanent, so every failure
+is retried by the dispatcher's policy. Its logs can contain parts of the URL (often a
+token), so its logger gets a filter that masks every secret of every Apprise channel.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pipeline.alert.base import Channel, DeliveryError
+from pipeline.alert.render import render_text, subject
+from pipeline.alert.secrets import RedactingFilter, Redactor, url_secrets
+from pipeline.config import AppriseChannelConfig
+from pipeline.models import AlertKind, OutgoingAlert
+
+APPRISE_LOGGER = "apprise"
+_redactor = Redactor([])
+_filter = RedactingFilter(_redactor)
+
+
+def _mask_in_apprise_logs(secrets: list[str]) -> None:
+    # One filter for every Apprise channel of this process; adding secrets only widens it.
+    _redactor.secrets = sorted(set(_redactor.secrets) | set(secrets), key=len, reverse=True)
+    logger = logging.getLogger(APPRISE_LOGGER)
+    if _filter not in logger.filters:
+        logger.addFilter(_filter)
+
+
+class AppriseChannel(Channel):
+    def __init__(self, name: str, config: AppriseChannelConfig) -> None:
+        super().__init__(name)
+        import apprise  # large: imported only when a config has an Apprise channel
+
+        url = config.url.get_secret_value()
+        self._redact = Redactor(url_secrets(url, whole_path=True))
+        _mask_in_apprise_logs(self._redact.secrets)
+        self._apprise = apprise.Apprise()
+        if not self._apprise.add(url):
+            # The config check refuses such URLs; this is a safety net, and it never prints the URL.
+            raise ValueError(f"channel {name}: Apprise cannot use this URL")
+        service = self._apprise[0]
+        self.service_name = str(getattr(service, "service_name", type(service).__name__))
+        self._notify_types = apprise.NotifyType
+        self._text_format = apprise.NotifyFormat.TEXT
+
+    def send(self, alert: OutgoingAlert) -> None:
+        notify_type = (
+            self._notify_types.WARNING if alert.kind == AlertKind.NOTICE else self._notify_types.INFO
+        )
+        result = self._apprise.notify(
+            body=render_text(alert),
+            title=subject(alert),
+            notify_type=notify_type,
+            body_format=self._text_format,
+        )
+        if result:
+            return
+        reasons = []
+        for service in getattr(result, "results", ()):
+            if service:
+                continue
+            warnings = [entry.message for entry in service.logs() if entry.level in ("WARNING", "ERROR")]
+            reasons.append(f"{service.name}: {warnings[-1] if warnings else service.status.name.lower()}")
+        detail = "; ".join(reasons) or f"status {getattr(getattr(result, 'status', None), 'name', 'failure')}"
+        raise DeliveryError(self._redact(f"apprise {self.name} ({self.service_name}): {detail}"))
