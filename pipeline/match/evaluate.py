@@ -1,0 +1,225 @@
+"""Evaluating a topic's tree over the term occurrences found in an article, and explaining it.
+
+Pure functions over plain values: the occurrences come from the compiled matcher
+(or from the naive reference scan, in tests and the benchmark), so both share
+one definition of what AND, OR, NOT, NEAR and field scopes mean.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from pipeline.match.normalize import CJK_RANGES, SPACED_WORD_CHAR
+from pipeline.match.query import (
+    AliasNode,
+    AndNode,
+    FieldNode,
+    NearNode,
+    Node,
+    NotNode,
+    OrNode,
+    TermNode,
+)
+from pipeline.match.terms import TermSpec
+
+FIELD_WEIGHTS = {"title": 3.0, "body": 1.0}
+ALL_FIELDS = frozenset(FIELD_WEIGHTS)
+# What NEAR counts: words of spaced scripts, and single characters of Japanese/Chinese/Korean.
+_WORD = re.compile(rf"{SPACED_WORD_CHAR}+|[{CJK_RANGES}]")
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One occurrence of a term, in folded-text offsets of its field."""
+
+    field: str
+    start: int
+    end: int
+    label: str  # the term as the operator wrote it
+
+
+# term id -> its occurrences (each field's list sorted by start, non-overlapping)
+Occurrences = Mapping[int, Sequence[Found]]
+
+
+@dataclass(slots=True)
+class Outcome:
+    node: Node
+    matched: bool
+    hits: list[Found]  # the occurrences that make the clause true (none for NOT)
+    children: list[Outcome] = field(default_factory=list)
+
+
+class Evaluator:
+    """Evaluates trees for one article: its occurrences and folded field texts (for NEAR)."""
+
+    def __init__(self, term_ids: Mapping[TermSpec, int], occurrences: Occurrences, texts: Mapping[str, str]):
+        self.term_ids = term_ids
+        self.occurrences = occurrences
+        self.texts = texts
+
+    def evaluate(self, node: Node, fields: frozenset[str] = ALL_FIELDS) -> Outcome:
+        if isinstance(node, TermNode):
+            hits = self._term_hits(node, fields)
+            return Outcome(node, bool(hits), hits)
+        if isinstance(node, AliasNode):
+            hits = [hit for member in node.members for hit in self._term_hits(member, fields)]
+            return Outcome(node, bool(hits), hits)
+        if isinstance(node, AndNode):
+            children = [self.evaluate(child, fields) for child in node.children]
+            matched = all(child.matched for child in children)
+            hits = [hit for child in children for hit in child.hits] if matched else []
+            return Outcome(node, matched, hits, children)
+        if isinstance(node, OrNode):
+            children = [self.evaluate(child, fields) for child in node.children]
+            hits = [hit for child in children if child.matched for hit in child.hits]
+            return Outcome(node, any(child.matched for child in children), hits, children)
+        if isinstance(node, NotNode):
+            child = self.evaluate(node.child, fields)
+            return Outcome(node, not child.matched, [], [child])
+        if isinstance(node, FieldNode):
+            child = self.evaluate(node.child, fields & {node.field})
+            return Outcome(node, child.matched, child.hits, [child])
+        if isinstance(node, NearNode):
+            left, right = self.evaluate(node.left, fields), self.evaluate(node.right, fields)
+            hits = (
+                self._near_hits(left.hits, right.hits, node.distance)
+                if left.matched and right.matched
+                else []
+            )
+            return Outcome(node, bool(hits), hits, [left, right])
+        raise TypeError(f"unknown node {node!r}")
+
+    def _term_hits(self, node: TermNode, fields: frozenset[str]) -> list[Found]:
+        found = self.occurrences.get(self.term_ids[node.spec], ())
+        return [Found(hit.field, hit.start, hit.end, node.label) for hit in found if hit.field in fields]
+
+    def _words_between(self, field_name: str, start: int, end: int) -> int:
+        if end <= start:
+            return 0
+        return len(_WORD.findall(self.texts[field_name], start, end))
+
+    def _near_hits(self, left: list[Found], right: list[Found], distance: int) -> list[Found]:
+        """The hits of either side that have a hit of the other side within `distance` words."""
+        kept: list[Found] = []
+        for field_name in ALL_FIELDS:
+            ours = sorted((hit for hit in left if hit.field == field_name), key=lambda hit: hit.start)
+            theirs = sorted((hit for hit in right if hit.field == field_name), key=lambda hit: hit.start)
+            if not ours or not theirs:
+                continue
+            kept.extend(self._near_side(field_name, ours, theirs, distance))
+            kept.extend(self._near_side(field_name, theirs, ours, distance))
+        return kept
+
+    def _near_side(
+        self, field_name: str, ours: list[Found], theirs: list[Found], distance: int
+    ) -> list[Found]:
+        starts = [hit.start for hit in theirs]
+        ends = sorted(hit.end for hit in theirs)
+        kept = []
+        for hit in ours:
+            # Only the nearest other hit on each side needs checking: a farther one has at
+            # least as many words in between. Others that overlap ours are at distance 0.
+            after = bisect_left(starts, hit.end)  # others starting before our end: theirs[:after]
+            before = bisect_right(ends, hit.start)  # others ending at or before our start
+            near = after > before
+            if not near and after < len(starts):
+                near = self._words_between(field_name, hit.end, starts[after]) <= distance
+            if not near and before > 0:
+                near = self._words_between(field_name, ends[before - 1], hit.start) <= distance
+            if near:
+                kept.append(hit)
+        return kept
+
+
+def distinct_hits(hits: Iterable[Found]) -> list[Found]:
+    """Each mention once: overlapping hits (the phrase and a word inside it) count as one, the longest."""
+    ordered = sorted(hits, key=lambda hit: (hit.field, hit.start, -hit.end))
+    kept: list[Found] = []
+    for hit in ordered:
+        if kept and kept[-1].field == hit.field and hit.start < kept[-1].end:
+            continue
+        kept.append(hit)
+    return kept
+
+
+def score(hits: Sequence[Found]) -> float:
+    return sum(FIELD_WEIGHTS[hit.field] for hit in hits)
+
+
+# --- explanation -------------------------------------------------------------------
+
+
+def _op(node: Node) -> str:
+    return {
+        TermNode: "term",
+        AliasNode: "alias",
+        AndNode: "and",
+        OrNode: "or",
+        NotNode: "not",
+        NearNode: "near",
+        FieldNode: "field",
+    }[type(node)]
+
+
+def _labels(hits: Iterable[Found]) -> list[str]:
+    labels: list[str] = []
+    for hit in hits:
+        if hit.label not in labels:
+            labels.append(hit.label)
+    return labels
+
+
+def clause_tree(outcome: Outcome) -> dict[str, object]:
+    """The outcome as JSON-ready nested clauses: what each part of the query found."""
+    node = outcome.node
+    report: dict[str, object] = {"clause": node.source, "op": _op(node), "matched": outcome.matched}
+    if isinstance(node, TermNode | AliasNode):
+        report["terms"] = _labels(outcome.hits)
+        report["count"] = len(outcome.hits)
+    elif isinstance(node, NotNode):
+        excluded = outcome.children[0].hits
+        report["terms"] = _labels(excluded)
+        report["count"] = len(excluded)
+    else:
+        report["count"] = len(outcome.hits)
+    if isinstance(node, NearNode):
+        report["distance"] = node.distance
+    if isinstance(node, FieldNode):
+        report["field"] = node.field
+    if outcome.children:
+        report["children"] = [clause_tree(child) for child in outcome.children]
+    return report
+
+
+def reasons_not_matched(outcome: Outcome) -> list[str]:
+    """Why a clause is false, in the operator's words (empty if it is true)."""
+    if outcome.matched:
+        return []
+    node = outcome.node
+    if isinstance(node, TermNode | AliasNode):
+        return [f"not found: {node.source}"]
+    if isinstance(node, AndNode):
+        return [reason for child in outcome.children for reason in reasons_not_matched(child)]
+    if isinstance(node, OrNode):
+        inner = [reason for child in outcome.children for reason in reasons_not_matched(child)]
+        return ["none of the alternatives holds: " + "; ".join(inner)]
+    if isinstance(node, NotNode):
+        found = _labels(outcome.children[0].hits)
+        if found == [node.child.source]:
+            return [f"excluded term present: {node.child.source}"]
+        return [f"excluded term present: {node.child.source} ({', '.join(found)})"]
+    if isinstance(node, FieldNode):
+        return [f"in the {node.field}: {reason}" for reason in reasons_not_matched(outcome.children[0])]
+    if isinstance(node, NearNode):
+        left, right = outcome.children
+        if not (left.matched and right.matched):
+            return reasons_not_matched(left) + reasons_not_matched(right)
+        return [
+            f"{node.left.source} and {node.right.source} both occur, "
+            f"but never within {node.distance} words of each other"
+        ]
+    raise TypeError(f"unknown node {node!r}")
