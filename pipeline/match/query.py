@@ -241,7 +241,7 @@ def _lex_word(text: str, start: int, end: int, tokens: list[_Token]) -> int:
         return start + colon + 1
     if word in _OPERATORS:
         tokens.append(_Token(word.lower(), word, start, end))
-    elif word.upper().startswith("NEAR") and (len(word) == 4 or word[4] == "/") and word.isupper():
+    elif word.startswith("NEAR") and (len(word) == 4 or word[4] == "/"):
         found = _NEAR.match(word)
         if not found:
             raise QueryError("NEAR takes a number of words, e.g. NEAR/10", start + 1)
