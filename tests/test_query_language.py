@@ -207,7 +207,9 @@ def test_title_hits_weigh_three_and_repeated_mentions_count() -> None:
 
 def test_a_passing_mention_falls_below_the_minimum_score() -> None:
     query = "USFJ AND reorgani*"
-    long_unrelated = "Rice prices rose again. " * 80 + "Elsewhere, USFJ noted its reorganization. " + "Rain. " * 50
+    long_unrelated = (
+        "Rice prices rose again. " * 80 + "Elsewhere, USFJ noted its reorganization. " + "Rain. " * 50
+    )
     outcome = judge(query, "Rice prices climb for a third month", long_unrelated, min_score=4)
     assert not outcome.matched
     assert outcome.explanation["reasons_not_matched"] == ["score 2 is below the topic's minimum 4"]
@@ -225,7 +227,11 @@ def test_explanation_lists_clauses_and_reasons() -> None:
     assert not outcome.matched
     clauses = outcome.explanation["clauses"]
     assert clauses["op"] == "and" and clauses["matched"] is False
-    assert [child["clause"] for child in clauses["children"]] == ["@usfj", "(reorgani* OR upgrade)", "NOT USFK"]
+    assert [child["clause"] for child in clauses["children"]] == [
+        "@usfj",
+        "(reorgani* OR upgrade)",
+        "NOT USFK",
+    ]
     assert clauses["children"][0]["terms"] == ["USFJ"]
     assert clauses["children"][1]["matched"] is True
     assert clauses["children"][2] | {"children": None} == {

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
+from typing import NamedTuple
 
 from pipeline.match.normalize import CJK_RANGES, SPACED_WORD_CHAR
 from pipeline.match.query import (
@@ -23,17 +25,16 @@ from pipeline.match.query import (
     OrNode,
     TermNode,
 )
-from pipeline.match.terms import TermSpec
 
 FIELD_WEIGHTS = {"title": 3.0, "body": 1.0}
 ALL_FIELDS = frozenset(FIELD_WEIGHTS)
+_ORDER = tuple(FIELD_WEIGHTS)
 # What NEAR counts: words of spaced scripts, and single characters of Japanese/Chinese/Korean.
 _WORD = re.compile(rf"{SPACED_WORD_CHAR}+|[{CJK_RANGES}]")
 
 
-@dataclass(frozen=True, slots=True)
-class Found:
-    """One occurrence of a term, in folded-text offsets of its field."""
+class Found(NamedTuple):
+    """One occurrence of a term, in folded-text offsets of its field (a tuple: made by the thousand)."""
 
     field: str
     start: int
@@ -41,8 +42,11 @@ class Found:
     label: str  # the term as the operator wrote it
 
 
-# term id -> its occurrences (each field's list sorted by start, non-overlapping)
-Occurrences = Mapping[int, Sequence[Found]]
+# field -> term id -> the term's (start, end) spans in that field, sorted, non-overlapping
+Occurrences = Mapping[str, Mapping[int, Sequence[tuple[int, int]]]]
+# id(term node) -> the term's id in the matcher's table of compiled terms (node identity, not the
+# spec's value: hashing a spec costs more than the rest of a term's evaluation)
+TermIds = Mapping[int, int]
 
 
 @dataclass(slots=True)
@@ -56,12 +60,40 @@ class Outcome:
 class Evaluator:
     """Evaluates trees for one article: its occurrences and folded field texts (for NEAR)."""
 
-    def __init__(self, term_ids: Mapping[TermSpec, int], occurrences: Occurrences, texts: Mapping[str, str]):
+    def __init__(self, term_ids: TermIds, occurrences: Occurrences, texts: Mapping[str, str]):
         self.term_ids = term_ids
         self.occurrences = occurrences
         self.texts = texts
+        title, body = set(occurrences["title"]), set(occurrences["body"])
+        # The terms present, per field scope (see `presence_test`).
+        self.present = {"all": title | body, "title": title, "body": body, "none": set()}
+
+    def holds(self, node: Node, fields: frozenset[str] = ALL_FIELDS) -> bool:
+        """Is the clause true? The same answer as `evaluate(...).matched`, without collecting hits
+        (only NEAR needs positions): most candidate topics are settled by this alone."""
+        if isinstance(node, TermNode):
+            term_id = self.term_ids[id(node)]
+            return any(term_id in self.occurrences[field_name] for field_name in fields)
+        if isinstance(node, AliasNode):
+            return any(self.holds(member, fields) for member in node.members)
+        if isinstance(node, AndNode):
+            return all(self.holds(child, fields) for child in node.children)
+        if isinstance(node, OrNode):
+            return any(self.holds(child, fields) for child in node.children)
+        if isinstance(node, NotNode):
+            return not self.holds(node.child, fields)
+        if isinstance(node, FieldNode):
+            return self.holds(node.child, fields & {node.field})
+        if isinstance(node, NearNode):
+            return (
+                self.holds(node.left, fields)
+                and self.holds(node.right, fields)
+                and self.evaluate(node, fields).matched
+            )
+        raise TypeError(f"unknown node {node!r}")
 
     def evaluate(self, node: Node, fields: frozenset[str] = ALL_FIELDS) -> Outcome:
+        """The clause's truth with the hits that make it true, and its children's outcomes."""
         if isinstance(node, TermNode):
             hits = self._term_hits(node, fields)
             return Outcome(node, bool(hits), hits)
@@ -94,18 +126,26 @@ class Evaluator:
         raise TypeError(f"unknown node {node!r}")
 
     def _term_hits(self, node: TermNode, fields: frozenset[str]) -> list[Found]:
-        found = self.occurrences.get(self.term_ids[node.spec], ())
-        return [Found(hit.field, hit.start, hit.end, node.label) for hit in found if hit.field in fields]
+        term_id = self.term_ids[id(node)]
+        label = node.label
+        return [
+            Found(field_name, start, end, label)
+            for field_name in _ORDER
+            if field_name in fields
+            for start, end in self.occurrences[field_name].get(term_id, ())
+        ]
 
-    def _words_between(self, field_name: str, start: int, end: int) -> int:
+    def _within(self, field_name: str, start: int, end: int, distance: int) -> bool:
+        """At most `distance` words in text[start:end]? Stops counting at distance + 1 words."""
         if end <= start:
-            return 0
-        return len(_WORD.findall(self.texts[field_name], start, end))
+            return True
+        words = _WORD.finditer(self.texts[field_name], start, end)
+        return sum(1 for _ in islice(words, distance + 1)) <= distance
 
     def _near_hits(self, left: list[Found], right: list[Found], distance: int) -> list[Found]:
         """The hits of either side that have a hit of the other side within `distance` words."""
         kept: list[Found] = []
-        for field_name in ALL_FIELDS:
+        for field_name in _ORDER:
             ours = sorted((hit for hit in left if hit.field == field_name), key=lambda hit: hit.start)
             theirs = sorted((hit for hit in right if hit.field == field_name), key=lambda hit: hit.start)
             if not ours or not theirs:
@@ -127,12 +167,48 @@ class Evaluator:
             before = bisect_right(ends, hit.start)  # others ending at or before our start
             near = after > before
             if not near and after < len(starts):
-                near = self._words_between(field_name, hit.end, starts[after]) <= distance
+                near = self._within(field_name, hit.end, starts[after], distance)
             if not near and before > 0:
-                near = self._words_between(field_name, ends[before - 1], hit.start) <= distance
+                near = self._within(field_name, ends[before - 1], hit.start, distance)
             if near:
                 kept.append(hit)
         return kept
+
+
+PresenceTest = Callable[[Evaluator], bool]
+
+
+def _scope(fields: frozenset[str]) -> str:
+    return "all" if fields == ALL_FIELDS else next(iter(fields)) if fields else "none"
+
+
+def presence_test(node: Node, term_ids: TermIds, fields: frozenset[str] = ALL_FIELDS) -> PresenceTest:
+    """`Evaluator.holds` for one tree, compiled once into closures: a topic's test is then a few
+    set lookups per article (an alias is one `isdisjoint`), with positions only for NEAR."""
+    scope = _scope(fields)
+    if isinstance(node, TermNode):
+        term_id = term_ids[id(node)]
+        return lambda evaluator: term_id in evaluator.present[scope]
+    if isinstance(node, AliasNode):
+        members = frozenset(term_ids[id(member)] for member in node.members)
+        return lambda evaluator: not members.isdisjoint(evaluator.present[scope])
+    if isinstance(node, AndNode | OrNode):
+        tests = tuple(presence_test(child, term_ids, fields) for child in node.children)
+        if isinstance(node, AndNode):
+            return lambda evaluator: all(test(evaluator) for test in tests)
+        return lambda evaluator: any(test(evaluator) for test in tests)
+    if isinstance(node, NotNode):
+        inner = presence_test(node.child, term_ids, fields)
+        return lambda evaluator: not inner(evaluator)
+    if isinstance(node, FieldNode):
+        return presence_test(node.child, term_ids, fields & {node.field})
+    if isinstance(node, NearNode):
+        left = presence_test(node.left, term_ids, fields)
+        right = presence_test(node.right, term_ids, fields)
+        return lambda evaluator: (
+            left(evaluator) and right(evaluator) and evaluator.evaluate(node, fields).matched
+        )
+    raise TypeError(f"unknown node {node!r}")
 
 
 def distinct_hits(hits: Iterable[Found]) -> list[Found]:

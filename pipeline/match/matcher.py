@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
 import ahocorasick
@@ -28,8 +31,10 @@ from pipeline.match.evaluate import (
     Evaluator,
     Found,
     Outcome,
+    PresenceTest,
     clause_tree,
     distinct_hits,
+    presence_test,
     reasons_not_matched,
     score,
 )
@@ -68,10 +73,12 @@ class TopicLike(Protocol):
 @dataclass(frozen=True, slots=True)
 class CompiledTopic:
     name: str
+    order: int  # position in the config, so verdicts come out in config order
     tree: Node
     min_score: float
     # The topic can only match if every one of these sets has a term that occurs.
     triggers: tuple[frozenset[int], ...]
+    holds: PresenceTest  # the tree's truth for an article, without collecting hits
 
 
 def topics_fingerprint(topics: Mapping[str, TopicLike], aliases: Mapping[str, Sequence[str]]) -> str:
@@ -110,13 +117,66 @@ def _necessary(node: Node, ids: Mapping[TermSpec, int]) -> list[frozenset[int]]:
     return []
 
 
-@dataclass(frozen=True, slots=True)
+class FieldOccurrences(Mapping[int, list[tuple[int, int]]]):
+    """term id -> its (start, end) spans in one field. Which terms occur is known at once; the
+    positions of whole-word hits are only worked out if asked for (a NEAR, or a topic that holds)."""
+
+    def __init__(
+        self, present: set[int], hits: list[tuple[int, Any]], verified: dict[int, list[tuple[int, int]]]
+    ) -> None:
+        self.present = present
+        self._hits = hits
+        self._spans: dict[int, list[tuple[int, int]]] | None = None
+        self._verified = verified
+
+    def _build(self) -> dict[int, list[tuple[int, int]]]:
+        spans: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
+        for end, (kind, length, entries) in self._hits:
+            if kind is _WHOLE:
+                # A whole-word key (marker, word, marker) ending at marked[end]
+                # starts at text[end - length - 1].
+                start = end - length - 1
+                for term_id in entries:
+                    spans[term_id].append((start, start + length))
+        for term_id, found in self._verified.items():
+            if found:
+                spans[term_id] = found
+        self._spans = dict(spans)
+        return self._spans
+
+    def __contains__(self, term_id: object) -> bool:
+        return term_id in self.present
+
+    def __getitem__(self, term_id: int) -> list[tuple[int, int]]:
+        if term_id not in self.present:
+            raise KeyError(term_id)
+        return (self._spans if self._spans is not None else self._build())[term_id]
+
+    def get(self, term_id: int, default: Any = None) -> Any:  # type: ignore[override]
+        if term_id not in self.present:
+            return default
+        return (self._spans if self._spans is not None else self._build())[term_id]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.present)
+
+    def __len__(self) -> int:
+        return len(self.present)
+
+
+@dataclass(frozen=True)
 class ScannedArticle:
     """An article folded and searched: every occurrence of every term, per field."""
 
     article: Article
     fields: dict[str, NormalisedText]
-    occurrences: dict[int, list[Found]]
+    # field -> term id -> (start, end) spans in the folded field text
+    occurrences: dict[str, FieldOccurrences]
+
+    @cached_property
+    def present(self) -> set[int]:
+        """The terms that occur anywhere in the article."""
+        return self.occurrences["title"].present | self.occurrences["body"].present
 
     def original(self, field_name: str) -> str:
         return self.article.title if field_name == "title" else self.article.body
@@ -129,6 +189,7 @@ class Matcher:
         if problems:
             raise ValueError("; ".join(f"{problem.key}: {problem.message}" for problem in problems))
         self.term_ids: dict[TermSpec, int] = {}
+        self.node_term_ids: dict[int, int] = {}  # id(term node) -> term id, for the evaluator
         self.terms: list[CompiledTerm] = []
         self.topics: dict[str, CompiledTopic] = {}
         for name, topic in topics.items():
@@ -137,12 +198,24 @@ class Matcher:
                 if term.spec not in self.term_ids:
                     self.term_ids[term.spec] = len(self.terms)
                     self.terms.append(compile_term(term.spec, len(self.terms)))
+                self.node_term_ids[id(term)] = self.term_ids[term.spec]
+            # The trees (and so the nodes whose ids are keys above) live as long as the matcher.
             triggers = tuple(sorted(_necessary(tree, self.term_ids), key=self._selectivity, reverse=True))
-            self.topics[name] = CompiledTopic(name, tree, topic.min_score, triggers)
-        self._topics_by_term: dict[int, list[CompiledTopic]] = {}
+            self.topics[name] = CompiledTopic(
+                name,
+                len(self.topics),
+                tree,
+                topic.min_score,
+                triggers,
+                presence_test(tree, self.node_term_ids),
+            )
+        # term id -> the topics (by config order) whose first trigger group holds the term
+        by_term: dict[int, set[int]] = {}
         for topic in self.topics.values():
             for term_id in topic.triggers[0]:
-                self._topics_by_term.setdefault(term_id, []).append(topic)
+                by_term.setdefault(term_id, set()).add(topic.order)
+        self._topics_by_term = {term_id: frozenset(orders) for term_id, orders in by_term.items()}
+        self._topic_list = list(self.topics.values())
         self._automaton = self._build_automaton()
 
     @classmethod
@@ -161,14 +234,34 @@ class Matcher:
         return shortest, -len(group)
 
     def _build_automaton(self) -> ahocorasick.Automaton:
-        by_key: dict[str, list[int]] = {}
+        """Keys are searched in the boundary-marked text (see `boundary_marked`).
+
+        A term that needs a word boundary has its keys written after the marker, so they are
+        only found at word starts; there the term's regex is tried. A single plain word has every
+        form it can take as a key between two markers: finding one is finding the word, no regex.
+        """
+        started: dict[str, list[int]] = {}
+        whole: dict[str, list[int]] = {}
         for term in self.terms:
+            if term.whole_words is not None:
+                for form in term.whole_words:
+                    whole.setdefault(form, []).append(term.term_id)
+                continue
             for key in term.keys:
-                by_key.setdefault(key, []).append(term.term_id)
+                marked = _NOT_WORD.sub(_MARK, key)
+                started.setdefault(_MARK + marked if term.needs_left_boundary else marked, []).append(
+                    term.term_id
+                )
         automaton = ahocorasick.Automaton()
-        for key, term_ids in by_key.items():
-            automaton.add_word(key, (len(key), tuple(term_ids)))
-        if by_key:
+        for key, term_ids in started.items():
+            length = len(key) - 1 if key.startswith(_MARK) else len(key)
+            entries = tuple((term_id, self.terms[term_id].pattern.match) for term_id in term_ids)
+            automaton.add_word(key, (_STARTS, length, entries))
+        for form, term_ids in whole.items():
+            # Ends with the marker, so it never equals a `started` key (those end inside a word).
+            key = _MARK + _NOT_WORD.sub(_MARK, form) + _MARK
+            automaton.add_word(key, (_WHOLE, len(form), tuple(term_ids)))
+        if started or whole:
             automaton.make_automaton()
         return automaton
 
@@ -176,71 +269,77 @@ class Matcher:
 
     def scan(self, article: Article) -> ScannedArticle:
         fields = {"title": normalise(article.title), "body": normalise(article.body)}
-        occurrences: dict[int, list[Found]] = {}
-        if len(self._automaton):
-            for field_name, folded in fields.items():
-                self._scan_field(field_name, folded, article, occurrences)
+        occurrences = {
+            field_name: self._scan_field(folded, article.title if field_name == "title" else article.body)
+            for field_name, folded in fields.items()
+        }
         return ScannedArticle(article, fields, occurrences)
 
-    def _scan_field(
-        self, field_name: str, folded: NormalisedText, article: Article, occurrences: dict[int, list[Found]]
-    ) -> None:
+    def _scan_field(self, folded: NormalisedText, original: str) -> FieldOccurrences:
+        """Every occurrence of every term in one field."""
         text = folded.text
-        if not text:
-            return
-        terms = self.terms
-        found: dict[int, list[tuple[int, int]]] = {}
-        for end, (length, term_ids) in self._automaton.iter(text):
-            start = end - length + 1
-            if start > 0:
-                before = text[start - 1]
-                # Cheap pre-check of the left word boundary the regexes also enforce.
-                if before.isalnum() and before.isascii() and text[start].isascii():
-                    continue
-            for term_id in term_ids:
-                hit = terms[term_id].pattern.match(text, start)
+        if not text or not len(self._automaton):
+            return FieldOccurrences(set(), [], {})
+        # Collected in C first; Python then touches each hit as little as possible.
+        hits = list(self._automaton.iter(boundary_marked(text)))
+        present: set[int] = set()
+        verified: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
+        for end, (kind, length, entries) in hits:
+            if kind is _WHOLE:
+                present.update(entries)
+                continue
+            # marked[i + 1] stands for text[i]: a key after the marker starts at text[end - length].
+            for term_id, match_at in entries:
+                hit = match_at(text, end - length)
                 if hit is not None:
-                    found.setdefault(term_id, []).append(hit.span())
-        original = article.title if field_name == "title" else article.body
-        for term_id, spans in found.items():
-            kept = keep_leftmost(spans)
+                    verified[term_id].append(hit.span())
+        terms = self.terms
+        for term_id, spans in verified.items():
             term = terms[term_id]
+            # Regex hits can overlap (a phrase starting inside an occurrence of itself): keep what
+            # finditer would report. Case-sensitive terms are checked against the original text.
+            if len(spans) > 1:
+                spans = keep_leftmost(spans)
             if term.spec.case_letters is not None:
-                kept = [span for span in kept if term.case_agrees(_original_text(folded, original, span))]
-            if kept:
-                occurrences.setdefault(term_id, []).extend(
-                    Found(field_name, start, end, "") for start, end in kept
-                )
+                spans = [span for span in spans if term.case_agrees(_original_text(folded, original, span))]
+            verified[term_id] = spans
+            if spans:
+                present.add(term_id)
+        return FieldOccurrences(present, hits, verified)
 
     # --- verdicts --------------------------------------------------------------
 
     def candidates(self, scanned: ScannedArticle) -> list[CompiledTopic]:
-        """Topics whose necessary terms all occur: the only ones that can match."""
-        present = scanned.occurrences.keys()
-        seen: set[str] = set()
+        """Topics whose necessary terms all occur, in config order: the only ones that can match."""
+        present = scanned.present  # a real set: isdisjoint then iterates the smaller side
+        by_term = self._topics_by_term
+        reached = set().union(*[by_term[term_id] for term_id in present.intersection(by_term)])
+        topics = self._topic_list
         chosen = []
-        for term_id in present:
-            for topic in self._topics_by_term.get(term_id, ()):
-                if topic.name in seen:
-                    continue
-                seen.add(topic.name)
-                if all(not group.isdisjoint(present) for group in topic.triggers):
-                    chosen.append(topic)
+        for order in sorted(reached):
+            topic = topics[order]
+            # Reached through its first trigger group, so only the others need checking.
+            for group in topic.triggers[1:]:
+                if group.isdisjoint(present):
+                    break
+            else:
+                chosen.append(topic)
         return chosen
 
     def match(self, article: Article) -> list[Verdict]:
         """Verdicts for the topics the article matches (in config order)."""
         scanned = self.scan(article)
-        if not scanned.occurrences:
+        if not scanned.present:
             return []
         evaluator = self._evaluator(scanned)
-        chosen = {topic.name for topic in self.candidates(scanned)}
         verdicts = []
-        for topic in self.topics.values():
-            if topic.name in chosen:
-                verdict = self._verdict(topic, scanned, evaluator)
-                if verdict.matched:
-                    verdicts.append(verdict)
+        for topic in self.candidates(scanned):
+            if not topic.holds(evaluator):
+                continue
+            outcome = evaluator.evaluate(topic.tree)
+            # The explanation is only built for a match; most candidates fall out here.
+            if outcome.matched and score(distinct_hits(outcome.hits)) >= topic.min_score:
+                verdicts.append(build_verdict(topic, scanned, outcome))
         return verdicts
 
     def evaluate(self, article: Article, topic_names: Iterable[str] | None = None) -> list[Verdict]:
@@ -252,10 +351,35 @@ class Matcher:
 
     def _evaluator(self, scanned: ScannedArticle) -> Evaluator:
         texts = {name: folded.text for name, folded in scanned.fields.items()}
-        return Evaluator(self.term_ids, scanned.occurrences, texts)
+        return Evaluator(self.node_term_ids, scanned.occurrences, texts)
 
     def _verdict(self, topic: CompiledTopic, scanned: ScannedArticle, evaluator: Evaluator) -> Verdict:
         return build_verdict(topic, scanned, evaluator.evaluate(topic.tree))
+
+
+_MARK = "\x01"
+_STARTS, _WHOLE = "starts", "whole"  # the two kinds of automaton keys
+_NOT_WORD = re.compile(r"[\W_]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+# ASCII bytes: letters and digits stay, everything else becomes the marker.
+_ASCII_MARKS = bytes(code if chr(code).isalnum() else 1 for code in range(128)) + bytes(range(128, 256))
+
+
+def boundary_marked(text: str) -> str:
+    """`text` with every character that is not a letter or digit replaced by a marker, and a
+    marker before and after it: a key written after the marker can only be found at the start of
+    a word. marked[i + 1] stands for text[i]."""
+    if text.isascii():
+        return (" " + text + " ").encode("ascii").translate(_ASCII_MARKS).decode("ascii")
+    pieces = [_MARK]
+    position = 0
+    for run in _NON_ASCII.finditer(text):
+        pieces.append(text[position : run.start()].encode("ascii").translate(_ASCII_MARKS).decode("ascii"))
+        pieces.append(_NOT_WORD.sub(_MARK, run.group()))
+        position = run.end()
+    pieces.append(text[position:].encode("ascii").translate(_ASCII_MARKS).decode("ascii"))
+    pieces.append(_MARK)
+    return "".join(pieces)
 
 
 def keep_leftmost(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

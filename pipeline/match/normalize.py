@@ -19,11 +19,18 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
-# Scripts written without spaces between words, where word boundaries cannot be required.
+# Scripts written without spaces between words, where word boundaries cannot be required. The folded
+# text has a space wherever they meet a word of a spaced script, so `[^\W_]` (a letter or digit)
+# marks a word boundary everywhere else: term regexes use that cheap class, not a CJK range.
 CJK_RANGES = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 # A letter or digit of a spaced script: the characters that make up an English (or French...) word.
+# A letter or digit of a spaced script (for regexes compiled once; term regexes use WORD_CHAR).
 SPACED_WORD_CHAR = rf"[^\W_{CJK_RANGES}]"
+WORD_CHAR = r"[^\W_]"
 _CJK_CHAR = re.compile(rf"[{CJK_RANGES}]")
+_CJK_RUN = re.compile(rf"[{CJK_RANGES}]+")
+_FIRST_CJK = CJK_RANGES[0]
+
 
 # Every dash and hyphen Unicode knows, folded to ASCII '-'.
 _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-")
@@ -39,8 +46,12 @@ _CHARACTER_FOLDS = _DASHES | _QUOTES | _SPACES
 _COMBINING_UNIT = re.compile(
     r".[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u3099\u309a]*", re.DOTALL
 )
-# A run of non-ASCII characters, with the ASCII letter before it (the base of a combining accent).
-_NON_ASCII_RUN = re.compile(r"[A-Za-z]?[^\x00-\x7f]+")
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+_COMMON_FOLDS = tuple(
+    (chr(code), replacement)
+    for code, replacement in _CHARACTER_FOLDS.items()
+    if chr(code) in "\u2018\u2019\u201c\u201d\u2013\u2014\u00a0\u2009\u202f"
+)
 
 
 @lru_cache(maxsize=65536)
@@ -116,10 +127,40 @@ class NormalisedText:
 
 
 def normalise(text: str) -> NormalisedText:
-    """Fold `text` for matching. Plain ASCII (most English news) costs one `lower()`;
-    only runs of other characters are examined, and only odd ones character by character."""
+    """Fold `text` for matching. Plain ASCII (most English news) costs one `lower()`; otherwise
+    only the runs of non-ASCII characters are examined. When every run folds one to one (curly
+    quotes, dashes, accented letters), the folded text aligns with the original and needs no map."""
     if text.isascii():
         return NormalisedText(text.lower())
+    # English news is ASCII but for curly quotes, dashes and odd spaces: fold those with
+    # str.replace (fast, one character for one) and the rest is ASCII again.
+    for char, replacement in _COMMON_FOLDS:
+        text = text.replace(char, replacement)
+    if text.isascii():
+        return NormalisedText(text.lower())
+    pieces: list[str] = []
+    position = 0
+    for run in _NON_ASCII_RUN.finditer(text):
+        start, end = run.span()
+        chunk = text[start:end].translate(_CHARACTER_FOLDS)
+        folded = chunk.casefold()
+        if (
+            len(folded) != len(chunk)
+            or max(chunk) >= _FIRST_CJK
+            or unicodedata.combining(chunk[0])
+            or not unicodedata.is_normalized("NFKC", chunk)
+        ):
+            return _normalise_mapped(text)
+        pieces.append(text[position:start].lower())
+        pieces.append(folded)
+        position = end
+    pieces.append(text[position:].lower())
+    return NormalisedText("".join(pieces))
+
+
+def _normalise_mapped(text: str) -> NormalisedText:
+    """The general case: folding changes lengths (…, ﬁ, ﾄｳｷｮｳ) or CJK text needs spaces
+    next to spaced-script words, so the result keeps a map back to the original."""
     pieces: list[str] = []
     segments: list[_Segment] = []
     folded_length = 0
@@ -135,6 +176,8 @@ def normalise(text: str) -> NormalisedText:
     position = 0
     for run in _NON_ASCII_RUN.finditer(text):
         start, end = run.span()
+        if start > position and unicodedata.combining(text[start]):
+            start -= 1  # the ASCII letter a combining accent belongs to
         add(text[position:start].lower(), position, start, True)
         chunk = text[start:end].translate(_CHARACTER_FOLDS)
         folded = chunk.casefold()
@@ -149,10 +192,59 @@ def normalise(text: str) -> NormalisedText:
         position = end
     add(text[position:].lower(), position, len(text), True)
     folded_text = "".join(pieces)
+    if _CJK_RUN.search(folded_text):
+        folded_text, segments, aligned = _separate_scripts(folded_text, segments, aligned)
     if aligned and len(folded_text) == len(text):
         return NormalisedText(folded_text)
     merged = tuple(_merge_linear(segments))
     return NormalisedText(folded_text, merged, tuple(segment.folded_start for segment in merged))
+
+
+def _separate_scripts(text: str, segments: list[_Segment], aligned: bool) -> tuple[str, list[_Segment], bool]:
+    """Put a space where Japanese/Chinese/Korean meets a spaced-script word ("米軍USFJ司令官"),
+    so that word boundaries hold for "USFJ" there, as they do after a space."""
+    points = []
+    for run in _CJK_RUN.finditer(text):
+        start, end = run.span()
+        if start > 0 and text[start - 1].isalnum():
+            points.append(start)
+        if end < len(text) and text[end].isalnum():
+            points.append(end)
+    if not points:
+        return text, segments, aligned
+    pieces: list[str] = []
+    result: list[_Segment] = []
+    length = 0
+
+    def emit(segment: _Segment, start: int, end: int) -> None:
+        nonlocal length
+        if end <= start:
+            return
+        if segment.linear:
+            original = segment.original_start + start - segment.folded_start
+            result.append(_Segment(length, original, original + end - start, True))
+        else:
+            result.append(_Segment(length, segment.original_start, segment.original_end, False))
+        pieces.append(text[start:end])
+        length += end - start
+
+    index = 0
+    for number, segment in enumerate(segments):
+        end = segments[number + 1].folded_start if number + 1 < len(segments) else len(text)
+        cursor = segment.folded_start
+        while index < len(points) and points[index] < end:
+            point = points[index]
+            index += 1
+            if point < cursor or (point > cursor and not segment.linear):
+                continue
+            emit(segment, cursor, point)
+            original = segment.original_start + (point - segment.folded_start if segment.linear else 0)
+            result.append(_Segment(length, original, original, False))
+            pieces.append(" ")
+            length += 1
+            cursor = point
+        emit(segment, cursor, end)
+    return "".join(pieces), result, False
 
 
 def _merge_linear(segments: list[_Segment]) -> list[_Segment]:

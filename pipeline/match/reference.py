@@ -8,8 +8,8 @@ regexes and tree evaluation, but none of its pre-filtering or sharing between to
 
 from __future__ import annotations
 
-from pipeline.match.evaluate import Evaluator, Found
-from pipeline.match.matcher import Matcher, ScannedArticle, build_verdict, keep_leftmost
+from pipeline.match.evaluate import Evaluator
+from pipeline.match.matcher import FieldOccurrences, Matcher, ScannedArticle, build_verdict, keep_leftmost
 from pipeline.match.normalize import normalise
 from pipeline.match.query import iter_terms
 from pipeline.models import Article, Verdict
@@ -24,25 +24,28 @@ class NaiveMatcher:
         texts = {name: folded.text for name, folded in fields.items()}
         verdicts = []
         for topic in self.compiled.topics.values():
-            occurrences: dict[int, list[Found]] = {}
+            occurrences: dict[str, dict[int, list[tuple[int, int]]]] = {name: {} for name in fields}
             for node in iter_terms(topic.tree):
                 term = self.compiled.terms[self.compiled.term_ids[node.spec]]
-                if term.term_id in occurrences:
-                    continue
-                found: list[Found] = []
                 for field_name, folded in fields.items():
+                    if term.term_id in occurrences[field_name]:
+                        continue
                     original = article.title if field_name == "title" else article.body
                     spans = keep_leftmost([hit.span() for hit in term.pattern.finditer(folded.text)])
-                    for start, end in spans:
-                        if term.spec.case_letters is not None:
-                            original_start, original_end = folded.original_span(start, end)
-                            if not term.case_agrees(original[original_start:original_end]):
-                                continue
-                        found.append(Found(field_name, start, end, ""))
-                if found:
-                    occurrences[term.term_id] = found
-            scanned = ScannedArticle(article, fields, occurrences)
-            outcome = Evaluator(self.compiled.term_ids, occurrences, texts).evaluate(topic.tree)
+                    if term.spec.case_letters is not None:
+                        spans = [
+                            span
+                            for span in spans
+                            if term.case_agrees(original.__getitem__(slice(*folded.original_span(*span))))
+                        ]
+                    if spans:
+                        occurrences[field_name][term.term_id] = spans
+            scanned = ScannedArticle(
+                article,
+                fields,
+                {name: FieldOccurrences(set(found), [], found) for name, found in occurrences.items()},
+            )
+            outcome = Evaluator(self.compiled.node_term_ids, occurrences, texts).evaluate(topic.tree)
             verdicts.append(build_verdict(topic, scanned, outcome))
         return verdicts
 

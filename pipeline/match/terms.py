@@ -16,14 +16,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.match.normalize import CJK_RANGES, SPACED_WORD_CHAR, fold
+from pipeline.match.normalize import CJK_RANGES, SPACED_WORD_CHAR, WORD_CHAR, fold
 from pipeline.match.spelling import number_forms, prefix_variants, spelling_variants
 
 MIN_PREFIX_CHARS = 3
 # What may stand between the words of a phrase: "U.S.-Japan", "2% of GDP", "AT&T", "2+2".
 _SEPARATOR = r"[\s\-/&+%]"
-_BEFORE = rf"(?<!{SPACED_WORD_CHAR})"
-_AFTER = rf"(?!{SPACED_WORD_CHAR})"
+# Word boundaries. A plain letter-or-digit class (not "letter but not CJK") keeps thousands of term
+# regexes quick to compile; normalise() puts a space wherever CJK text touches a spaced-script word.
+_BEFORE = rf"(?<!{WORD_CHAR})"
+_AFTER = rf"(?!{WORD_CHAR})"
 # Dotted acronyms: "U.S." or "U.S" (the final dot of "U.S." may also end the sentence).
 _DOTTED = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W\d_](?:\.[^\W\d_])+")
 _CJK_RUN = rf"[{CJK_RANGES}]+"
@@ -115,7 +117,7 @@ def _token_forms(token: Token, *, inflect: bool, prefix: bool) -> list[str]:
 
 
 def _dotted(letters: str) -> str:
-    return r"\.".join(re.escape(letter) for letter in letters) + rf"\.?(?!\.{SPACED_WORD_CHAR})"
+    return r"\.".join(re.escape(letter) for letter in letters) + rf"\.?(?!\.{WORD_CHAR})"
 
 
 def _token_pattern(token: Token, forms: list[str], prefix: bool) -> str:
@@ -124,7 +126,7 @@ def _token_pattern(token: Token, forms: list[str], prefix: bool) -> str:
         alternatives.append(_dotted(token.text))
     pattern = "(?:" + "|".join(alternatives) + ")"
     if prefix:
-        pattern += f"{SPACED_WORD_CHAR}*"
+        pattern += f"{WORD_CHAR}*"
     return pattern
 
 
@@ -141,6 +143,9 @@ class CompiledTerm:
     spec: TermSpec
     pattern: re.Pattern[str]
     keys: frozenset[str]
+    # For a single plain word (no prefix, acronym or CJK), every form it can take: the pre-filter
+    # can then find whole words itself and no regex needs to run.
+    whole_words: frozenset[str] | None = None
 
     @property
     def needs_left_boundary(self) -> bool:
@@ -155,10 +160,14 @@ class CompiledTerm:
         wanted = self.spec.case_letters
         if wanted is None:
             return True
-        found = [char for char in fold(original, keep_case=True) if char.isalpha()]
+        if not original.isascii():
+            original = fold(original, keep_case=True)
+        found = "".join(filter(str.isalpha, original))[: len(wanted)]
         if len(found) < len(wanted):
             return False
-        return all(want.isupper() == got.isupper() for want, got in zip(wanted, found, strict=False))
+        if wanted.isupper():
+            return found.isupper()
+        return all(want.isupper() == got.isupper() for want, got in zip(wanted, found, strict=True))
 
 
 def compile_term(spec: TermSpec, term_id: int) -> CompiledTerm:
@@ -178,7 +187,11 @@ def compile_term(spec: TermSpec, term_id: int) -> CompiledTerm:
             keys = _token_keys(token, forms, prefix)
     first, final = spec.tokens[0], spec.tokens[-1]
     pattern = ("" if first.cjk else _BEFORE) + "".join(parts) + ("" if final.cjk or spec.prefix else _AFTER)
-    return CompiledTerm(term_id, spec, re.compile(pattern), frozenset(_minimal_keys(keys)))
+    whole_words = None
+    # (A case-sensitive word goes through its regex: every hit is checked against the original.)
+    if len(spec.tokens) == 1 and not (spec.prefix or first.cjk or first.acronym or spec.case_letters):
+        whole_words = frozenset(_token_forms(first, inflect=inflect, prefix=False))
+    return CompiledTerm(term_id, spec, re.compile(pattern), frozenset(_minimal_keys(keys)), whole_words)
 
 
 def _minimal_keys(keys: set[str]) -> list[str]:
