@@ -27,6 +27,7 @@ _FUNCTION_WORDS_TEXT = (
 )
 _FUNCTION_WORDS = _FUNCTION_WORDS_TEXT.split()
 _SYLLABLES = [a + b for a in "bcdfghjklmnprstvwz" for b in ("a", "e", "i", "o", "u", "ai", "ou", "ar", "en")]
+VOCABULARY_SEED = 7
 _KANJI = "防衛省在日米軍統合司令部再編改同盟安保予算強化能力政府首相会談協力地域安全保障海空陸"
 
 
@@ -127,7 +128,7 @@ def make_article(rng: random.Random, vocab: Vocabulary, index: int, size: int = 
 
 def make_articles(count: int, *, seed: int = 7, size: int = 5_000) -> list[Article]:
     rng = random.Random(seed)
-    vocab = vocabulary(random.Random(seed))
+    vocab = vocabulary(random.Random(VOCABULARY_SEED))  # the words topics are made of, whatever the seed
     return [make_article(rng, vocab, index, size) for index in range(count)]
 
 
@@ -158,7 +159,7 @@ def make_topics(
     """`count` topics in the query language, and the aliases they use; `topic_words` is the band
     of word ranks their non-entity words come from (lower = more common = more work per article)."""
     rng = random.Random(seed)
-    vocab = vocabulary(random.Random(7), topic_words=topic_words)
+    vocab = vocabulary(random.Random(VOCABULARY_SEED), topic_words=topic_words)
     aliases = {
         f"group{index}": [_entity_term(rng, vocab).strip('"') for _ in range(rng.randint(3, 6))]
         for index in range(max(10, count // 5))
