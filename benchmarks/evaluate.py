@@ -77,7 +77,9 @@ def evaluate(matcher: Matcher, eval_dir: Path = EVAL_DIR) -> tuple[dict[str, Top
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--config", default=str(SHIPPED_CONFIG))
     args = parser.parse_args(argv)
     config = load_config(args.config)

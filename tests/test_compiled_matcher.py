@@ -15,7 +15,6 @@ from pipeline.match.reference import NaiveMatcher
 from pipeline.models import Article, ExtractionMethod, Verdict
 from tests.support.configs import shipped_document
 
-
 _QUERY_WORD = re.compile(r"[^\s()\"*:=@]+")
 _OPERATORS = {"AND", "OR", "NOT", "title", "body"} | {f"NEAR/{distance}" for distance in range(30)}
 

@@ -104,6 +104,8 @@ def test_near_counts_only_the_hits_that_are_near() -> None:
     ("query", "title", "body", "expected"),
     [
         ("title:USFJ", "USFJ news", "nothing", True),
+        ("title:USFJ NEAR/2 upgrade", "USFJ upgrade", "nothing", True),
+        ("title:USFJ NEAR/2 upgrade", "USFJ news", "upgrade USFJ", False),
         ("title:USFJ", "news", "USFJ in the body", False),
         ("body:USFJ", "USFJ news", "nothing", False),
         ("body:USFJ", "news", "USFJ in the body", True),

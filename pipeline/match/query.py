@@ -329,7 +329,7 @@ class _Parser:
                 if not _near_operand(side):
                     raise QueryError(
                         "NEAR works on terms, phrases, @aliases and OR-groups of them "
-                        "(put AND, NOT and field scopes outside it)",
+                        "(put AND and NOT outside it)",
                         operator.start + 1,
                     )
             node = NearNode(node, right, operator.distance, self.source(start))
@@ -402,6 +402,8 @@ def _with_source(node: Node, source: str) -> Node:
 def _near_operand(node: Node) -> bool:
     if isinstance(node, TermNode | AliasNode | NearNode):
         return True
+    if isinstance(node, FieldNode):  # title:USFJ NEAR/5 upgrade: USFJ in the title, upgrade near it there
+        return _near_operand(node.child)
     if isinstance(node, OrNode):
         return all(_near_operand(child) for child in node.children)
     return False
