@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Protocol
 
 import ahocorasick
@@ -260,7 +261,7 @@ class Matcher:
         for form, term_ids in whole.items():
             # Ends with the marker, so it never equals a `started` key (those end inside a word).
             key = _MARK + _NOT_WORD.sub(_MARK, form) + _MARK
-            automaton.add_word(key, (_WHOLE, len(form), tuple(term_ids)))
+            automaton.add_word(key, (_WHOLE, len(form), frozenset(term_ids)))
         if started or whole:
             automaton.make_automaton()
         return automaton
@@ -284,15 +285,22 @@ class Matcher:
         hits = list(self._automaton.iter(boundary_marked(text)))
         present: set[int] = set()
         verified: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
-        for end, (kind, length, entries) in hits:
+        regex_keys = False
+        # Each distinct key once (a set built in C): a word repeated ten times is one value here.
+        for kind, _, entries in set(map(_VALUE, hits)):
             if kind is _WHOLE:
-                present.update(entries)
-                continue
-            # marked[i + 1] stands for text[i]: a key after the marker starts at text[end - length].
-            for term_id, match_at in entries:
-                hit = match_at(text, end - length)
-                if hit is not None:
-                    verified[term_id].append(hit.span())
+                present |= entries
+            else:
+                regex_keys = True
+        if regex_keys:
+            for end, (kind, length, entries) in hits:
+                if kind is _WHOLE:
+                    continue
+                # marked[i + 1] stands for text[i]: a key after the marker starts at text[end - length].
+                for term_id, match_at in entries:
+                    hit = match_at(text, end - length)
+                    if hit is not None:
+                        verified[term_id].append(hit.span())
         terms = self.terms
         for term_id, spans in verified.items():
             term = terms[term_id]
@@ -313,7 +321,8 @@ class Matcher:
         """Topics whose necessary terms all occur, in config order: the only ones that can match."""
         present = scanned.present  # a real set: isdisjoint then iterates the smaller side
         by_term = self._topics_by_term
-        reached = set().union(*[by_term[term_id] for term_id in present.intersection(by_term)])
+        # (Iterate over the few present terms: set.intersection(dict) would walk the whole dict.)
+        reached = set().union(*[by_term[term_id] for term_id in present if term_id in by_term])
         topics = self._topic_list
         chosen = []
         for order in sorted(reached):
@@ -359,6 +368,7 @@ class Matcher:
 
 _MARK = "\x01"
 _STARTS, _WHOLE = "starts", "whole"  # the two kinds of automaton keys
+_VALUE = itemgetter(1)
 _NOT_WORD = re.compile(r"[\W_]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 # ASCII bytes: letters and digits stay, everything else becomes the marker.
