@@ -64,8 +64,11 @@ class Evaluator:
         self.term_ids = term_ids
         self.occurrences = occurrences
         self.texts = texts
-        title, body = set(occurrences["title"]), set(occurrences["body"])
-        # The terms present, per field scope (see `presence_test`).
+        # The terms present, per field scope (see `presence_test`); the compiled matcher's
+        # occurrences carry their `present` set already, plain mappings are read once.
+        title, body = (
+            getattr(occurrences[name], "present", None) or set(occurrences[name]) for name in _ORDER
+        )
         self.present = {"all": title | body, "title": title, "body": body, "none": set()}
 
     def holds(self, node: Node, fields: frozenset[str] = ALL_FIELDS) -> bool:
@@ -203,10 +206,18 @@ def presence_test(node: Node, term_ids: TermIds, fields: frozenset[str] = ALL_FI
     if isinstance(node, FieldNode):
         return presence_test(node.child, term_ids, fields & {node.field})
     if isinstance(node, NearNode):
-        left = presence_test(node.left, term_ids, fields)
-        right = presence_test(node.right, term_ids, fields)
+        # Both sides must be present in one same field before positions are worth working out.
+        in_field = [
+            (
+                presence_test(node.left, term_ids, frozenset({name})),
+                presence_test(node.right, term_ids, frozenset({name})),
+            )
+            for name in _ORDER
+            if name in fields
+        ]
         return lambda evaluator: (
-            left(evaluator) and right(evaluator) and evaluator.evaluate(node, fields).matched
+            any(left(evaluator) and right(evaluator) for left, right in in_field)
+            and evaluator.evaluate(node, fields).matched
         )
     raise TypeError(f"unknown node {node!r}")
 
