@@ -197,8 +197,21 @@ def presence_test(node: Node, term_ids: TermIds, fields: frozenset[str] = ALL_FI
         return lambda evaluator: not members.isdisjoint(evaluator.present[scope])
     if isinstance(node, AndNode | OrNode):
         tests = tuple(presence_test(child, term_ids, fields) for child in node.children)
+        # Two or three children (the usual case) without a generator per call.
         if isinstance(node, AndNode):
+            if len(tests) == 2:
+                first, second = tests
+                return lambda evaluator: first(evaluator) and second(evaluator)
+            if len(tests) == 3:
+                first, second, third = tests
+                return lambda evaluator: first(evaluator) and second(evaluator) and third(evaluator)
             return lambda evaluator: all(test(evaluator) for test in tests)
+        if len(tests) == 2:
+            first, second = tests
+            return lambda evaluator: first(evaluator) or second(evaluator)
+        if len(tests) == 3:
+            first, second, third = tests
+            return lambda evaluator: first(evaluator) or second(evaluator) or third(evaluator)
         return lambda evaluator: any(test(evaluator) for test in tests)
     if isinstance(node, NotNode):
         inner = presence_test(node.child, term_ids, fields)

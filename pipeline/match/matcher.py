@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import ahocorasick
 
@@ -56,9 +56,6 @@ from pipeline.match.query import (
 from pipeline.match.snippet import build_snippet
 from pipeline.match.terms import CompiledTerm, TermSpec, compile_term
 from pipeline.models import Article, Hit, Verdict
-
-if TYPE_CHECKING:
-    from pipeline.config import TopicConfig  # noqa: F401  (the usual argument type)
 
 
 class TopicLike(Protocol):
@@ -340,9 +337,12 @@ class Matcher:
         scanned = self.scan(article)
         if not scanned.present:
             return []
+        candidates = self.candidates(scanned)
+        if not candidates:
+            return []
         evaluator = self._evaluator(scanned)
         verdicts = []
-        for topic in self.candidates(scanned):
+        for topic in candidates:
             if not topic.holds(evaluator):
                 continue
             outcome = evaluator.evaluate(topic.tree)
