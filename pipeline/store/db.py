@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -63,7 +64,7 @@ def create_read_only_engine(url: str) -> Engine:
         database = parsed.database
         if not database or database == ":memory:" or not Path(database).expanduser().is_file():
             raise FileNotFoundError(f"no SQLite database at {database!r}")
-        path = Path(database).expanduser().resolve()
+        path = quote(str(Path(database).expanduser().resolve()))  # a URI: '?' or '#' in a path is escaped
         return create_engine(f"sqlite:///file:{path}?mode=ro&uri=true", connect_args={"timeout": 30})
     return create_engine(url, connect_args={"options": "-c default_transaction_read_only=on"})
 
