@@ -7,10 +7,12 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.config import Config, ConfigError, load_config, resolve_config_path
 from pipeline.extract import article_from_page, article_from_text
@@ -28,6 +30,10 @@ log = logging.getLogger("newswatch")
 EXIT_OK = 0
 EXIT_NO_MATCH = 1
 EXIT_USAGE = 2
+# check-config: the config is valid but a golden example no longer behaves as listed.
+EXIT_EXAMPLES_FAILED = 1
+# backtest: like diff(1), 1 means the edited topics would match differently.
+EXIT_DIFFERENT = 1
 
 
 def _setup_logging(args: argparse.Namespace, config: Config | None = None) -> None:
@@ -51,13 +57,31 @@ def _load(args: argparse.Namespace) -> Config:
 
 def cmd_check_config(args: argparse.Namespace, out: TextIO) -> int:
     config = _load(args)
+    path = resolve_config_path(args.config)
     out.write(
-        f"{resolve_config_path(args.config)}: OK ({len(config.feeds)} feeds, {len(config.topics)} topics, "
+        f"{path}: OK ({len(config.feeds)} feeds, {len(config.topics)} topics, "
         f"{len(config.channels)} channels)\n"
     )
     from pipeline.alert.admin import describe_delivery  # alert routes, secrets masked
 
     out.writelines(f"  {line}\n" for line in describe_delivery(config, datetime.now(UTC)))
+    if args.skip_examples:
+        return EXIT_OK
+    from pipeline.match.examples import check_examples
+
+    results = check_examples(
+        Matcher.from_topics(config.topics, config.aliases),
+        config.topics,
+        Path(path).resolve().parent,
+        lambda source: _read_input(source, config),
+    )
+    failed = [result for result in results if not result.passed]
+    for result in failed:
+        out.write(f"FAIL {result.key}: {result.source}: {result.detail}\n")
+    if failed:
+        out.write(f"golden examples: {len(failed)} of {len(results)} FAILED\n")
+        return EXIT_EXAMPLES_FAILED
+    out.write(f"golden examples: {len(results)} of {len(results)} as expected\n")
     return EXIT_OK
 
 
@@ -167,16 +191,30 @@ def _verdict_json(source: str, verdict: Verdict) -> str:
     )
 
 
+def _clause_lines(clause: dict[str, Any], depth: int) -> list[str]:
+    mark = "yes" if clause["matched"] else "no "
+    line = f"{'    ' * depth}{mark} {clause['clause']}"
+    if "terms" in clause:
+        line += f": {', '.join(clause['terms']) or '-'} ({clause['count']})"
+    elif clause["count"]:
+        line += f" ({clause['count']} hits)"
+    lines = [line]
+    # A term or alias is one line; a NOT shows what it excludes only when that is present.
+    if clause["op"] not in ("term", "alias", "not"):
+        for child in clause.get("children", []):
+            lines.extend(_clause_lines(child, depth + 1))
+    return lines
+
+
 def _verdict_text(source: str, article: Article, verdict: Verdict) -> str:
     label = "MATCH   " if verdict.matched else "no match"
-    lines = [f"{label} {verdict.topic} (score {verdict.score:g}) {source}: {article.title}"]
     explanation = verdict.explanation
-    for list_name in ("all", "any", "none"):
-        for clause in explanation.get(list_name, []):
-            found = ", ".join(clause["terms"]) or "-"
-            lines.append(
-                f"    {list_name:4} {clause['clause']!r}: {'yes' if clause['matched'] else 'no'} ({found})"
-            )
+    lines = [
+        f"{label} {verdict.topic} (score {verdict.score:g}, minimum {explanation['min_score']:g}) "
+        f"{source}: {article.title}",
+        f"    query: {explanation['query']}",
+    ]
+    lines.extend(_clause_lines(explanation["clauses"], 1))
     for reason in explanation.get("reasons_not_matched", []):
         lines.append(f"    why not: {reason}")
     if verdict.snippet:
@@ -320,6 +358,89 @@ def _add_alerts_commands(commands: Any, common: argparse.ArgumentParser) -> None
         "send", parents=[common], help="deliver due alerts and digests now, then exit"
     )
     send.set_defaults(handler=cmd_alerts_send, default_verbosity=1)
+def cmd_backtest(args: argparse.Namespace, out: TextIO) -> int:
+    from pipeline.config import parse_duration
+    from pipeline.match.backtest import run_backtest
+    from pipeline.store import Store
+    from pipeline.store.db import create_read_only_engine
+
+    config = _load(args)
+    if args.topic and args.topic not in config.topics:
+        sys.stderr.write(
+            f"newswatch backtest: unknown topic {args.topic!r}; known: {', '.join(config.topics)}\n"
+        )
+        return EXIT_USAGE
+    since = None
+    if args.since:
+        try:
+            since = datetime.now(UTC) - timedelta(seconds=parse_duration(args.since))
+        except ValueError as error:
+            sys.stderr.write(f"newswatch backtest: --since: {error}\n")
+            return EXIT_USAGE
+    try:
+        engine = create_read_only_engine(config.database)
+    except FileNotFoundError as error:
+        sys.stderr.write(f"newswatch backtest: {error}\n")
+        return EXIT_USAGE
+    matcher = Matcher.from_topics(config.topics, config.aliases)
+    try:
+        report = run_backtest(
+            matcher, Store(engine).stored_articles(since), [args.topic] if args.topic else None
+        )
+    except SQLAlchemyError as error:
+        sys.stderr.write(f"newswatch backtest: cannot read the database: {error}\n")
+        return EXIT_USAGE
+    finally:
+        engine.dispose()
+    window = f"first seen since {since:%Y-%m-%d %H:%M} UTC" if since else "stored"
+    if args.json:
+        for topic in report.topics:
+            out.write(json.dumps(_backtest_json(topic), ensure_ascii=False) + "\n")
+    else:
+        out.write(f"backtest: {report.articles} articles {window}; nothing is sent or written\n")
+        for topic in report.topics:
+            out.write(_backtest_text(topic))
+    return EXIT_DIFFERENT if report.changed else EXIT_OK
+
+
+def _backtest_text(topic: Any) -> str:
+    if not topic.in_new_config:
+        head = f"{topic.topic}: not in this config; {topic.matched_before} stored matches would stop"
+    else:
+        head = f"{topic.topic}: matched {topic.matched_before} before, {topic.matches_now} now"
+        if topic.changed:
+            head += f" (+{len(topic.newly_matching)} newly, -{len(topic.no_longer_matching)} no longer)"
+        else:
+            head += " (unchanged)"
+    lines = [head]
+    for sign, changes in (("+", topic.newly_matching), ("-", topic.no_longer_matching)):
+        for change in changes:
+            lines.append(
+                f"  {sign} {change.first_seen_at:%Y-%m-%d} {change.title} <{change.url}> "
+                f"(score {change.score:g}): {change.why}"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _backtest_json(topic: Any) -> dict[str, Any]:
+    def change(item: Any) -> dict[str, Any]:
+        return {
+            "article_id": item.article_id,
+            "title": item.title,
+            "url": item.url,
+            "first_seen_at": item.first_seen_at.isoformat(),
+            "score": item.score,
+            "why": item.why,
+        }
+
+    return {
+        "topic": topic.topic,
+        "in_config": topic.in_new_config,
+        "matched_before": topic.matched_before,
+        "matches_now": topic.matches_now,
+        "newly_matching": [change(item) for item in topic.newly_matching],
+        "no_longer_matching": [change(item) for item in topic.no_longer_matching],
+    }
 
 
 # --- argument parsing ----------------------------------------------------------------
@@ -347,7 +468,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=cmd_run, default_verbosity=1)
     once = commands.add_parser("once", parents=[common], help="run one full cycle, then exit")
     once.set_defaults(handler=cmd_once, default_verbosity=1)
-    check = commands.add_parser("check-config", parents=[common], help="validate the config file")
+    check = commands.add_parser(
+        "check-config",
+        parents=[common],
+        help="validate the config file and run every topic's golden examples "
+        "(exit 2 if invalid, 1 if an example fails)",
+    )
+    check.add_argument("--skip-examples", action="store_true", help="only validate, do not run the examples")
     check.set_defaults(handler=cmd_check_config)
 
     match = commands.add_parser(
@@ -374,6 +501,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     enable.add_argument("feed", metavar="NAME_OR_URL")
     enable.set_defaults(handler=cmd_feeds, json=False)
+    backtest = commands.add_parser(
+        "backtest",
+        parents=[common],
+        help="re-run this config's topics over the stored articles and show what would newly match "
+        "or stop matching (sends and writes nothing; exit 0 if unchanged, 1 if different)",
+    )
+    backtest.add_argument("--since", help="only articles first seen within this long, e.g. 30d, 12h")
+    backtest.add_argument("--topic", help="only this topic")
+    backtest.add_argument("--json", action="store_true", help="one JSON object per line per topic")
+    backtest.set_defaults(handler=cmd_backtest)
 
     db = commands.add_parser("db", parents=[common], help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")

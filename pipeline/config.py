@@ -132,12 +132,25 @@ def _route_from_name(value: object) -> object:
 TopicChannel = Annotated[ChannelRoute, BeforeValidator(_route_from_name)]
 
 
-class TopicConfig(_Strict):
-    """A watchlist. v1 terms: `all` must each occur, one of `any` must occur, none of `none` may.
+class TopicExamples(_Strict):
+    """Golden articles (file paths or URLs) that must / must not match; `newswatch check-config` runs them.
 
-    An entry written `@alias` stands for "any of the alias's terms".
+    Relative paths are resolved against the directory of the config file.
     """
 
+    match: list[str] = Field(default_factory=list)
+    no_match: list[str] = Field(default_factory=list)
+
+
+class TopicConfig(_Strict):
+    """A watchlist: a `query` in the query language (see pipeline/match/query.py and the README).
+
+    The v1 lists still work and compile to the same tree: every `all` entry must occur,
+    one of `any` must, none of `none` may. An entry written `@alias` stands for any of
+    the alias's terms. With both a query and lists, all of them must hold.
+    """
+
+    query: str | None = None
     all: list[str] = Field(default_factory=list)
     any: list[str] = Field(default_factory=list)
     none: list[str] = Field(default_factory=list)
@@ -145,6 +158,7 @@ class TopicConfig(_Strict):
     channels: list[TopicChannel] = Field(default_factory=list)
     min_score: float = Field(default=1.0, ge=0)
     description: str | None = None
+    examples: TopicExamples = Field(default_factory=TopicExamples)
 
 
 class SmtpConfig(_Strict):
@@ -494,7 +508,6 @@ def _cross_reference_problems(document: dict[str, Any]) -> Iterator[ConfigProble
         document.get(key) for key in ("feeds", "aliases", "topics", "channels")
     )
     known_channels = set(channels) if isinstance(channels, dict) else set()
-    known_aliases = set(aliases) if isinstance(aliases, dict) else set()
     seen_urls: dict[object, int] = {}
     for index, feed in enumerate(feeds if isinstance(feeds, list) else []):
         url = feed.get("url") if isinstance(feed, dict) else None
@@ -509,8 +522,6 @@ def _cross_reference_problems(document: dict[str, Any]) -> Iterator[ConfigProble
     for name, topic in (topics if isinstance(topics, dict) else {}).items():
         if not isinstance(topic, dict):
             continue
-        if not (topic.get("all") or topic.get("any")):
-            yield ConfigProblem(f"topics.{name}", "a topic needs terms in 'all' or 'any'")
         topic_channels = topic.get("channels")
         routed: dict[str, int] = {}
         for index, entry in enumerate(topic_channels if isinstance(topic_channels, list) else []):
@@ -523,15 +534,16 @@ def _cross_reference_problems(document: dict[str, Any]) -> Iterator[ConfigProble
             elif channel in routed:
                 yield ConfigProblem(key, f"channel {channel!r} is already listed at [{routed[channel]}]")
             routed.setdefault(channel, index)
-        for list_name in ("all", "any", "none"):
-            terms = topic.get(list_name)
-            for index, term in enumerate(terms if isinstance(terms, list) else []):
-                if not isinstance(term, str):
-                    continue
-                if not term.strip():
-                    yield ConfigProblem(f"topics.{name}.{list_name}[{index}]", "empty term")
-                elif term.startswith("@") and term[1:] not in known_aliases:
-                    yield ConfigProblem(f"topics.{name}.{list_name}[{index}]", f"unknown alias {term!r}")
+    yield from _watchlist_problems(aliases, topics)
+
+
+def _watchlist_problems(aliases: object, topics: object) -> Iterator[ConfigProblem]:
+    """Queries, list entries and aliases, checked by the parser the matcher uses."""
+    # Imported here: the matcher package reads topic configs, so it must not be imported first.
+    from pipeline.match.validate import watchlist_problems
+
+    for key, message in watchlist_problems(aliases, topics):
+        yield ConfigProblem(key, message)
 
 
 def parse_config(document: Any, path: str | Path = "<config>") -> Config:

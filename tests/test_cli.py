@@ -23,6 +23,14 @@ SEED_HTML = str(FIXTURES / "pages" / "usfj-joint-force-hq.html")
 RAMEN_HTML = str(FIXTURES / "pages" / "tokyo-ramen-michelin.html")
 
 
+# The seed article is about USFJ's reorganisation and, in the same breath, the alliance.
+SEED_TOPICS = ["us-japan-alliance", "usfj-reorganisation"]
+
+
+def _topic_of(subject: str) -> str:
+    return subject.removeprefix("[newswatch] ").split(":", 1)[0]
+
+
 def run(*argv: str) -> tuple[int, str]:
     out = io.StringIO()
     code = main(list(argv), out=out)
@@ -43,8 +51,9 @@ def test_match_exit_codes_like_grep() -> None:
 def test_match_explains_in_text() -> None:
     code, output = run("match", "--config", str(SHIPPED_CONFIG), "--topic", "usfj-reorganisation", SEED_HTML)
     assert code == 0
-    assert output.startswith("MATCH    usfj-reorganisation")
-    assert "'@usfj': yes (U.S. Forces Japan, USFJ)" in output
+    assert output.startswith("MATCH    usfj-reorganisation (score ")
+    assert "    query: @usfj NEAR/25 @command-overhaul\n" in output
+    assert "        yes @usfj: USFJ, U.S. Forces Japan (" in output
     assert "[joint force headquarters]" in output
 
 
@@ -52,14 +61,23 @@ def test_match_json_one_object_per_input_and_topic() -> None:
     code, output = run("match", "--config", str(SHIPPED_CONFIG), "--json", SEED_TEXT, RAMEN_HTML)
     lines = [json.loads(line) for line in output.splitlines()]
     assert code == 0
-    assert [(line["input"], line["matched"]) for line in lines] == [(SEED_TEXT, True), (RAMEN_HTML, False)]
+    topics = ["usfj-reorganisation", "us-japan-alliance", "japan-defence-buildup"]
+    assert [(line["input"], line["topic"]) for line in lines] == [
+        (source, topic) for source in (SEED_TEXT, RAMEN_HTML) for topic in topics
+    ]
+    assert [line["matched"] for line in lines] == [True, True, False, False, False, False]
     assert set(lines[0]) == {"input", "topic", "matched", "score", "explanation"}
     assert lines[0]["score"] > 0 and lines[0]["explanation"]["hits"]
+    assert lines[0]["explanation"]["clauses"]["op"] == "near"
+    # A passing mention of Japan's defence budget in the seed stays below the topic's minimum.
+    assert lines[2]["explanation"]["reasons_not_matched"] == ["score 3 is below the topic's minimum 4"]
 
 
 def test_match_from_url(fixture_site: FixtureSite) -> None:
     url = fixture_site.url("/news/2025/10/29/usfj-joint-force-headquarters-phase-two")
-    code, output = run("match", "--config", str(SHIPPED_CONFIG), "--json", url)
+    code, output = run(
+        "match", "--config", str(SHIPPED_CONFIG), "--topic", "usfj-reorganisation", "--json", url
+    )
     assert code == 0 and json.loads(output)["matched"]
 
 
@@ -116,14 +134,15 @@ def test_run_daemon_polls_alerts_and_stops_cleanly_on_sigterm(
     )
     try:
         deadline = time.monotonic() + 30
-        while not smtp_sink.messages and time.monotonic() < deadline:
+        # The seed article matches two shipped topics: one email each.
+        while len(smtp_sink.messages) < 2 and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert len(smtp_sink.messages) == 1
+        assert sorted(_topic_of(mail.subject) for mail in smtp_sink.messages) == SEED_TOPICS
         polls_before = len(fixture_site.requests_to("/feeds/pacific-security-desk.xml"))
         time.sleep(2.5)
         # It keeps polling on its interval, and a re-poll sends nothing new.
         assert len(fixture_site.requests_to("/feeds/pacific-security-desk.xml")) > polls_before
-        assert len(smtp_sink.messages) == 1
+        assert len(smtp_sink.messages) == 2
         daemon.send_signal(signal.SIGTERM)
         output, _ = daemon.communicate(timeout=40)
     finally:

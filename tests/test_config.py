@@ -55,7 +55,10 @@ def test_the_shipped_example_is_valid() -> None:
             "topics.usfj.channels[0]: unknown channel 'nope'",
         ),
         ({"topics": {"usfj": {"all": ["@ghost"]}}}, "topics.usfj.all[0]: unknown alias '@ghost'"),
-        ({"topics": {"usfj": {"channels": []}}}, "topics.usfj: a topic needs terms in 'all' or 'any'"),
+        (
+            {"topics": {"usfj": {"channels": []}}},
+            "topics.usfj: a topic needs a 'query' or terms in 'all' or 'any'",
+        ),
         ({"topics": {"usfj": {"any": ["  "]}}}, "topics.usfj.any[0]: empty term"),
         (
             {"feeds": [{"name": "a", "url": "file:///etc/passwd"}]},

@@ -24,7 +24,7 @@ from pipeline.dedup import (
     similarity,
     similarity_signature,
 )
-from pipeline.store.tables import AlertRow, ArticleRow, ArticleSourceRow
+from pipeline.store.tables import AlertRow, ArticleRow, ArticleSourceRow, MatchRow
 from tests.support.configs import WEBHOOK_SECRET
 from tests.support.feeds import RSS_HEADERS, Item, open_pipeline, rss
 from tests.support.servers import FIXTURES, LocalHTTPServer, Response, SmtpSink, WebhookReceiver
@@ -115,13 +115,17 @@ def test_same_article_via_two_feeds_utm_link_and_mirror_url_is_stored_and_alerte
         with pipeline.store.session() as session:
             articles = session.scalars(select(ArticleRow)).all()
             sources = session.execute(select(ArticleSourceRow.url)).scalars().all()
-            alerts = session.scalars(select(AlertRow)).all()
+            alerted_topics = session.scalars(
+                select(MatchRow.topic).join(AlertRow, AlertRow.match_id == MatchRow.id)
+            ).all()
     assert len(articles) == 1
     assert articles[0].canonical_url == link
     assert len(sources) == 3
     assert http_server.url("/amp/news/usfj?utm_campaign=x") in sources
-    assert len(alerts) == 1
-    assert len(smtp_sink.messages) == 1
+    # One alert per matched topic (the seed is on the USFJ reorganisation and on the alliance), not per copy.
+    assert "usfj-reorganisation" in alerted_topics
+    assert sorted(alerted_topics) == sorted(set(alerted_topics))
+    assert len(smtp_sink.messages) == len(alerted_topics)
 
 
 def test_three_lightly_edited_copies_are_one_story_and_one_alert_listing_the_other_sources(
@@ -160,21 +164,24 @@ def test_three_lightly_edited_copies_are_one_story_and_one_alert_listing_the_oth
     assert len(articles) == 3
     assert {article.story_id for article in articles} == {articles[0].id}
 
-    assert len(smtp_sink.messages) == 1
-    text = smtp_sink.messages[0].part("text/plain")
-    html_part = smtp_sink.messages[0].part("text/html")
-    for outlet in outlets[1:]:
-        slug = outlet.lower().replace(" ", "-")
-        assert f"{outlet} <{http_server.url(f'/{slug}/2025/10/29/usfj')}>" in text
-        assert outlet in html_part
-    assert "Also in:" in text
+    # One alert per story and topic (the seed story is on two shipped topics), each listing the others.
+    subjects = [mail.subject for mail in smtp_sink.messages]
+    assert any("usfj-reorganisation" in subject for subject in subjects)
+    assert len(subjects) == len({subject.split(":")[0] for subject in subjects})
+    for mail in smtp_sink.messages:
+        text, html_part = mail.part("text/plain"), mail.part("text/html")
+        for outlet in outlets[1:]:
+            slug = outlet.lower().replace(" ", "-")
+            assert f"{outlet} <{http_server.url(f'/{slug}/2025/10/29/usfj')}>" in text
+            assert outlet in html_part
+        assert "Also in:" in text
 
-    assert len(webhook_receiver.deliveries) == 1
-    delivery = webhook_receiver.deliveries[0]
-    payload = Webhook(WEBHOOK_SECRET).verify(delivery.body, delivery.headers)
-    jsonschema.validate(payload, WEBHOOK_SCHEMA)
-    assert payload["article"]["source"] == "Wire Daily"
-    assert [source["source"] for source in payload["other_sources"]] == outlets[1:]
+    assert len(webhook_receiver.deliveries) == len(subjects)
+    for delivery in webhook_receiver.deliveries:
+        payload = Webhook(WEBHOOK_SECRET).verify(delivery.body, delivery.headers)
+        jsonschema.validate(payload, WEBHOOK_SCHEMA)
+        assert payload["article"]["source"] == "Wire Daily"
+        assert [source["source"] for source in payload["other_sources"]] == outlets[1:]
 
 
 def test_story_window_keeps_old_lookalikes_apart(tmp_path: Path, http_server: LocalHTTPServer) -> None:

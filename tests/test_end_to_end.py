@@ -25,6 +25,14 @@ FEED_PATH = "/feeds/pacific-security-desk.xml"
 WEBHOOK_SCHEMA = json.loads((Path(__file__).parents[1] / "docs" / "webhook-payload.schema.json").read_text())
 
 
+# The shipped topics the seed article matches (see test_seed_article_alerts_once_by_email_and_webhook).
+SEED_TOPICS = ["us-japan-alliance", "usfj-reorganisation"]
+
+
+def topic_of(subject: str) -> str:
+    return subject.removeprefix("[newswatch] ").split(":", 1)[0]
+
+
 def run_once(config: Path) -> str:
     out = io.StringIO()
     assert main(["once", "--config", str(config)], out=out) == 0
@@ -58,10 +66,10 @@ def test_seed_article_alerts_once_by_email_and_webhook(
     summary = run_once(config)
 
     assert "2 entries, 2 new, 1 matched" in summary
-    # Exactly one email, for the seed article, naming the topic.
-    assert len(smtp_sink.messages) == 1
-    mail = smtp_sink.messages[0]
-    assert "usfj-reorganisation" in mail.subject
+    # The seed article matches two shipped topics (it is about USFJ's reorganisation and, in the
+    # same breath, "strengthening the U.S.-Japan military alliance"): exactly one email per topic.
+    assert sorted(topic_of(mail.subject) for mail in smtp_sink.messages) == SEED_TOPICS
+    mail = next(mail for mail in smtp_sink.messages if topic_of(mail.subject) == "usfj-reorganisation")
     assert SEED_TITLE in mail.subject
     text, html = mail.part("text/plain"), mail.part("text/html")
     for part in (text, html):
@@ -71,32 +79,35 @@ def test_seed_article_alerts_once_by_email_and_webhook(
         assert fixture_site.url(SEED_PATH) in part
     assert "[U.S. Forces Japan]" in text
     assert "<mark>U.S. Forces Japan</mark>" in html
-    assert "Ramen" not in text
+    assert all("Ramen" not in mail.part("text/plain") for mail in smtp_sink.messages)
 
-    # Exactly one webhook, signed so that a Standard Webhooks consumer accepts it.
-    assert len(webhook_receiver.deliveries) == 1
-    delivery = webhook_receiver.deliveries[0]
-    payload = Webhook(WEBHOOK_SECRET).verify(delivery.body, delivery.headers)
-    jsonschema.validate(payload, WEBHOOK_SCHEMA)
-    assert payload["topic"] == "usfj-reorganisation"
+    # Exactly one webhook per topic, signed so that a Standard Webhooks consumer accepts it.
+    payloads = {}
+    for delivery in webhook_receiver.deliveries:
+        payload = Webhook(WEBHOOK_SECRET).verify(delivery.body, delivery.headers)
+        jsonschema.validate(payload, WEBHOOK_SCHEMA)
+        assert delivery.headers["idempotency-key"] == payload["id"]
+        payloads[payload["topic"]] = payload
+    assert len(webhook_receiver.deliveries) == 2 and sorted(payloads) == SEED_TOPICS
+    payload = payloads["usfj-reorganisation"]
     assert payload["article"]["title"] == SEED_TITLE
     # The tracking parameters in the feed's link are gone from the stored, alerted URL.
     assert payload["article"]["url"] == fixture_site.url(SEED_PATH)
     assert payload["article"]["published"].startswith("2025-10-29T14:20")
     assert "USFJ" in payload["matched_terms"]
-    assert delivery.headers["idempotency-key"] == payload["id"]
+    assert payload["explanation"]["clauses"]["op"] == "near"
 
     # Both pages were downloaded and extracted (not the feed summaries).
     assert fixture_site.requests_to(SEED_PATH)
     assert count(database_url, ArticleRow.id) == 2
-    assert count(database_url, MatchRow.id) == 1
-    assert count(database_url, AlertRow.id) == 2
+    assert count(database_url, MatchRow.id) == 2
+    assert count(database_url, AlertRow.id) == 4
 
     # A second cycle finds nothing new and sends nothing.
     summary = run_once(config)
     assert "0 new" in summary
-    assert len(smtp_sink.messages) == 1
-    assert len(webhook_receiver.deliveries) == 1
+    assert len(smtp_sink.messages) == 2
+    assert len(webhook_receiver.deliveries) == 2
     assert count(database_url, ArticleRow.id) == 2
 
 
@@ -117,7 +128,8 @@ def test_article_carried_by_two_feeds_is_stored_and_alerted_once(
     run_once(config)
     assert count(database_url, ArticleRow.id) == 2
     assert count(database_url, ArticleSourceRow.id) == 4
-    assert len(smtp_sink.messages) == 1
+    # One email per matched topic, not one per feed.
+    assert sorted(topic_of(mail.subject) for mail in smtp_sink.messages) == SEED_TOPICS
 
 
 def test_failed_delivery_stays_pending_and_is_retried_next_run(
@@ -132,23 +144,22 @@ def test_failed_delivery_stays_pending_and_is_retried_next_run(
         extra={"alerts": {"initial_backoff": "0.1s", "max_backoff": "0.1s"}},
     )
     webhook_receiver.status = 503
-    assert "1 to retry" in run_once(config)
+    # One alert per topic the seed article matches.
+    assert "2 to retry" in run_once(config)
     engine = create_engine(database_url)
     with engine.connect() as connection:
-        status, attempts, error = connection.execute(
-            select(AlertRow.status, AlertRow.attempts, AlertRow.last_error)
-        ).one()
-    assert (status, attempts) == ("pending", 1)
-    assert "HTTP 503" in error
+        rows = connection.execute(select(AlertRow.status, AlertRow.attempts, AlertRow.last_error)).all()
+    assert [(status, attempts) for status, attempts, _ in rows] == [("pending", 1), ("pending", 1)]
+    assert all("HTTP 503" in error for _, _, error in rows)
 
     webhook_receiver.status = 200
     time.sleep(0.2)  # past the 0.1 s backoff
-    assert "1 sent" in run_once(config)
+    assert "2 sent" in run_once(config)
     with engine.connect() as connection:
-        assert connection.execute(select(AlertRow.status, AlertRow.attempts)).one() == ("sent", 2)
-    # Both tries carried the same idempotency key, so the receiver can tell it is one alert.
-    keys = {request.headers["idempotency-key"] for request in webhook_receiver.deliveries}
-    assert len(keys) == 1
+        assert connection.execute(select(AlertRow.status, AlertRow.attempts)).all() == [("sent", 2)] * 2
+    # Each alert's two tries carried the same idempotency key, so the receiver can tell them apart.
+    keys = [request.headers["idempotency-key"] for request in webhook_receiver.deliveries]
+    assert len(keys) == 4 and len(set(keys)) == 2 and all(keys.count(key) == 2 for key in keys)
     engine.dispose()
 
 

@@ -1,168 +1,443 @@
-"""Watchlist matching (v1): all/any/none term lists, whole-word, explained.
+"""The compiled watchlist matcher.
 
-Topics are compiled once from the config; `Matcher.evaluate` is pure and
-touches neither the network nor the store.
+All topics are compiled once into one shared Aho-Corasick automaton (pyahocorasick)
+over the first word of every term. Matching an article is then:
+
+1. fold the title and body once (`normalize.normalise`);
+2. one automaton pass per field finds every place a term can start; the term's
+   regex is tried at those places only (`pattern.match(text, position)`), which
+   yields every occurrence of every term of every topic;
+3. only topics whose necessary terms all occur are evaluated (AND/OR/NOT/NEAR,
+   fields, score); most articles touch few topics, whatever their number.
+
+The matcher is pure: no network, no database. Rebuild it only when the topics
+or aliases change: `Matcher.reloaded` compares a fingerprint and keeps itself otherwise.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from operator import itemgetter
+from typing import Any, Protocol
 
-from pipeline.config import TopicConfig
-from pipeline.match.normalize import NormalisedText, is_cjk, normalise, normalise_term
+import ahocorasick
+
+from pipeline.match.evaluate import (
+    Evaluator,
+    Found,
+    Outcome,
+    PresenceTest,
+    clause_tree,
+    distinct_hits,
+    presence_test,
+    reasons_not_matched,
+    score,
+)
+from pipeline.match.normalize import NormalisedText, normalise
+from pipeline.match.query import (
+    AliasNode,
+    AndNode,
+    FieldNode,
+    NearNode,
+    Node,
+    NotNode,
+    OrNode,
+    TermNode,
+    iter_terms,
+    resolve_aliases,
+    topic_tree,
+)
 from pipeline.match.snippet import build_snippet
+from pipeline.match.terms import CompiledTerm, TermSpec, compile_term
 from pipeline.models import Article, Hit, Verdict
 
-FIELD_WEIGHTS = {"title": 3.0, "body": 1.0}
 
+class TopicLike(Protocol):
+    """What the matcher reads from a topic (pipeline.config.TopicConfig has it all)."""
 
-@dataclass(frozen=True, slots=True)
-class CompiledTerm:
-    source: str
-    pattern: re.Pattern[str]
-
-
-@dataclass(frozen=True, slots=True)
-class TermGroup:
-    """Satisfied when any of its terms occurs. A plain term is a group of one; an @alias is its set."""
-
-    label: str
-    terms: tuple[CompiledTerm, ...]
+    query: str | None
+    all: list[str]
+    any: list[str]
+    none: list[str]
+    min_score: float
 
 
 @dataclass(frozen=True, slots=True)
 class CompiledTopic:
     name: str
-    all_groups: tuple[TermGroup, ...]
-    any_groups: tuple[TermGroup, ...]
-    none_groups: tuple[TermGroup, ...]
+    order: int  # position in the config, so verdicts come out in config order
+    tree: Node
     min_score: float
+    # The topic can only match if every one of these sets has a term that occurs.
+    triggers: tuple[frozenset[int], ...]
+    holds: PresenceTest  # the tree's truth for an article, without collecting hits
 
 
-def compile_term(term: str) -> CompiledTerm:
-    """A term or phrase as a regex over normalised text.
-
-    Words must stand whole (so "USFJ" does not fire inside "USFJX"), except next
-    to CJK characters, which have no spaces to mark word edges. A trailing `*`
-    is a prefix wildcard. Spaces and hyphens between words are interchangeable,
-    because "joint-force" and "joint force" are the same phrase to a reader.
-    """
-    normalised = normalise_term(term)
-    prefix = normalised.endswith("*")
-    normalised = normalised.rstrip("*").strip()
-    tokens = [token for token in re.split(r"[\s-]+", normalised) if token]
-    body = r"[\s-]+".join(re.escape(token) for token in tokens)
-    if prefix:
-        body += r"\w*"
-    left = r"(?<!\w)" if normalised and (normalised[0].isalnum() and not is_cjk(normalised[0])) else ""
-    right = (
-        r"(?!\w)"
-        if not prefix and normalised and (normalised[-1].isalnum() and not is_cjk(normalised[-1]))
-        else ""
-    )
-    return CompiledTerm(source=term, pattern=re.compile(left + body + right))
-
-
-def _compile_groups(entries: Iterable[str], aliases: Mapping[str, Sequence[str]]) -> tuple[TermGroup, ...]:
-    groups = []
-    for entry in entries:
-        if entry.startswith("@"):
-            members = aliases[entry[1:]]
-            groups.append(TermGroup(entry, tuple(compile_term(member) for member in members)))
-        else:
-            groups.append(TermGroup(entry, (compile_term(entry),)))
-    return tuple(groups)
-
-
-def _find_hits(group: TermGroup, fields: Mapping[str, tuple[str, NormalisedText]]) -> list[Hit]:
-    hits = []
-    for term in group.terms:
-        for field_name, (original, normalised) in fields.items():
-            for found in term.pattern.finditer(normalised.text):
-                start, end = normalised.original_span(found.start(), found.end())
-                hits.append(Hit(field_name, start, end, term.source, original[start:end]))
-    return hits
-
-
-def _group_report(group: TermGroup, hits: list[Hit]) -> dict[str, object]:
-    return {
-        "clause": group.label,
-        "matched": bool(hits),
-        "terms": sorted({hit.term for hit in hits}),
-        "count": len(hits),
+def topics_fingerprint(topics: Mapping[str, TopicLike], aliases: Mapping[str, Sequence[str]]) -> str:
+    """A cheap digest of everything the compiled matcher depends on."""
+    document = {
+        "aliases": {name: list(terms) for name, terms in aliases.items()},
+        "topics": {
+            name: [topic.query, list(topic.all), list(topic.any), list(topic.none), topic.min_score]
+            for name, topic in topics.items()
+        },
     }
+    return hashlib.sha256(json.dumps(document, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _necessary(node: Node, ids: Mapping[TermSpec, int]) -> list[frozenset[int]]:
+    """Sets of terms of which at least one must occur for `node` to be true."""
+    if isinstance(node, TermNode):
+        return [frozenset({ids[node.spec]})]
+    if isinstance(node, AliasNode):
+        return [frozenset(ids[member.spec] for member in node.members)]
+    if isinstance(node, AndNode):
+        return [group for child in node.children for group in _necessary(child, ids)]
+    if isinstance(node, OrNode):
+        union: set[int] = set()
+        for child in node.children:
+            groups = _necessary(child, ids)
+            if not groups:
+                return []
+            union |= min(groups, key=len)
+        return [frozenset(union)]
+    if isinstance(node, NearNode):
+        return _necessary(node.left, ids) + _necessary(node.right, ids)
+    if isinstance(node, FieldNode):
+        return _necessary(node.child, ids)
+    assert isinstance(node, NotNode)
+    return []
+
+
+class FieldOccurrences(Mapping[int, list[tuple[int, int]]]):
+    """term id -> its (start, end) spans in one field. Which terms occur is known at once; the
+    positions of whole-word hits are only worked out if asked for (a NEAR, or a topic that holds)."""
+
+    def __init__(
+        self, present: set[int], hits: list[tuple[int, Any]], verified: dict[int, list[tuple[int, int]]]
+    ) -> None:
+        self.present = present
+        self._hits = hits
+        self._spans: dict[int, list[tuple[int, int]]] | None = None
+        self._verified = verified
+
+    def _build(self) -> dict[int, list[tuple[int, int]]]:
+        spans: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
+        for end, (kind, length, entries) in self._hits:
+            if kind is _WHOLE:
+                # A whole-word key (marker, word, marker) ending at marked[end]
+                # starts at text[end - length - 1].
+                start = end - length - 1
+                for term_id in entries:
+                    spans[term_id].append((start, start + length))
+        for term_id, found in self._verified.items():
+            if found:
+                spans[term_id] = found
+        self._spans = dict(spans)
+        return self._spans
+
+    def __contains__(self, term_id: object) -> bool:
+        return term_id in self.present
+
+    def __getitem__(self, term_id: int) -> list[tuple[int, int]]:
+        if term_id not in self.present:
+            raise KeyError(term_id)
+        return (self._spans if self._spans is not None else self._build())[term_id]
+
+    def get(self, term_id: int, default: Any = None) -> Any:  # type: ignore[override]
+        if term_id not in self.present:
+            return default
+        return (self._spans if self._spans is not None else self._build())[term_id]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.present)
+
+    def __len__(self) -> int:
+        return len(self.present)
+
+
+@dataclass(frozen=True)
+class ScannedArticle:
+    """An article folded and searched: every occurrence of every term, per field."""
+
+    article: Article
+    fields: dict[str, NormalisedText]
+    # field -> term id -> (start, end) spans in the folded field text
+    occurrences: dict[str, FieldOccurrences]
+
+    @cached_property
+    def present(self) -> set[int]:
+        """The terms that occur anywhere in the article."""
+        return self.occurrences["title"].present | self.occurrences["body"].present
+
+    def original(self, field_name: str) -> str:
+        return self.article.title if field_name == "title" else self.article.body
 
 
 class Matcher:
-    def __init__(self, topics: Sequence[CompiledTopic]) -> None:
-        self.topics = {topic.name: topic for topic in topics}
+    def __init__(self, topics: Mapping[str, TopicLike], aliases: Mapping[str, Sequence[str]]) -> None:
+        self.fingerprint = topics_fingerprint(topics, aliases)
+        resolved, problems = resolve_aliases(aliases)
+        if problems:
+            raise ValueError("; ".join(f"{problem.key}: {problem.message}" for problem in problems))
+        self.term_ids: dict[TermSpec, int] = {}
+        self.node_term_ids: dict[int, int] = {}  # id(term node) -> term id, for the evaluator
+        self.terms: list[CompiledTerm] = []
+        self.topics: dict[str, CompiledTopic] = {}
+        for name, topic in topics.items():
+            tree = topic_tree(topic.query, topic.all, topic.any, topic.none, resolved)
+            for term in iter_terms(tree):
+                if term.spec not in self.term_ids:
+                    self.term_ids[term.spec] = len(self.terms)
+                    self.terms.append(compile_term(term.spec, len(self.terms)))
+                self.node_term_ids[id(term)] = self.term_ids[term.spec]
+            # The trees (and so the nodes whose ids are keys above) live as long as the matcher.
+            triggers = tuple(sorted(_necessary(tree, self.term_ids), key=self._selectivity, reverse=True))
+            self.topics[name] = CompiledTopic(
+                name,
+                len(self.topics),
+                tree,
+                topic.min_score,
+                triggers,
+                presence_test(tree, self.node_term_ids),
+            )
+        # term id -> the topics (by config order) whose first trigger group holds the term
+        by_term: dict[int, set[int]] = {}
+        for topic in self.topics.values():
+            for term_id in topic.triggers[0]:
+                by_term.setdefault(term_id, set()).add(topic.order)
+        self._topics_by_term = {term_id: frozenset(orders) for term_id, orders in by_term.items()}
+        self._topic_list = list(self.topics.values())
+        self._automaton = self._build_automaton()
 
     @classmethod
-    def from_topics(cls, topics: Mapping[str, TopicConfig], aliases: Mapping[str, Sequence[str]]) -> Matcher:
-        return cls(
-            [
-                CompiledTopic(
-                    name=name,
-                    all_groups=_compile_groups(topic.all, aliases),
-                    any_groups=_compile_groups(topic.any, aliases),
-                    none_groups=_compile_groups(topic.none, aliases),
-                    min_score=topic.min_score,
-                )
-                for name, topic in topics.items()
-            ]
-        )
+    def from_topics(cls, topics: Mapping[str, TopicLike], aliases: Mapping[str, Sequence[str]]) -> Matcher:
+        return cls(topics, aliases)
 
-    def evaluate(self, article: Article, topic_names: Iterable[str] | None = None) -> list[Verdict]:
-        fields = {
-            "title": (article.title, normalise(article.title)),
-            "body": (article.body, normalise(article.body)),
+    def reloaded(self, topics: Mapping[str, TopicLike], aliases: Mapping[str, Sequence[str]]) -> Matcher:
+        """This matcher if the topics and aliases are unchanged, else a newly compiled one."""
+        if topics_fingerprint(topics, aliases) == self.fingerprint:
+            return self
+        return Matcher(topics, aliases)
+
+    def _selectivity(self, group: frozenset[int]) -> tuple[int, int]:
+        """Prefer trigger sets whose rarest-looking key is long and whose terms are few."""
+        shortest = min(len(key) for term_id in group for key in self.terms[term_id].keys)
+        return shortest, -len(group)
+
+    def _build_automaton(self) -> ahocorasick.Automaton:
+        """Keys are searched in the boundary-marked text (see `boundary_marked`).
+
+        A term that needs a word boundary has its keys written after the marker, so they are
+        only found at word starts; there the term's regex is tried. A single plain word has every
+        form it can take as a key between two markers: finding one is finding the word, no regex.
+        """
+        started: dict[str, list[int]] = {}
+        whole: dict[str, list[int]] = {}
+        for term in self.terms:
+            if term.whole_words is not None:
+                for form in term.whole_words:
+                    whole.setdefault(form, []).append(term.term_id)
+                continue
+            for key in term.keys:
+                marked = _NOT_WORD.sub(_MARK, key)
+                started.setdefault(_MARK + marked if term.needs_left_boundary else marked, []).append(
+                    term.term_id
+                )
+        automaton = ahocorasick.Automaton()
+        for key, term_ids in started.items():
+            length = len(key) - 1 if key.startswith(_MARK) else len(key)
+            entries = tuple((term_id, self.terms[term_id].pattern.match) for term_id in term_ids)
+            automaton.add_word(key, (_STARTS, length, entries))
+        for form, term_ids in whole.items():
+            # Ends with the marker, so it never equals a `started` key (those end inside a word).
+            key = _MARK + _NOT_WORD.sub(_MARK, form) + _MARK
+            automaton.add_word(key, (_WHOLE, len(form), frozenset(term_ids)))
+        if started or whole:
+            automaton.make_automaton()
+        return automaton
+
+    # --- scanning --------------------------------------------------------------
+
+    def scan(self, article: Article) -> ScannedArticle:
+        fields = {"title": normalise(article.title), "body": normalise(article.body)}
+        occurrences = {
+            field_name: self._scan_field(folded, article.title if field_name == "title" else article.body)
+            for field_name, folded in fields.items()
         }
-        names = list(topic_names) if topic_names is not None else list(self.topics)
-        return [self._evaluate_topic(self.topics[name], article, fields) for name in names]
+        return ScannedArticle(article, fields, occurrences)
+
+    def _scan_field(self, folded: NormalisedText, original: str) -> FieldOccurrences:
+        """Every occurrence of every term in one field."""
+        text = folded.text
+        if not text or not len(self._automaton):
+            return FieldOccurrences(set(), [], {})
+        # Collected in C first; Python then touches each hit as little as possible.
+        hits = list(self._automaton.iter(boundary_marked(text)))
+        present: set[int] = set()
+        verified: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
+        regex_keys = False
+        # Each distinct key once (a set built in C): a word repeated ten times is one value here.
+        for kind, _, entries in set(map(_VALUE, hits)):
+            if kind is _WHOLE:
+                present |= entries
+            else:
+                regex_keys = True
+        if regex_keys:
+            for end, (kind, length, entries) in hits:
+                if kind is _WHOLE:
+                    continue
+                # marked[i + 1] stands for text[i]: a key after the marker starts at text[end - length].
+                for term_id, match_at in entries:
+                    hit = match_at(text, end - length)
+                    if hit is not None:
+                        verified[term_id].append(hit.span())
+        terms = self.terms
+        for term_id, spans in verified.items():
+            term = terms[term_id]
+            # Regex hits can overlap (a phrase starting inside an occurrence of itself): keep what
+            # finditer would report. Case-sensitive terms are checked against the original text.
+            if len(spans) > 1:
+                spans = keep_leftmost(spans)
+            if term.spec.case_letters is not None:
+                spans = [span for span in spans if term.case_agrees(_original_text(folded, original, span))]
+            verified[term_id] = spans
+            if spans:
+                present.add(term_id)
+        return FieldOccurrences(present, hits, verified)
+
+    # --- verdicts --------------------------------------------------------------
+
+    def candidates(self, scanned: ScannedArticle) -> list[CompiledTopic]:
+        """Topics whose necessary terms all occur, in config order: the only ones that can match."""
+        present = scanned.present  # a real set: isdisjoint then iterates the smaller side
+        by_term = self._topics_by_term
+        # (Iterate over the few present terms: set.intersection(dict) would walk the whole dict.)
+        reached = set().union(*[by_term[term_id] for term_id in present if term_id in by_term])
+        topics = self._topic_list
+        chosen = []
+        for order in sorted(reached):
+            topic = topics[order]
+            # Reached through its first trigger group, so only the others need checking.
+            for group in topic.triggers[1:]:
+                if group.isdisjoint(present):
+                    break
+            else:
+                chosen.append(topic)
+        return chosen
 
     def match(self, article: Article) -> list[Verdict]:
-        return [verdict for verdict in self.evaluate(article) if verdict.matched]
+        """Verdicts for the topics the article matches (in config order)."""
+        scanned = self.scan(article)
+        if not scanned.present:
+            return []
+        candidates = self.candidates(scanned)
+        if not candidates:
+            return []
+        evaluator = self._evaluator(scanned)
+        verdicts = []
+        for topic in candidates:
+            if not topic.holds(evaluator):
+                continue
+            outcome = evaluator.evaluate(topic.tree)
+            # The explanation is only built for a match; most candidates fall out here.
+            if outcome.matched and score(distinct_hits(outcome.hits)) >= topic.min_score:
+                verdicts.append(build_verdict(topic, scanned, outcome))
+        return verdicts
 
-    def _evaluate_topic(
-        self, topic: CompiledTopic, article: Article, fields: Mapping[str, tuple[str, NormalisedText]]
-    ) -> Verdict:
-        all_hits = [_find_hits(group, fields) for group in topic.all_groups]
-        any_hits = [_find_hits(group, fields) for group in topic.any_groups]
-        none_hits = [_find_hits(group, fields) for group in topic.none_groups]
-        positive = [hit for hits in all_hits + any_hits for hit in hits]
-        score = sum(FIELD_WEIGHTS[hit.field] for hit in positive)
-        reasons = []
-        if not all(all_hits):
-            missing = [
-                group.label for group, hits in zip(topic.all_groups, all_hits, strict=True) if not hits
-            ]
-            reasons.append(f"missing required: {', '.join(missing)}")
-        if topic.any_groups and not any(any_hits):
-            reasons.append("none of the 'any' terms occur")
-        excluded = [group.label for group, hits in zip(topic.none_groups, none_hits, strict=True) if hits]
-        if excluded:
-            reasons.append(f"excluded term present: {', '.join(excluded)}")
-        if not reasons and score < topic.min_score:
-            reasons.append(f"score {score:g} is below the topic's minimum {topic.min_score:g}")
-        explanation = {
-            "all": [_group_report(g, h) for g, h in zip(topic.all_groups, all_hits, strict=True)],
-            "any": [_group_report(g, h) for g, h in zip(topic.any_groups, any_hits, strict=True)],
-            "none": [_group_report(g, h) for g, h in zip(topic.none_groups, none_hits, strict=True)],
-            "hits": [
-                {"field": hit.field, "term": hit.term, "start": hit.start, "end": hit.end, "text": hit.text}
-                for hit in sorted(positive, key=lambda hit: (hit.field != "title", hit.start))
-            ],
-            "min_score": topic.min_score,
-            "reasons_not_matched": reasons,
-        }
-        return Verdict(
-            topic=topic.name,
-            matched=not reasons,
-            score=score,
-            hits=positive,
-            explanation=explanation,
-            snippet=build_snippet(article.body, [hit for hit in positive if hit.field == "body"])
-            or build_snippet(article.title, [hit for hit in positive if hit.field == "title"]),
-        )
+    def evaluate(self, article: Article, topic_names: Iterable[str] | None = None) -> list[Verdict]:
+        """Verdicts for every topic (or the named ones), matched or not, each with its explanation."""
+        scanned = self.scan(article)
+        evaluator = self._evaluator(scanned)
+        names = list(topic_names) if topic_names is not None else list(self.topics)
+        return [self._verdict(self.topics[name], scanned, evaluator) for name in names]
+
+    def _evaluator(self, scanned: ScannedArticle) -> Evaluator:
+        texts = {name: folded.text for name, folded in scanned.fields.items()}
+        return Evaluator(self.node_term_ids, scanned.occurrences, texts)
+
+    def _verdict(self, topic: CompiledTopic, scanned: ScannedArticle, evaluator: Evaluator) -> Verdict:
+        return build_verdict(topic, scanned, evaluator.evaluate(topic.tree))
+
+
+_MARK = "\x01"
+_STARTS, _WHOLE = "starts", "whole"  # the two kinds of automaton keys
+_VALUE = itemgetter(1)
+_NOT_WORD = re.compile(r"[\W_]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+# ASCII bytes: letters and digits stay, everything else becomes the marker.
+_ASCII_MARKS = bytes(code if chr(code).isalnum() else 1 for code in range(128)) + bytes(range(128, 256))
+
+
+def boundary_marked(text: str) -> str:
+    """`text` with every character that is not a letter or digit replaced by a marker, and a
+    marker before and after it: a key written after the marker can only be found at the start of
+    a word. marked[i + 1] stands for text[i]."""
+    if text.isascii():
+        return (" " + text + " ").encode("ascii").translate(_ASCII_MARKS).decode("ascii")
+    pieces = [_MARK]
+    position = 0
+    for run in _NON_ASCII.finditer(text):
+        pieces.append(text[position : run.start()].encode("ascii").translate(_ASCII_MARKS).decode("ascii"))
+        pieces.append(_NOT_WORD.sub(_MARK, run.group()))
+        position = run.end()
+    pieces.append(text[position:].encode("ascii").translate(_ASCII_MARKS).decode("ascii"))
+    pieces.append(_MARK)
+    return "".join(pieces)
+
+
+def keep_leftmost(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Non-overlapping matches, leftmost first: what `finditer` would report."""
+    kept: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if not kept or start >= kept[-1][1]:
+            kept.append((start, end))
+    return kept
+
+
+def _original_text(folded: NormalisedText, original: str, span: tuple[int, int]) -> str:
+    start, end = folded.original_span(*span)
+    return original[start:end]
+
+
+def build_verdict(topic: CompiledTopic, scanned: ScannedArticle, outcome: Outcome) -> Verdict:
+    positive = distinct_hits(outcome.hits) if outcome.matched else []
+    topic_score = score(positive)
+    reasons = reasons_not_matched(outcome)
+    if not reasons and topic_score < topic.min_score:
+        reasons.append(f"score {topic_score:g} is below the topic's minimum {topic.min_score:g}")
+    hits = [_hit(found, scanned) for found in positive]
+    explanation: dict[str, Any] = {
+        "query": topic.tree.source,
+        "clauses": clause_tree(outcome),
+        "hits": [
+            {"field": hit.field, "term": hit.term, "start": hit.start, "end": hit.end, "text": hit.text}
+            for hit in sorted(hits, key=lambda hit: (hit.field != "title", hit.start))
+        ],
+        "score": topic_score,
+        "min_score": topic.min_score,
+        "reasons_not_matched": reasons,
+    }
+    body_hits = [hit for hit in hits if hit.field == "body"]
+    title_hits = [hit for hit in hits if hit.field == "title"]
+    return Verdict(
+        topic=topic.name,
+        matched=not reasons,
+        score=topic_score,
+        hits=hits,
+        explanation=explanation,
+        snippet=build_snippet(scanned.article.body, body_hits)
+        or build_snippet(scanned.article.title, title_hits),
+    )
+
+
+def _hit(found: Found, scanned: ScannedArticle) -> Hit:
+    original = scanned.original(found.field)
+    start, end = scanned.fields[found.field].original_span(found.start, found.end)
+    return Hit(found.field, start, end, found.label, original[start:end])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -52,6 +53,20 @@ def create_db_engine(url: str) -> Engine:
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def create_read_only_engine(url: str) -> Engine:
+    """An engine that cannot write: for commands that only read (backtest). SQLite opens the file
+    read-only (and must exist); PostgreSQL sessions default to read-only transactions."""
+    url = normalise_database_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if not database or database == ":memory:" or not Path(database).expanduser().is_file():
+            raise FileNotFoundError(f"no SQLite database at {database!r}")
+        path = quote(str(Path(database).expanduser().resolve()))  # a URI: '?' or '#' in a path is escaped
+        return create_engine(f"sqlite:///file:{path}?mode=ro&uri=true", connect_args={"timeout": 30})
+    return create_engine(url, connect_args={"options": "-c default_transaction_read_only=on"})
 
 
 def _alembic_config(engine: Engine) -> AlembicConfig:

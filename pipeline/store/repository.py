@@ -4,7 +4,7 @@ callers decide what to write; this module only writes it atomically."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -19,6 +19,7 @@ from pipeline.models import (
     Article,
     ArticleFingerprint,
     ConditionalState,
+    ExtractionMethod,
     FeedHealth,
     HealthState,
     MatchDetails,
@@ -172,6 +173,16 @@ def _feed_state(row: FeedRow) -> FeedState:
         items_seen=row.items_seen or 0,
         created_at=row.created_at,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """A stored article with the topics it matched when it was stored (for backtests)."""
+
+    article_id: int
+    article: Article
+    matched_topics: frozenset[str]
+    first_seen_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,6 +480,40 @@ class Store:
             self.add_source(existing, feed_id, article.url)
             return SavedArticle(article_id=existing, created=False, alerts_created=0)
 
+    def stored_articles(self, since: datetime | None = None, batch: int = 500) -> Iterator[StoredArticle]:
+        """Every article first seen at or after `since` (all if None), oldest first, with the topics
+        it matched. Read-only; streamed in batches so a large store is not loaded at once."""
+        articles = select(ArticleRow).order_by(ArticleRow.first_seen_at, ArticleRow.id)
+        matches = select(MatchRow.article_id, MatchRow.topic).join(
+            ArticleRow, MatchRow.article_id == ArticleRow.id
+        )
+        if since is not None:
+            articles = articles.where(ArticleRow.first_seen_at >= since)
+            matches = matches.where(ArticleRow.first_seen_at >= since)
+        with self.session() as session:
+            topics: dict[int, set[str]] = {}
+            for article_id, topic in session.execute(matches):
+                topics.setdefault(article_id, set()).add(topic)
+            for row in session.scalars(articles.execution_options(yield_per=batch)):
+                yield StoredArticle(
+                    article_id=row.id,
+                    article=Article(
+                        url=row.url,
+                        canonical_url=row.canonical_url,
+                        title=row.title,
+                        body=row.body,
+                        published=row.published_at,
+                        author=row.author,
+                        language=row.language,
+                        source=row.source,
+                        method=ExtractionMethod(row.extraction_method),
+                        summary=row.summary,
+                        extraction_note=row.extraction_note,
+                    ),
+                    matched_topics=frozenset(topics.get(row.id, ())),
+                    first_seen_at=row.first_seen_at,
+                )
+
     # --- alert outbox ----------------------------------------------------------
 
     def due_alerts(self, now: datetime, limit: int = 100) -> list[OutgoingAlert]:
@@ -618,4 +663,4 @@ def _outgoing(
     )
 
 
-__all__ = ["FeedState", "FeedUpdate", "SavedArticle", "Store"]
+__all__ = ["FeedState", "FeedUpdate", "SavedArticle", "Store", "StoredArticle"]

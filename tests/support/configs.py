@@ -41,6 +41,9 @@ def write_test_config(
         channels["test-webhook"] = {"type": "webhook", "url": webhook_url, "secret": WEBHOOK_SECRET}
     for topic in document["topics"].values():
         topic["channels"] = list(channels)
+        # Golden example paths are relative to the shipped config's directory; keep them valid here.
+        for kind, entries in (topic.get("examples") or {}).items():
+            topic["examples"][kind] = [str((SHIPPED_CONFIG.parent / entry).resolve()) for entry in entries]
     # Tests bind their own ports; the shipped status endpoint address would collide between runs.
     document.pop("web", None)
     document.update(

@@ -1,0 +1,325 @@
+"""Evaluating a topic's tree over the term occurrences found in an article, and explaining it.
+
+Pure functions over plain values: the occurrences come from the compiled matcher
+(or from the naive reference scan, in tests and the benchmark), so both share
+one definition of what AND, OR, NOT, NEAR and field scopes mean.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import NamedTuple
+
+from pipeline.match.normalize import CJK_RANGES, SPACED_WORD_CHAR
+from pipeline.match.query import (
+    AliasNode,
+    AndNode,
+    FieldNode,
+    NearNode,
+    Node,
+    NotNode,
+    OrNode,
+    TermNode,
+)
+
+FIELD_WEIGHTS = {"title": 3.0, "body": 1.0}
+ALL_FIELDS = frozenset(FIELD_WEIGHTS)
+_ORDER = tuple(FIELD_WEIGHTS)
+# What NEAR counts: words of spaced scripts, and single characters of Japanese/Chinese/Korean.
+_WORD = re.compile(rf"{SPACED_WORD_CHAR}+|[{CJK_RANGES}]")
+
+
+class Found(NamedTuple):
+    """One occurrence of a term, in folded-text offsets of its field (a tuple: made by the thousand)."""
+
+    field: str
+    start: int
+    end: int
+    label: str  # the term as the operator wrote it
+
+
+# field -> term id -> the term's (start, end) spans in that field, sorted, non-overlapping
+Occurrences = Mapping[str, Mapping[int, Sequence[tuple[int, int]]]]
+# id(term node) -> the term's id in the matcher's table of compiled terms (node identity, not the
+# spec's value: hashing a spec costs more than the rest of a term's evaluation)
+TermIds = Mapping[int, int]
+
+
+@dataclass(slots=True)
+class Outcome:
+    node: Node
+    matched: bool
+    hits: list[Found]  # the occurrences that make the clause true (none for NOT)
+    children: list[Outcome] = field(default_factory=list)
+
+
+class Evaluator:
+    """Evaluates trees for one article: its occurrences and folded field texts (for NEAR)."""
+
+    def __init__(self, term_ids: TermIds, occurrences: Occurrences, texts: Mapping[str, str]):
+        self.term_ids = term_ids
+        self.occurrences = occurrences
+        self.texts = texts
+        # The terms present, per field scope (see `presence_test`); the compiled matcher's
+        # occurrences carry their `present` set already, plain mappings are read once.
+        title, body = (
+            getattr(occurrences[name], "present", None) or set(occurrences[name]) for name in _ORDER
+        )
+        self.present = {"all": title | body, "title": title, "body": body, "none": set()}
+
+    def holds(self, node: Node, fields: frozenset[str] = ALL_FIELDS) -> bool:
+        """Is the clause true? The same answer as `evaluate(...).matched`, without collecting hits
+        (only NEAR needs positions): most candidate topics are settled by this alone."""
+        if isinstance(node, TermNode):
+            term_id = self.term_ids[id(node)]
+            return any(term_id in self.occurrences[field_name] for field_name in fields)
+        if isinstance(node, AliasNode):
+            return any(self.holds(member, fields) for member in node.members)
+        if isinstance(node, AndNode):
+            return all(self.holds(child, fields) for child in node.children)
+        if isinstance(node, OrNode):
+            return any(self.holds(child, fields) for child in node.children)
+        if isinstance(node, NotNode):
+            return not self.holds(node.child, fields)
+        if isinstance(node, FieldNode):
+            return self.holds(node.child, fields & {node.field})
+        if isinstance(node, NearNode):
+            return (
+                self.holds(node.left, fields)
+                and self.holds(node.right, fields)
+                and self.evaluate(node, fields).matched
+            )
+        raise TypeError(f"unknown node {node!r}")
+
+    def evaluate(self, node: Node, fields: frozenset[str] = ALL_FIELDS) -> Outcome:
+        """The clause's truth with the hits that make it true, and its children's outcomes."""
+        if isinstance(node, TermNode):
+            hits = self._term_hits(node, fields)
+            return Outcome(node, bool(hits), hits)
+        if isinstance(node, AliasNode):
+            hits = [hit for member in node.members for hit in self._term_hits(member, fields)]
+            return Outcome(node, bool(hits), hits)
+        if isinstance(node, AndNode):
+            children = [self.evaluate(child, fields) for child in node.children]
+            matched = all(child.matched for child in children)
+            hits = [hit for child in children for hit in child.hits] if matched else []
+            return Outcome(node, matched, hits, children)
+        if isinstance(node, OrNode):
+            children = [self.evaluate(child, fields) for child in node.children]
+            hits = [hit for child in children if child.matched for hit in child.hits]
+            return Outcome(node, any(child.matched for child in children), hits, children)
+        if isinstance(node, NotNode):
+            child = self.evaluate(node.child, fields)
+            return Outcome(node, not child.matched, [], [child])
+        if isinstance(node, FieldNode):
+            child = self.evaluate(node.child, fields & {node.field})
+            return Outcome(node, child.matched, child.hits, [child])
+        if isinstance(node, NearNode):
+            left, right = self.evaluate(node.left, fields), self.evaluate(node.right, fields)
+            hits = (
+                self._near_hits(left.hits, right.hits, node.distance)
+                if left.matched and right.matched
+                else []
+            )
+            return Outcome(node, bool(hits), hits, [left, right])
+        raise TypeError(f"unknown node {node!r}")
+
+    def _term_hits(self, node: TermNode, fields: frozenset[str]) -> list[Found]:
+        term_id = self.term_ids[id(node)]
+        label = node.label
+        return [
+            Found(field_name, start, end, label)
+            for field_name in _ORDER
+            if field_name in fields
+            for start, end in self.occurrences[field_name].get(term_id, ())
+        ]
+
+    def _within(self, field_name: str, start: int, end: int, distance: int) -> bool:
+        """At most `distance` words in text[start:end]? Stops counting at distance + 1 words."""
+        if end <= start:
+            return True
+        words = _WORD.finditer(self.texts[field_name], start, end)
+        return sum(1 for _ in islice(words, distance + 1)) <= distance
+
+    def _near_hits(self, left: list[Found], right: list[Found], distance: int) -> list[Found]:
+        """The hits of either side that have a hit of the other side within `distance` words."""
+        kept: list[Found] = []
+        for field_name in _ORDER:
+            ours = sorted((hit for hit in left if hit.field == field_name), key=lambda hit: hit.start)
+            theirs = sorted((hit for hit in right if hit.field == field_name), key=lambda hit: hit.start)
+            if not ours or not theirs:
+                continue
+            kept.extend(self._near_side(field_name, ours, theirs, distance))
+            kept.extend(self._near_side(field_name, theirs, ours, distance))
+        return kept
+
+    def _near_side(
+        self, field_name: str, ours: list[Found], theirs: list[Found], distance: int
+    ) -> list[Found]:
+        starts = [hit.start for hit in theirs]
+        ends = sorted(hit.end for hit in theirs)
+        kept = []
+        for hit in ours:
+            # Only the nearest other hit on each side needs checking: a farther one has at
+            # least as many words in between. Others that overlap ours are at distance 0.
+            after = bisect_left(starts, hit.end)  # others starting before our end: theirs[:after]
+            before = bisect_right(ends, hit.start)  # others ending at or before our start
+            near = after > before
+            if not near and after < len(starts):
+                near = self._within(field_name, hit.end, starts[after], distance)
+            if not near and before > 0:
+                near = self._within(field_name, ends[before - 1], hit.start, distance)
+            if near:
+                kept.append(hit)
+        return kept
+
+
+PresenceTest = Callable[[Evaluator], bool]
+
+
+def _scope(fields: frozenset[str]) -> str:
+    return "all" if fields == ALL_FIELDS else next(iter(fields)) if fields else "none"
+
+
+def presence_test(node: Node, term_ids: TermIds, fields: frozenset[str] = ALL_FIELDS) -> PresenceTest:
+    """`Evaluator.holds` for one tree, compiled once into closures: a topic's test is then a few
+    set lookups per article (an alias is one `isdisjoint`), with positions only for NEAR."""
+    scope = _scope(fields)
+    if isinstance(node, TermNode):
+        term_id = term_ids[id(node)]
+        return lambda evaluator: term_id in evaluator.present[scope]
+    if isinstance(node, AliasNode):
+        members = frozenset(term_ids[id(member)] for member in node.members)
+        return lambda evaluator: not members.isdisjoint(evaluator.present[scope])
+    if isinstance(node, AndNode | OrNode):
+        tests = tuple(presence_test(child, term_ids, fields) for child in node.children)
+        # Two or three children (the usual case) without a generator per call.
+        if isinstance(node, AndNode):
+            if len(tests) == 2:
+                first, second = tests
+                return lambda evaluator: first(evaluator) and second(evaluator)
+            if len(tests) == 3:
+                first, second, third = tests
+                return lambda evaluator: first(evaluator) and second(evaluator) and third(evaluator)
+            return lambda evaluator: all(test(evaluator) for test in tests)
+        if len(tests) == 2:
+            first, second = tests
+            return lambda evaluator: first(evaluator) or second(evaluator)
+        if len(tests) == 3:
+            first, second, third = tests
+            return lambda evaluator: first(evaluator) or second(evaluator) or third(evaluator)
+        return lambda evaluator: any(test(evaluator) for test in tests)
+    if isinstance(node, NotNode):
+        inner = presence_test(node.child, term_ids, fields)
+        return lambda evaluator: not inner(evaluator)
+    if isinstance(node, FieldNode):
+        return presence_test(node.child, term_ids, fields & {node.field})
+    if isinstance(node, NearNode):
+        # Both sides must be present in one same field before positions are worth working out.
+        in_field = [
+            (
+                presence_test(node.left, term_ids, frozenset({name})),
+                presence_test(node.right, term_ids, frozenset({name})),
+            )
+            for name in _ORDER
+            if name in fields
+        ]
+        return lambda evaluator: (
+            any(left(evaluator) and right(evaluator) for left, right in in_field)
+            and evaluator.evaluate(node, fields).matched
+        )
+    raise TypeError(f"unknown node {node!r}")
+
+
+def distinct_hits(hits: Iterable[Found]) -> list[Found]:
+    """Each mention once: overlapping hits (the phrase and a word inside it) count as one, the longest."""
+    ordered = sorted(hits, key=lambda hit: (hit.field, hit.start, -hit.end))
+    kept: list[Found] = []
+    for hit in ordered:
+        if kept and kept[-1].field == hit.field and hit.start < kept[-1].end:
+            continue
+        kept.append(hit)
+    return kept
+
+
+def score(hits: Sequence[Found]) -> float:
+    return sum(FIELD_WEIGHTS[hit.field] for hit in hits)
+
+
+# --- explanation -------------------------------------------------------------------
+
+
+def _op(node: Node) -> str:
+    return {
+        TermNode: "term",
+        AliasNode: "alias",
+        AndNode: "and",
+        OrNode: "or",
+        NotNode: "not",
+        NearNode: "near",
+        FieldNode: "field",
+    }[type(node)]
+
+
+def _labels(hits: Iterable[Found]) -> list[str]:
+    labels: list[str] = []
+    for hit in hits:
+        if hit.label not in labels:
+            labels.append(hit.label)
+    return labels
+
+
+def clause_tree(outcome: Outcome) -> dict[str, object]:
+    """The outcome as JSON-ready nested clauses: what each part of the query found."""
+    node = outcome.node
+    report: dict[str, object] = {"clause": node.source, "op": _op(node), "matched": outcome.matched}
+    if isinstance(node, TermNode | AliasNode):
+        report["terms"] = _labels(outcome.hits)
+        report["count"] = len(outcome.hits)
+    elif isinstance(node, NotNode):
+        excluded = outcome.children[0].hits
+        report["terms"] = _labels(excluded)
+        report["count"] = len(excluded)
+    else:
+        report["count"] = len(outcome.hits)
+    if isinstance(node, NearNode):
+        report["distance"] = node.distance
+    if isinstance(node, FieldNode):
+        report["field"] = node.field
+    if outcome.children:
+        report["children"] = [clause_tree(child) for child in outcome.children]
+    return report
+
+
+def reasons_not_matched(outcome: Outcome) -> list[str]:
+    """Why a clause is false, in the operator's words (empty if it is true)."""
+    if outcome.matched:
+        return []
+    node = outcome.node
+    if isinstance(node, TermNode | AliasNode):
+        return [f"not found: {node.source}"]
+    if isinstance(node, AndNode):
+        return [reason for child in outcome.children for reason in reasons_not_matched(child)]
+    if isinstance(node, OrNode):
+        inner = [reason for child in outcome.children for reason in reasons_not_matched(child)]
+        return ["none of the alternatives holds: " + "; ".join(inner)]
+    if isinstance(node, NotNode):
+        found = _labels(outcome.children[0].hits)
+        if found == [node.child.source]:
+            return [f"excluded term present: {node.child.source}"]
+        return [f"excluded term present: {node.child.source} ({', '.join(found)})"]
+    if isinstance(node, FieldNode):
+        return [f"in the {node.field}: {reason}" for reason in reasons_not_matched(outcome.children[0])]
+    if isinstance(node, NearNode):
+        left, right = outcome.children
+        if not (left.matched and right.matched):
+            return reasons_not_matched(left) + reasons_not_matched(right)
+        return [
+            f"{node.left.source} and {node.right.source} both occur, "
+            f"but never within {node.distance} words of each other"
+        ]
+    raise TypeError(f"unknown node {node!r}")
