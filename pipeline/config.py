@@ -76,11 +76,28 @@ class FeedConfig(_Strict):
     name: str = Field(min_length=1)
     url: str
     interval: Duration = 600.0
+    # Adaptive polling: with both set, the interval follows the feed's publishing rhythm within
+    # these bounds (starting from `interval`).
+    min_interval: Duration | None = None
+    max_interval: Duration | None = None
     # The operator vouches for this feed's own host (e.g. an intranet feed): it may resolve to a
     # private address. Links found in the feed are still checked like any other.
     allow_private_addresses: bool = False
 
     _url = field_validator("url")(_require_http_url)
+
+    @model_validator(mode="after")
+    def _adaptive_bounds(self) -> FeedConfig:
+        bounds = (self.min_interval, self.max_interval)
+        if (bounds[0] is None) != (bounds[1] is None):
+            raise ValueError("adaptive polling needs both min_interval and max_interval")
+        if bounds[0] is not None and bounds[1] is not None and bounds[0] > bounds[1]:
+            raise ValueError("min_interval is longer than max_interval")
+        return self
+
+    @property
+    def adaptive(self) -> bool:
+        return self.min_interval is not None and self.max_interval is not None
 
 
 def _check_schedule(schedule: str) -> str:

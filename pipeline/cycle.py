@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from pipeline import metrics
 from pipeline.alert import Channel, build_channels, plan_alerts
 from pipeline.alert.dispatch import DispatchReport, dispatch_due
 from pipeline.config import Config, FeedConfig
@@ -36,9 +37,11 @@ from pipeline.health import (
     assess_silence,
     hold_back_reason,
 )
+from pipeline.logs import log_context
 from pipeline.match import Matcher
 from pipeline.models import ConditionalState, FeedEntry, FetchResult, Notice
 from pipeline.parse import FeedParseError, parse_feed
+from pipeline.schedule import IntervalBounds, adaptive_interval
 from pipeline.store import Store, create_db_engine, upgrade_schema
 from pipeline.store.repository import FeedState, FeedUpdate
 from pipeline.store.tables import utcnow
@@ -159,12 +162,17 @@ class FeedStateBuffer:
 class Pipeline:
     """Everything one cycle needs, built once from a validated config."""
 
-    def __init__(self, config: Config, store: Store) -> None:
+    def __init__(self, config: Config, store: Store, previous_matcher: Matcher | None = None) -> None:
+        """`previous_matcher`: on a reload, the running one, reused unless topics or aliases changed."""
         self.config = config
         self.store = store
         self.fetcher = Fetcher(fetch_limits(config), trusted_hosts=_trusted_hosts(config.feeds))
         self.extractor = ExtractionPool(config.extract.workers, config.extract.timeout)
-        self.matcher = Matcher.from_topics(config.topics, config.aliases)
+        self.matcher = (
+            previous_matcher.reloaded(config.topics, config.aliases)
+            if previous_matcher is not None
+            else Matcher.from_topics(config.topics, config.aliases)
+        )
         self.channels: dict[str, Channel] = build_channels(config.channels)
         self.policy = health_policy(config)
         self._story_lock = threading.Lock()
@@ -197,15 +205,18 @@ class Pipeline:
     ) -> FeedReport:
         """Poll one feed; its new state is written at once, or added to `buffer`."""
         report = FeedReport(feed=feed.name, url=feed.url)
-        try:
-            state = state or self.store.feed_state(feed.url, feed.name)
-            self._poll_feed(feed, state, report, buffer)
-        except Exception as error:  # a bug in one feed's handling must not stop the daemon
-            log.exception("feed %r (%s): unexpected error", feed.name, feed.url)
-            report.error = f"internal error: {type(error).__name__}: {error}"
-            if state is not None:
-                outcome = PollOutcome(utcnow(), None, report.error, "internal")
-                self._record(feed, state, outcome, None, 0, None)
+        with log_context(feed=feed.name, feed_url=feed.url):
+            try:
+                state = state or self.store.feed_state(feed.url, feed.name)
+                self._poll_feed(feed, state, report, buffer)
+            except Exception as error:  # a bug in one feed's handling must not stop the daemon
+                log.exception("feed %r (%s): unexpected error", feed.name, feed.url)
+                report.error = f"internal error: {type(error).__name__}: {error}"
+                if state is not None:
+                    outcome = PollOutcome(utcnow(), None, report.error, "internal")
+                    self._record(feed, state, outcome, None, 0, None)
+        if not report.skipped:  # held back (backoff, Retry-After, disabled): not a poll
+            metrics.record_poll(report.error is None, report.not_modified)
         return report
 
     def _poll_feed(
@@ -218,6 +229,7 @@ class Pipeline:
             return
         poll_url = state.health.moved_to or feed.url
         result = self.fetcher.fetch(poll_url, state.conditional, trusted=feed.allow_private_addresses)
+        metrics.observe_fetch("feed", result)
         moved_to = result.final_url if result.permanent_redirect and result.final_url != feed.url else None
         if result.error is not None:
             report.error = str(result.error)
@@ -313,7 +325,8 @@ class Pipeline:
                     report.duplicates += 1
                 continue
             try:
-                new_to_feed += self._process_new_entry(feed, state, key, entry, report)
+                with log_context(article=entry.link or key):
+                    new_to_feed += self._process_new_entry(feed, state, key, entry, report)
             except Exception as error:
                 message = f"{entry.link or key}: {type(error).__name__}: {error}"
                 report.entry_errors.append(message)
@@ -323,6 +336,7 @@ class Pipeline:
     def _fetch_page(self, feed: FeedConfig, entry: FeedEntry, report: FeedReport) -> FetchResult:
         assert entry.link is not None
         fetched = self.fetcher.fetch(entry.link)
+        metrics.observe_fetch("page", fetched)
         if fetched.ok:
             return fetched
         problem = f"page fetch failed: {fetched.error}"
@@ -340,7 +354,8 @@ class Pipeline:
                 page, page_url = fetched.body, fetched.final_url
             else:
                 problem = f"page fetch failed: {fetched.error}"
-        article, fingerprint = self.extractor.extract(entry, key, feed.name, page, page_url, problem)
+        with metrics.EXTRACT_SECONDS.time():
+            article, fingerprint = self.extractor.extract(entry, key, feed.name, page, page_url, problem)
         verdicts = self.matcher.match(article)
         with self._story_lock:
             if fingerprint.content:
@@ -378,11 +393,26 @@ class Pipeline:
         report.new += 1
         report.matched += 1 if verdicts else 0
         report.alerts_queued += saved.alerts_created
+        metrics.ARTICLES.labels(method=article.method.value).inc()
         for verdict in verdicts:
-            log.info(
-                "match: topic %r, score %g: %s (%s)", verdict.topic, verdict.score, article.title, article.url
-            )
+            metrics.MATCHES.labels(topic=verdict.topic).inc()
+            with log_context(topic=verdict.topic):
+                log.info(
+                    "match: topic %r, score %g: %s (%s)",
+                    verdict.topic,
+                    verdict.score,
+                    article.title,
+                    article.url,
+                )
         return 1
+
+    def adaptive_interval(self, feed: FeedConfig, items_in_feed: int) -> float:
+        """The interval an adaptive feed should be polled at now, from its recent items."""
+        assert feed.min_interval is not None and feed.max_interval is not None
+        state = self.store.feed_state(feed.url, feed.name)
+        times = self.store.recent_item_times([state.feed_id]).get(state.feed_id, [])
+        bounds = IntervalBounds(feed.min_interval, feed.max_interval)
+        return adaptive_interval(times, items_in_feed, feed.interval, bounds)
 
     # --- feed health across feeds ------------------------------------------------
 

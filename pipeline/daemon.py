@@ -25,8 +25,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from pipeline.config import Config, ConfigError, FeedConfig, load_config
 from pipeline.cycle import Pipeline
-from pipeline.logs import log_context
-from pipeline.metrics import CONFIG_RELOADS, last_successful_poll, record_poll, watch_store
+from pipeline.metrics import CONFIG_RELOADS, last_successful_poll, watch_store
+from pipeline.schedule import worth_rescheduling
 from pipeline.web import HealthProbes, StatusServer
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,10 @@ SHUTDOWN_GRACE_SECONDS = 30.0
 def _jitter(interval: float) -> float:
     """Spread feeds that share an interval so they do not all fire in the same second."""
     return min(interval * 0.1, 30.0)
+
+
+def _schedule_settings(feed: FeedConfig) -> tuple[float, float | None, float | None]:
+    return feed.interval, feed.min_interval, feed.max_interval
 
 
 def _feed_job_id(url: str) -> str:
@@ -106,6 +110,9 @@ class Daemon:
         self._stop = threading.Event()
         self._dispatch_lock = threading.Lock()
         self._reload_lock = threading.Lock()
+        # Per scheduled feed: the schedule settings it was configured with (to see what a reload
+        # changes) and the interval it runs at now (which adaptive polling moves).
+        self._feed_settings: dict[str, tuple[float, float | None, float | None]] = {}
         self._feed_intervals: dict[str, float] = {}
         self._started_at = time.time()
         self._status_server: StatusServer | None = None
@@ -127,12 +134,21 @@ class Daemon:
             feed = next((feed for feed in pipeline.config.feeds if feed.url == url), None)
             if feed is None or self._stop.is_set():
                 return  # removed by a reload, or shutting down
-            with log_context(feed=feed.name, feed_url=feed.url):
-                report = pipeline.poll_feed(feed)
-            if not report.skipped:  # held back (backoff, Retry-After, disabled): not a poll
-                record_poll(report.error is None, report.not_modified)
+            report = pipeline.poll_feed(feed)
+            if feed.adaptive and not (report.error or report.skipped):
+                self._adapt(feed, pipeline.adaptive_interval(feed, report.entries))
         if report.alerts_queued:
             self._dispatch()
+
+    def _adapt(self, feed: FeedConfig, proposed: float) -> None:
+        current = self._feed_intervals.get(feed.url)
+        if current is None or not worth_rescheduling(current, proposed):
+            return
+        self.scheduler.reschedule_job(
+            _feed_job_id(feed.url), trigger=IntervalTrigger(seconds=proposed, jitter=_jitter(proposed))
+        )
+        self._feed_intervals[feed.url] = proposed
+        log.info("feed %r: adaptive polling every %ds (was %ds)", feed.name, round(proposed), round(current))
 
     def _dispatch(self) -> None:
         # One dispatcher at a time in this process: two would read the same due rows.
@@ -168,6 +184,7 @@ class Daemon:
             **({"next_run_time": first_run} if first_run else {}),
         )
         self._feed_intervals[feed.url] = feed.interval
+        self._feed_settings[feed.url] = _schedule_settings(feed)
 
     def _sync_feed_jobs(self, config: Config) -> tuple[list[str], list[str], list[str]]:
         """Make the scheduled feed jobs match `config`; returns (added, removed, rescheduled) names."""
@@ -176,19 +193,20 @@ class Daemon:
         for url in list(self._feed_intervals):
             if url not in wanted:
                 self.scheduler.remove_job(_feed_job_id(url))
-                del self._feed_intervals[url]
+                del self._feed_intervals[url], self._feed_settings[url]
                 removed.append(url)
         now = datetime.now(UTC)
         for url, feed in wanted.items():
             if url not in self._feed_intervals:
                 self._add_feed_job(feed, first_run=now)
                 added.append(feed.name)
-            elif self._feed_intervals[url] != feed.interval:
+            elif self._feed_settings[url] != _schedule_settings(feed):
                 self.scheduler.reschedule_job(
                     _feed_job_id(url),
                     trigger=IntervalTrigger(seconds=feed.interval, jitter=_jitter(feed.interval)),
                 )
                 self._feed_intervals[url] = feed.interval
+                self._feed_settings[url] = _schedule_settings(feed)
                 rescheduled.append(feed.name)
         return added, removed, rescheduled
 
@@ -254,7 +272,7 @@ class Daemon:
                 log.warning("database URL changed in the config: restart newswatch to switch databases")
                 new_config = new_config.model_copy(update={"database": old.config.database})
             try:
-                new_pipeline = Pipeline(new_config, old.store)
+                new_pipeline = Pipeline(new_config, old.store, previous_matcher=old.matcher)
             except Exception:
                 CONFIG_RELOADS.labels(result="rejected").inc()
                 log.exception("config reload failed while building the new pipeline; keeping the old one")
@@ -264,13 +282,15 @@ class Daemon:
                 self.holder.replace(new_pipeline)
             added, removed, rescheduled = self._sync_feed_jobs(new_config)
             CONFIG_RELOADS.labels(result="applied").inc()
+            recompiled = "recompiled" if new_pipeline.matcher is not old.matcher else "unchanged"
             log.info(
-                "config reloaded: feeds +%d -%d ~%d (now %d), topics %d, channels %d",
+                "config reloaded: feeds +%d -%d ~%d (now %d), topics %d (%s), channels %d",
                 len(added),
                 len(removed),
                 len(rescheduled),
                 len(new_config.feeds),
                 len(new_config.topics),
+                recompiled,
                 len(new_config.channels),
             )
             return True

@@ -16,6 +16,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from pipeline.models import FetchResult
+
 log = logging.getLogger(__name__)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -59,6 +61,13 @@ LAST_SUCCESSFUL_POLL = Gauge(
     "Unix time of the last poll that completed without error (any feed).",
     registry=REGISTRY,
 )
+def observe_fetch(target: str, result: FetchResult) -> None:
+    """Latency of every fetch, and its error kind when it failed (target: feed or page)."""
+    FETCH_SECONDS.labels(target=target).observe(result.elapsed_seconds)
+    if result.error is not None:
+        FETCH_ERRORS.labels(kind=result.error.kind.value, target=target).inc()
+
+
 _last_successful_poll: list[float] = [0.0]
 
 

@@ -72,8 +72,10 @@ def test_adding_a_topic_while_running_starts_matching_with_it(
     time.sleep(0.5)
     assert smtp_sink.messages == []  # no topic for ramen yet
 
+    matcher_before = daemon.holder.current.matcher
     edit_config(daemon_config, add_ramen_topic)
     wait_for(lambda: "ramen-watch" in daemon.config.topics)
+    assert daemon.holder.current.matcher is not matcher_before
 
     live_feed.publish(Story("ramen-2", "Another ramen shop earns a star", RAMEN_BODY))
     wait_for(lambda: len(smtp_sink.messages) == 1)
@@ -109,6 +111,7 @@ def test_reload_adds_and_removes_feeds(
     daemon: Daemon, daemon_config: Path, http_server: LocalHTTPServer
 ) -> None:
     second = LiveFeed(http_server, "/second.xml", "Second feed")
+    matcher_before = daemon.holder.current.matcher
 
     def swap_feeds(document: dict) -> None:
         document["feeds"] = [{"name": "Second", "url": second.url, "interval": "0.5s"}]

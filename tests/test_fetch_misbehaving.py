@@ -80,7 +80,9 @@ def test_every_misbehaviour_is_a_precise_feed_error_while_good_feeds_succeed(
     server = http_server
     url = server.url
     modified = format_datetime(NOW - timedelta(days=1), usegmt=True)
-    retry_date = format_datetime(NOW + timedelta(hours=2), usegmt=True)
+    # Retry-After as an HTTP date, two hours from now (now: when the test runs, not when it was imported).
+    retry_until = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
+    retry_date = format_datetime(retry_until, usegmt=True)
     huge = b"<rss>" + b"x" * (MAX_BYTES + 10)
     routes: dict[str, Response | object] = {
         "/etag.xml": etag_feed(rss(items("etag")), '"v1"'),
@@ -193,7 +195,7 @@ def test_every_misbehaviour_is_a_precise_feed_error_while_good_feeds_succeed(
         unavailable_until = stored["Unavailable"].health.next_poll_at
         assert (
             unavailable_until is not None
-            and abs(unavailable_until - (NOW + timedelta(hours=2))).total_seconds() < 5
+            and abs(unavailable_until - retry_until).total_seconds() < 5
         )
 
         server.requests.clear()

@@ -92,6 +92,12 @@ def test_healthz_and_metrics_over_http(
         for name in DOCUMENTED_METRICS:
             assert f"# HELP {name.removesuffix('_total')}" in text or f"# HELP {name}" in text, name
         assert 'newswatch_polls_total{outcome="ok"}' in text
+        assert 'newswatch_matches_total{topic="usfj-reorganisation"}' in text
+        assert 'newswatch_articles_total{method="page"}' in text
+        assert 'newswatch_alerts_sent_total{channel="test-email"}' in text
+        assert 'newswatch_fetch_seconds_count{target="feed"}' in text
+        assert 'newswatch_fetch_seconds_count{target="page"}' in text
+        assert "newswatch_extract_seconds_count" in text
         assert 'newswatch_alerts{status="sent"} 1.0' in text
         assert httpx.get(f"http://127.0.0.1:{port}/nope", timeout=5).status_code == 404
     finally:

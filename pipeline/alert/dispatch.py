@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from pipeline import metrics
 from pipeline.alert.base import Channel, DeliveryError
 from pipeline.alert.keys import idempotency_key
 from pipeline.alert.routing import DeliveryPlan
@@ -211,11 +212,13 @@ class Dispatcher:
             return
         self.outbox.mark_sent(alert.alert_id, self.clock())
         report.sent += 1
+        metrics.ALERTS_SENT.labels(channel=alert.channel).inc()
         log.info("alert %s sent via %s: %s", alert.alert_id, alert.channel, self.redact(describe(alert)))
 
     def _not_delivered(self, alert: OutgoingAlert, error: DeliveryError, report: DispatchReport) -> None:
         message = self.redact(str(error))
         report.errors.append(message)
+        metrics.ALERTS_FAILED.labels(channel=alert.channel).inc()
         attempts = alert.attempts  # includes this one: counted when claimed
         if error.permanent or attempts >= self.policy.max_attempts:
             why = "permanent error" if error.permanent else f"gave up after {attempts} attempts"
