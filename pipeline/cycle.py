@@ -176,6 +176,8 @@ class Pipeline:
         self.channels: dict[str, Channel] = build_channels(config.channels)
         self.policy = health_policy(config)
         self._story_lock = threading.Lock()
+        # Set on shutdown: polls stop between entries, leaving the rest for the next start.
+        self.stopping = threading.Event()
 
     @classmethod
     def open(cls, config: Config) -> Pipeline:
@@ -260,7 +262,14 @@ class Pipeline:
         if parsed.dropped:
             log.info("feed %r: %d empty entries left out", feed.name, parsed.dropped)
         report.entries = len(parsed.entries)
-        new_to_feed = self._process_entries(feed, state, parsed.entries, report)
+        try:
+            new_to_feed = self._process_entries(feed, state, parsed.entries, report)
+        except _Abandoned as abandoned:
+            # Nothing about this poll is recorded (no new validators): the next start fetches the
+            # feed again in full and takes the entries left here. Stored entries are complete.
+            report.error = f"abandoned for shutdown with {abandoned.left} entries left"
+            log.warning("feed %r: stopping; %d entries left for the next start", feed.name, abandoned.left)
+            return
         outcome = PollOutcome(
             utcnow(),
             result.status,
@@ -314,7 +323,9 @@ class Pipeline:
         known = self.store.known_article_sources([key for key, _ in keyed], state.feed_id)
         seen_this_poll: set[str] = set()
         new_to_feed = 0
-        for key, entry in keyed:
+        for position, (key, entry) in enumerate(keyed):
+            if self.stopping.is_set():
+                raise _Abandoned(len(keyed) - position)
             if key in seen_this_poll:
                 continue
             seen_this_poll.add(key)
@@ -468,6 +479,11 @@ class Pipeline:
         report.dispatch = self.dispatch()
         log.info(report.summary())
         return report
+
+
+class _Abandoned(Exception):
+    def __init__(self, left: int) -> None:
+        self.left = left
 
 
 def _refreshed_validators(stored: ConditionalState, result: FetchResult) -> ConditionalState:

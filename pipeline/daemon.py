@@ -93,6 +93,12 @@ class PipelineHolder:
         if idle:
             old.close(dispose_store=False)
 
+    def stop_all(self) -> None:
+        """Ask the current pipeline and any retired one still finishing a job to stop between entries."""
+        with self._lock:
+            for pipeline in [self._current, *self._retired.values()]:
+                pipeline.stopping.set()
+
     def close(self) -> None:
         with self._lock:
             retired = list(self._retired.values())
@@ -341,6 +347,7 @@ class Daemon:
         log.info("stopping: no new jobs; waiting up to %ds for running ones", SHUTDOWN_GRACE_SECONDS)
         self._stop.set()
         self.scheduler.pause()
+        self.holder.stop_all()
         finished = threading.Event()
 
         def wait_for_jobs() -> None:

@@ -124,6 +124,8 @@ def test_reload_adds_and_removes_feeds(
     assert [job.id for job in daemon.scheduler.get_jobs() if job.id.startswith("feed:")] == [
         f"feed:{second.url}"
     ]
+    # Topics did not change, so the compiled matcher was kept rather than rebuilt.
+    assert daemon.holder.current.matcher is matcher_before
 
 
 def test_retention_prunes_old_unmatched_articles_only(database_url: str) -> None:
@@ -149,3 +151,44 @@ def test_retention_prunes_old_unmatched_articles_only(database_url: str) -> None
     assert store.prune_unmatched_articles(older_than=datetime.now(UTC) - timedelta(days=90)) == 1
     assert set(store.known_article_ids(urls)) == set(urls[1:])
     engine.dispose()
+
+
+def test_shutdown_stops_between_entries_and_the_next_start_finishes_the_feed(
+    tmp_path: Path, http_server: LocalHTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sqlalchemy import func, select
+
+    from pipeline.store.tables import ArticleRow
+    from tests.support.servers import Response
+
+    feed = LiveFeed(http_server)
+    for number in range(20):
+        feed.publish(Story(f"slow-{number}", f"Slow story {number}", f"Story {number} text. " * 40))
+        page = http_server.routes[f"/articles/slow-{number}"]
+        assert isinstance(page, Response)
+        page.delay = 0.4
+    config = write_test_config(
+        tmp_path / "c.yaml",
+        database_url=f"sqlite:///{tmp_path / 'nw.db'}",
+        feeds=[{"name": "Slow", "url": feed.url, "interval": "1h"}],
+    )
+
+    def stored(daemon: Daemon) -> int:
+        with daemon.holder.current.store.session() as session:
+            return int(session.scalar(select(func.count(ArticleRow.id))) or 0)
+
+    first = Daemon(Pipeline.open(load_config(config)), config)
+    first.start()
+    wait_for(lambda: stored(first) >= 3)
+    started = time.monotonic()
+    first.shutdown()
+    assert time.monotonic() - started < 5  # one page at most, not the 17 left
+    assert "entries left for the next start" in caplog.text
+    assert 3 <= stored(first) < 20
+
+    second = Daemon(Pipeline.open(load_config(config)), config)
+    second.start()
+    try:
+        wait_for(lambda: stored(second) == 20, timeout=30)
+    finally:
+        second.shutdown()
