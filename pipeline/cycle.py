@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -35,6 +36,7 @@ from pipeline.health import (
     PollOutcome,
     after_poll,
     assess_silence,
+    describe_state,
     hold_back_reason,
 )
 from pipeline.logs import log_context
@@ -424,6 +426,16 @@ class Pipeline:
         times = self.store.recent_item_times([state.feed_id]).get(state.feed_id, [])
         bounds = IntervalBounds(feed.min_interval, feed.max_interval)
         return adaptive_interval(times, items_in_feed, feed.interval, bounds)
+
+    def monitoring_counts(self) -> dict[str, dict[str, int]]:
+        """Outbox rows by status and configured feeds by state, for the /metrics gauges."""
+        states = self.store.feed_states([(feed.url, feed.name) for feed in self.config.feeds], register=False)
+        now = utcnow()
+        feeds = Counter(
+            describe_state(states[feed.url].health, feed.interval, now) if feed.url in states else "new"
+            for feed in self.config.feeds
+        )
+        return {"alerts": self.store.alert_counts(), "feeds": dict(feeds)}
 
     # --- feed health across feeds ------------------------------------------------
 

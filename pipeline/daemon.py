@@ -315,7 +315,7 @@ class Daemon:
     def start(self) -> None:
         self.schedule()
         self.scheduler.start()
-        watch_store(self.holder.current.store.status_counts)
+        watch_store(lambda: self.holder.current.monitoring_counts())
         web = self.config.web
         if web.listen:
             probes = HealthProbes(

@@ -73,7 +73,7 @@ def notice_alert(key: str = "nw-notice-1") -> OutgoingAlert:
 
 
 def test_email_over_starttls_with_login_carries_the_whole_match_escaped(
-    tmp_path: Path, certificates: CertificateFiles
+    tmp_path: Path, database_url: str, certificates: CertificateFiles
 ) -> None:
     sink = SmtpSink(tls_context=certificates.server_context(), credentials=(SMTP_USER, SMTP_PASSWORD)).start()
     try:
@@ -86,7 +86,7 @@ def test_email_over_starttls_with_login_carries_the_whole_match_escaped(
         config = write_config(
             tmp_path / "c.yaml",
             {
-                "database": f"sqlite:///{tmp_path / 'nw.db'}",
+                "database": database_url,
                 "topics": {"usfj": {"all": ["USFJ"], "channels": ["mail"]}},
                 "channels": {"mail": email_document(sink.port, **smtp)},
             },
@@ -205,12 +205,12 @@ def webhook_channel(url: str, timeout: str = "5s") -> WebhookChannel:
 
 
 def test_webhook_payloads_validate_against_the_schema_and_verify_with_standardwebhooks(
-    tmp_path: Path, webhook_receiver: WebhookReceiver
+    tmp_path: Path, database_url: str, webhook_receiver: WebhookReceiver
 ) -> None:
     config = write_config(
         tmp_path / "c.yaml",
         {
-            "database": f"sqlite:///{tmp_path / 'nw.db'}",
+            "database": database_url,
             "topics": {"usfj": {"all": ["USFJ"], "channels": ["hook"]}},
             "channels": {
                 "hook": {"type": "webhook", "url": webhook_receiver.hook_url, "secret": WEBHOOK_SECRET}
@@ -333,7 +333,7 @@ def apprise_url(server: LocalHTTPServer, path: str) -> str:
 
 
 def test_apprise_json_url_delivers_a_match_to_a_local_receiver(
-    tmp_path: Path, http_server: LocalHTTPServer
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer
 ) -> None:
     received: list[RecordedRequest] = []
 
@@ -345,7 +345,7 @@ def test_apprise_json_url_delivers_a_match_to_a_local_receiver(
     config = write_config(
         tmp_path / "c.yaml",
         {
-            "database": f"sqlite:///{tmp_path / 'nw.db'}",
+            "database": database_url,
             "topics": {"usfj": {"all": ["USFJ"], "channels": ["chat"]}},
             "channels": {"chat": {"type": "apprise", "url": apprise_url(http_server, "/apprise")}},
         },

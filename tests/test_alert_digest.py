@@ -231,10 +231,10 @@ def test_a_digest_that_cannot_be_delivered_is_retried_whole_with_the_same_key(
 
 
 @pytest.mark.parametrize("schedule", ["@hourly", "*/30 * * * *"])
-def test_cron_shorthands_and_steps_are_accepted(tmp_path: Path, schedule: str) -> None:
+def test_cron_shorthands_and_steps_are_accepted(tmp_path: Path, database_url: str, schedule: str) -> None:
     config, store = digest_setup(
         tmp_path,
-        f"sqlite:///{tmp_path / 'nw.db'}",
+        database_url,
         {"hook": {"type": "webhook", "url": "https://hooks.example.org/x"}},
         {"usfj": [{"channel": "hook", "mode": "digest", "schedule": schedule}]},
     )

@@ -34,6 +34,7 @@ def run(*argv: str) -> str:
 
 def test_no_secret_reaches_any_output(
     tmp_path: Path,
+    database_url: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
@@ -47,7 +48,7 @@ def test_no_secret_reaches_any_output(
     monkeypatch.setenv("WEBHOOK_SECRET", WEBHOOK_SECRET)
     monkeypatch.setenv("HOOK_TOKEN", HOOK_TOKEN)
     monkeypatch.setenv("APPRISE_URL", apprise_url)
-    database = f"sqlite:///{tmp_path / 'nw.db'}"
+    database = database_url
     config_path = tmp_path / "newswatch.yaml"
     config_path.write_text(
         f"""

@@ -93,8 +93,8 @@ def test_config_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert run("check-config")[0] == 0
 
 
-def test_db_upgrade(tmp_path: Path) -> None:
-    config = write_test_config(tmp_path / "c.yaml", database_url=f"sqlite:///{tmp_path / 'nw.db'}", feeds=[])
+def test_db_upgrade(tmp_path: Path, database_url: str) -> None:
+    config = write_test_config(tmp_path / "c.yaml", database_url=database_url, feeds=[])
     code, output = run("db", "upgrade", "--config", str(config))
     assert code == 0 and f"revision {head_revision()}" in output
 
@@ -111,11 +111,11 @@ def test_python_dash_m_entry_point() -> None:
 
 @pytest.mark.slow
 def test_run_daemon_polls_alerts_and_stops_cleanly_on_sigterm(
-    tmp_path: Path, fixture_site: FixtureSite, smtp_sink: SmtpSink
+    tmp_path: Path, database_url: str, fixture_site: FixtureSite, smtp_sink: SmtpSink
 ) -> None:
     config = write_test_config(
         tmp_path / "c.yaml",
-        database_url=f"sqlite:///{tmp_path / 'nw.db'}",
+        database_url=database_url,
         feeds=[
             {
                 "name": "Pacific Security Desk",

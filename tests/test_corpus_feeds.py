@@ -42,13 +42,15 @@ def test_corpus_feed_parses_or_fails_with_a_reason(path: Path) -> None:
 
 
 @pytest.mark.skipif(not FEEDS, reason=missing_reason("feeds"))
-def test_every_corpus_feed_through_one_cycle(tmp_path: Path, http_server: LocalHTTPServer) -> None:
+def test_every_corpus_feed_through_one_cycle(
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer
+) -> None:
     for path in FEEDS:
         http_server.add(
             f"/{path.name}", Response(200, path.read_bytes(), {"Content-Type": "application/xml"})
         )
     feeds = [{"name": path.stem, "url": http_server.url(f"/{path.name}")} for path in FEEDS]
-    with open_pipeline(tmp_path, feeds, fetch={"fetch_pages": False}) as pipeline:
+    with open_pipeline(tmp_path, feeds, database_url=database_url, fetch={"fetch_pages": False}) as pipeline:
         reports = pipeline.run_cycle().feeds
     for path, report in zip(FEEDS, reports, strict=True):
         assert not (report.error or "").startswith("internal error"), (path.name, report.error)

@@ -37,10 +37,10 @@ def live_feed(http_server: LocalHTTPServer) -> LiveFeed:
 
 
 @pytest.fixture
-def daemon_config(tmp_path: Path, live_feed: LiveFeed, smtp_sink: SmtpSink) -> Path:
+def daemon_config(tmp_path: Path, database_url: str, live_feed: LiveFeed, smtp_sink: SmtpSink) -> Path:
     return write_test_config(
         tmp_path / "newswatch.yaml",
-        database_url=f"sqlite:///{tmp_path / 'nw.db'}",
+        database_url=database_url,
         feeds=[{"name": "Live", "url": live_feed.url, "interval": "0.5s"}],
         smtp_port=smtp_sink.port,
     )
@@ -154,7 +154,7 @@ def test_retention_prunes_old_unmatched_articles_only(database_url: str) -> None
 
 
 def test_shutdown_stops_between_entries_and_the_next_start_finishes_the_feed(
-    tmp_path: Path, http_server: LocalHTTPServer, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     from sqlalchemy import func, select
 
@@ -169,7 +169,7 @@ def test_shutdown_stops_between_entries_and_the_next_start_finishes_the_feed(
         page.delay = 0.4
     config = write_test_config(
         tmp_path / "c.yaml",
-        database_url=f"sqlite:///{tmp_path / 'nw.db'}",
+        database_url=database_url,
         feeds=[{"name": "Slow", "url": feed.url, "interval": "1h"}],
     )
 

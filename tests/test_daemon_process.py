@@ -13,8 +13,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
 
+from pipeline.store import create_db_engine
 from pipeline.store.tables import AlertRow, ArticleRow, MatchRow
 from tests.support.configs import write_test_config
 from tests.support.livefeed import LiveFeed, Story
@@ -67,13 +68,13 @@ def wait_for(condition, timeout: float) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_publication_to_alert_latency(
-    tmp_path: Path, http_server: LocalHTTPServer, smtp_sink: SmtpSink
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer, smtp_sink: SmtpSink
 ) -> None:
     interval = 2.0
     feed = LiveFeed(http_server)
     config = write_test_config(
         tmp_path / "c.yaml",
-        database_url=f"sqlite:///{tmp_path / 'nw.db'}",
+        database_url=database_url,
         feeds=[{"name": "Live", "url": feed.url, "interval": f"{interval}s"}],
         smtp_port=smtp_sink.port,
     )
@@ -103,7 +104,7 @@ def test_publication_to_alert_latency(
 
 
 def test_sigkill_during_a_busy_cycle_loses_nothing(
-    tmp_path: Path, http_server: LocalHTTPServer, smtp_sink: SmtpSink
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer, smtp_sink: SmtpSink
 ) -> None:
     """Kill -9 while pages are being fetched and alerts sent; restart; every article, match and
     alert is there in the end, and any alert seen twice carries the same idempotency key."""
@@ -125,19 +126,16 @@ def test_sigkill_during_a_busy_cycle_loses_nothing(
         assert isinstance(page, Response)
         page.delay = 0.15
     expected_matches = sum(1 for number in range(30) if number % 3 == 0)
-    database = tmp_path / "nw.db"
     config = write_test_config(
         tmp_path / "c.yaml",
-        database_url=f"sqlite:///{database}",
+        database_url=database_url,
         feeds=[{"name": "Live", "url": feed.url, "interval": "1s"}],
         smtp_port=smtp_sink.port,
     )
     log = tmp_path / "daemon.log"
 
     def stored_articles() -> int:
-        if not database.exists():
-            return 0
-        engine = create_engine(f"sqlite:///{database}")
+        engine = create_db_engine(database_url)
         try:
             with engine.connect() as connection:
                 return int(connection.scalar(select(func.count(ArticleRow.id))) or 0)
@@ -169,7 +167,7 @@ def test_sigkill_during_a_busy_cycle_loses_nothing(
     finally:
         stop(daemon)
 
-    engine = create_engine(f"sqlite:///{database}")
+    engine = create_db_engine(database_url)
     with engine.connect() as connection:
         articles = connection.scalar(select(func.count(ArticleRow.id)))
         matches = connection.scalar(select(func.count(MatchRow.id)))

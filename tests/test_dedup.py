@@ -184,7 +184,9 @@ def test_three_lightly_edited_copies_are_one_story_and_one_alert_listing_the_oth
         assert [source["source"] for source in payload["other_sources"]] == outlets[1:]
 
 
-def test_story_window_keeps_old_lookalikes_apart(tmp_path: Path, http_server: LocalHTTPServer) -> None:
+def test_story_window_keeps_old_lookalikes_apart(
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer
+) -> None:
     """An article first seen outside the window is not a candidate: a new story starts."""
     html = {"Content-Type": "text/html; charset=utf-8"}
     first = http_server.add("/a", Response(200, page(SEED_TITLE, SEED_BODY), html))
@@ -192,12 +194,12 @@ def test_story_window_keeps_old_lookalikes_apart(tmp_path: Path, http_server: Lo
     http_server.add("/one.xml", Response(200, rss([Item(SEED_TITLE, first, "s", NOW)]), RSS_HEADERS))
     http_server.add("/two.xml", Response(200, rss([Item(SEED_TITLE, second, "s", NOW)]), RSS_HEADERS))
     feeds = [{"name": "One", "url": http_server.url("/one.xml")}]
-    with open_pipeline(tmp_path, feeds) as pipeline:
+    with open_pipeline(tmp_path, feeds, database_url=database_url) as pipeline:
         pipeline.run_cycle()
         with pipeline.store.session() as session, session.begin():
             session.get(ArticleRow, 1).first_seen_at = NOW - timedelta(days=10)  # type: ignore[union-attr]
     feeds.append({"name": "Two", "url": http_server.url("/two.xml")})
-    with open_pipeline(tmp_path, feeds, name="two.yaml") as pipeline:
+    with open_pipeline(tmp_path, feeds, database_url=database_url, name="two.yaml") as pipeline:
         pipeline.run_cycle()
         with pipeline.store.session() as session:
             story_ids = session.scalars(select(ArticleRow.story_id).order_by(ArticleRow.id)).all()

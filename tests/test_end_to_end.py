@@ -11,10 +11,11 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
 from pipeline.cli import main
+from pipeline.store import create_db_engine
 from pipeline.store.tables import AlertRow, ArticleRow, ArticleSourceRow, MatchRow
 from tests.support.configs import WEBHOOK_SECRET, write_test_config
 from tests.support.servers import FixtureSite, LocalHTTPServer, Response, SmtpSink, WebhookReceiver
@@ -40,7 +41,7 @@ def run_once(config: Path) -> str:
 
 
 def count(database_url: str, column: object) -> int:
-    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    engine = create_db_engine(database_url)
     try:
         with engine.connect() as connection:
             return int(connection.scalar(select(func.count(column))))
@@ -112,9 +113,8 @@ def test_seed_article_alerts_once_by_email_and_webhook(
 
 
 def test_article_carried_by_two_feeds_is_stored_and_alerted_once(
-    tmp_path: Path, fixture_site: FixtureSite, smtp_sink: SmtpSink
+    tmp_path: Path, database_url: str, fixture_site: FixtureSite, smtp_sink: SmtpSink
 ) -> None:
-    database_url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     mirror = fixture_site.add_fixture("/mirror.xml", "feeds/pacific-security-desk.xml", "application/rss+xml")
     config = write_test_config(
         tmp_path / "newswatch.yaml",
@@ -133,9 +133,8 @@ def test_article_carried_by_two_feeds_is_stored_and_alerted_once(
 
 
 def test_failed_delivery_stays_pending_and_is_retried_next_run(
-    tmp_path: Path, fixture_site: FixtureSite, webhook_receiver: WebhookReceiver
+    tmp_path: Path, database_url: str, fixture_site: FixtureSite, webhook_receiver: WebhookReceiver
 ) -> None:
-    database_url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     config = write_test_config(
         tmp_path / "newswatch.yaml",
         database_url=database_url,
@@ -146,7 +145,7 @@ def test_failed_delivery_stays_pending_and_is_retried_next_run(
     webhook_receiver.status = 503
     # One alert per topic the seed article matches.
     assert "2 to retry" in run_once(config)
-    engine = create_engine(database_url)
+    engine = create_db_engine(database_url)
     with engine.connect() as connection:
         rows = connection.execute(select(AlertRow.status, AlertRow.attempts, AlertRow.last_error)).all()
     assert [(status, attempts) for status, attempts, _ in rows] == [("pending", 1), ("pending", 1)]
@@ -165,6 +164,7 @@ def test_failed_delivery_stays_pending_and_is_retried_next_run(
 
 def test_broken_feeds_and_pages_are_reported_while_others_proceed(
     tmp_path: Path,
+    database_url: str,
     fixture_site: FixtureSite,
     http_server: LocalHTTPServer,
     smtp_sink: SmtpSink,
@@ -180,7 +180,7 @@ def test_broken_feeds_and_pages_are_reported_while_others_proceed(
     fixture_site.add(SEED_PATH, Response(200, b"<html></html>", {"Content-Type": "text/html"}, delay=3.0))
     config = write_test_config(
         tmp_path / "newswatch.yaml",
-        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        database_url=database_url,
         feeds=[
             {"name": "Gone", "url": http_server.url("/missing.xml")},
             {"name": "Not a feed", "url": http_server.url("/not-xml")},

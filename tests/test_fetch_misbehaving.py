@@ -75,7 +75,7 @@ def states(pipeline: Pipeline) -> dict[str, FeedState]:
 
 @pytest.mark.slow
 def test_every_misbehaviour_is_a_precise_feed_error_while_good_feeds_succeed(
-    tmp_path: Path, http_server: LocalHTTPServer, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     server = http_server
     url = server.url
@@ -164,7 +164,10 @@ def test_every_misbehaviour_is_a_precise_feed_error_while_good_feeds_succeed(
         "Redirect to ftp": "invalid_url: not an http(s) URL: 'ftp://files.example.org/feed.xml'",
     }
 
-    with open_pipeline(tmp_path, feeds, fetch=fetch) as pipeline, caplog.at_level(logging.INFO):
+    with (
+        open_pipeline(tmp_path, feeds, database_url=database_url, fetch=fetch) as pipeline,
+        caplog.at_level(logging.INFO),
+    ):
         first = {report.feed: report for report in pipeline.run_cycle().feeds}
         for name, message in expected_errors.items():
             assert first[name].error is not None, name
@@ -193,10 +196,7 @@ def test_every_misbehaviour_is_a_precise_feed_error_while_good_feeds_succeed(
         assert timedelta(seconds=115) < limited_until - stored["Rate limited"].health.last_polled_at
         assert limited_until - stored["Rate limited"].health.last_polled_at < timedelta(seconds=125)
         unavailable_until = stored["Unavailable"].health.next_poll_at
-        assert (
-            unavailable_until is not None
-            and abs(unavailable_until - retry_until).total_seconds() < 5
-        )
+        assert unavailable_until is not None and abs(unavailable_until - retry_until).total_seconds() < 5
 
         server.requests.clear()
         second = {report.feed: report for report in pipeline.run_cycle().feeds}
@@ -221,7 +221,7 @@ def test_every_misbehaviour_is_a_precise_feed_error_while_good_feeds_succeed(
 
 
 def test_item_links_to_internal_addresses_are_refused_by_default(
-    tmp_path: Path, http_server: LocalHTTPServer
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer
 ) -> None:
     """Feeds are third-party content: their links must not reach cloud metadata, localhost or
     private ranges. The refusal is decided on the resolved address before any connection, also
@@ -252,7 +252,9 @@ def test_item_links_to_internal_addresses_are_refused_by_default(
         # No allowance at all: the default refuses even the feed.
         {"name": "Plain loopback", "url": http_server.url("/plain.xml")},
     ]
-    with open_pipeline(tmp_path, feeds, fetch={"allow_private_addresses": False}) as pipeline:
+    with open_pipeline(
+        tmp_path, feeds, database_url=database_url, fetch={"allow_private_addresses": False}
+    ) as pipeline:
         reports = {report.feed: report for report in pipeline.run_cycle().feeds}
         stored = states(pipeline)
 
@@ -286,7 +288,7 @@ def test_item_links_to_internal_addresses_are_refused_by_default(
 
 
 def test_entries_without_links_dates_or_titles_are_handled(
-    tmp_path: Path, http_server: LocalHTTPServer
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer
 ) -> None:
     body = (
         b'<?xml version="1.0"?><rss version="2.0"><channel><title>Odd feed</title>'
@@ -304,7 +306,7 @@ def test_entries_without_links_dates_or_titles_are_handled(
     http_server.add("/odd/no-date", Response(200, page, {"Content-Type": "text/html"}))
     http_server.add("/odd/no-title", Response(200, page, {"Content-Type": "text/html"}))
     feeds = [{"name": "Odd", "url": http_server.url("/odd.xml")}]
-    with open_pipeline(tmp_path, feeds) as pipeline:
+    with open_pipeline(tmp_path, feeds, database_url=database_url) as pipeline:
         report = pipeline.run_cycle().feeds[0]
         with pipeline.store.session() as session:
             rows = {row.title: row for row in session.scalars(select(ArticleRow))}

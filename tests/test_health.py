@@ -157,7 +157,7 @@ def run(*argv: str) -> tuple[int, str]:
 
 @pytest.mark.slow
 def test_failing_feed_raises_one_notice_per_incident_and_one_on_recovery(
-    tmp_path: Path, http_server: LocalHTTPServer, smtp_sink: SmtpSink
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer, smtp_sink: SmtpSink
 ) -> None:
     http_server.add("/flaky.xml", Response(500, b"down"))
     good = rss([Item("A story", "https://news.example.org/a", "Summary.", T0)])
@@ -169,7 +169,9 @@ def test_failing_feed_raises_one_notice_per_incident_and_one_on_recovery(
     ]
     extra = {"health": {"channels": ["test-email"], "failing_after": 3}}
     fetch = {"fetch_pages": False}
-    with open_pipeline(tmp_path, feeds, smtp_port=smtp_sink.port, extra=extra, fetch=fetch) as pipeline:
+    with open_pipeline(
+        tmp_path, feeds, database_url=database_url, smtp_port=smtp_sink.port, extra=extra, fetch=fetch
+    ) as pipeline:
         for _ in range(5):
             pipeline.run_cycle()
             time.sleep(0.9)  # past the capped backoff (50 ms x 2^n, at most 800 ms)
@@ -192,7 +194,7 @@ def test_failing_feed_raises_one_notice_per_incident_and_one_on_recovery(
 
 
 def test_silent_feed_raises_one_notice_and_one_when_it_publishes_again(
-    tmp_path: Path, http_server: LocalHTTPServer, smtp_sink: SmtpSink
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer, smtp_sink: SmtpSink
 ) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     # Six items an hour apart, the newest three days ago: far beyond this feed's rhythm.
@@ -209,7 +211,9 @@ def test_silent_feed_raises_one_notice_and_one_when_it_publishes_again(
     feeds = [{"name": "Quiet", "url": http_server.url("/quiet.xml")}]
     extra = {"health": {"channels": ["test-email"], "silent_min": "1h"}}
     fetch = {"fetch_pages": False}
-    with open_pipeline(tmp_path, feeds, smtp_port=smtp_sink.port, extra=extra, fetch=fetch) as pipeline:
+    with open_pipeline(
+        tmp_path, feeds, database_url=database_url, smtp_port=smtp_sink.port, extra=extra, fetch=fetch
+    ) as pipeline:
         pipeline.run_cycle()
         # Just added: silence is only counted from when newswatch started watching the feed.
         assert smtp_sink.messages == []
@@ -228,7 +232,7 @@ def test_silent_feed_raises_one_notice_and_one_when_it_publishes_again(
 
 
 def test_feeds_command_lists_state_and_enable_brings_a_gone_feed_back(
-    tmp_path: Path, http_server: LocalHTTPServer
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer
 ) -> None:
     http_server.add(
         "/ok.xml", Response(200, rss([Item("A", "https://news.example.org/a", "S", T0)]), RSS_HEADERS)
@@ -237,7 +241,7 @@ def test_feeds_command_lists_state_and_enable_brings_a_gone_feed_back(
     http_server.add("/old.xml", Response(301, headers={"Location": "/ok.xml"}))
     config = write_test_config(
         tmp_path / "c.yaml",
-        database_url=f"sqlite:///{tmp_path / 'nw.db'}",
+        database_url=database_url,
         feeds=[
             {"name": "Working", "url": http_server.url("/ok.xml")},
             {"name": "Gone", "url": http_server.url("/gone.xml")},
@@ -251,7 +255,7 @@ def test_feeds_command_lists_state_and_enable_brings_a_gone_feed_back(
     # Poll only the local feeds (there is no network for the last one).
     write_test_config(
         tmp_path / "poll.yaml",
-        database_url=f"sqlite:///{tmp_path / 'nw.db'}",
+        database_url=database_url,
         feeds=[
             {"name": "Working", "url": http_server.url("/ok.xml")},
             {"name": "Gone", "url": http_server.url("/gone.xml")},
@@ -286,10 +290,12 @@ def test_feeds_command_lists_state_and_enable_brings_a_gone_feed_back(
     assert code == 2
 
 
-def test_health_channels_must_exist(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_health_channels_must_exist(
+    tmp_path: Path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = write_test_config(
         tmp_path / "c.yaml",
-        database_url=f"sqlite:///{tmp_path / 'nw.db'}",
+        database_url=database_url,
         feeds=[],
         extra={"health": {"channels": ["pager"], "failing_after": 0}},
     )

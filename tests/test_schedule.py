@@ -66,7 +66,9 @@ def test_adaptive_bounds_are_validated() -> None:
     assert config.feeds[0].adaptive
 
 
-def test_the_daemon_reschedules_an_adaptive_feed(tmp_path: Path, http_server: LocalHTTPServer) -> None:
+def test_the_daemon_reschedules_an_adaptive_feed(
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer
+) -> None:
     feed = LiveFeed(http_server)
     for number in range(6):  # published every 30 minutes
         feed.publish(
@@ -79,7 +81,7 @@ def test_the_daemon_reschedules_an_adaptive_feed(tmp_path: Path, http_server: Lo
         )
     config = write_test_config(
         tmp_path / "c.yaml",
-        database_url=f"sqlite:///{tmp_path / 'nw.db'}",
+        database_url=database_url,
         feeds=[
             {"name": "Live", "url": feed.url, "interval": "10m", "min_interval": "5m", "max_interval": "3h"}
         ],

@@ -61,14 +61,14 @@ def test_health_report_states() -> None:
 
 
 def test_healthz_and_metrics_over_http(
-    tmp_path: Path, http_server: LocalHTTPServer, smtp_sink: SmtpSink
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer, smtp_sink: SmtpSink
 ) -> None:
     feed = LiveFeed(http_server)
     feed.publish(Story("usfj", "USFJ begins reorganisation into a joint force headquarters", "USFJ " * 80))
     port = free_port()
     config = write_test_config(
         tmp_path / "c.yaml",
-        database_url=f"sqlite:///{tmp_path / 'nw.db'}",
+        database_url=database_url,
         feeds=[{"name": "Live", "url": feed.url, "interval": "1s"}],
         smtp_port=smtp_sink.port,
         extra={"web": {"listen": f"127.0.0.1:{port}", "max_poll_age": "5m"}},
@@ -99,6 +99,7 @@ def test_healthz_and_metrics_over_http(
         assert 'newswatch_fetch_seconds_count{target="page"}' in text
         assert "newswatch_extract_seconds_count" in text
         assert 'newswatch_alerts{status="sent"} 1.0' in text
+        assert 'newswatch_feeds{state="ok"} 1.0' in text
         assert httpx.get(f"http://127.0.0.1:{port}/nope", timeout=5).status_code == 404
     finally:
         daemon.shutdown()

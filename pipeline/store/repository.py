@@ -10,7 +10,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, Select, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import Engine, Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -574,22 +574,6 @@ class Store:
                 delete(ArticleRow).where(ArticleRow.first_seen_at < older_than, ~matched)
             )
             return int(result.rowcount or 0)
-
-    def status_counts(self) -> dict[str, dict[str, int]]:
-        """Queue depths and feed states for monitoring."""
-        with self.session() as session:
-            alerts = dict(
-                session.execute(select(AlertRow.status, func.count()).group_by(AlertRow.status)).all()
-            )
-            failing = FeedRow.consecutive_failures > 0
-            feeds = dict(
-                session.execute(
-                    select(case((failing, "failing"), else_="ok"), func.count()).group_by(
-                        case((failing, "failing"), else_="ok")
-                    )
-                ).all()
-            )
-        return {"alerts": alerts, "feeds": feeds}
 
     def alert_counts(self) -> dict[str, int]:
         with self.session() as session:
