@@ -143,6 +143,10 @@ def test_run_daemon_polls_alerts_and_stops_cleanly_on_sigterm(
         # It keeps polling on its interval, and a re-poll sends nothing new.
         assert len(fixture_site.requests_to("/feeds/pacific-security-desk.xml")) > polls_before
         assert len(smtp_sink.messages) == 2
+        # SIGHUP re-reads the (unchanged) config and carries on.
+        daemon.send_signal(signal.SIGHUP)
+        time.sleep(1.5)
+        assert daemon.poll() is None
         daemon.send_signal(signal.SIGTERM)
         output, _ = daemon.communicate(timeout=40)
     finally:
@@ -150,3 +154,4 @@ def test_run_daemon_polls_alerts_and_stops_cleanly_on_sigterm(
             daemon.kill()
     assert daemon.returncode == 0, output
     assert "received SIGTERM, stopping" in output and "stopped" in output
+    assert ": SIGHUP" in output and "config reloaded: feeds +0 -0 ~0 (now 1), topics 3 (unchanged)" in output
