@@ -6,7 +6,8 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -48,6 +49,19 @@ def _setup_logging(args: argparse.Namespace, config: Config | None = None) -> No
     setup_logging(level, json_format=log_format == "json")
 
 
+@contextmanager
+def _opened_store(config: Config) -> Iterator[Store]:
+    """The configured database, upgraded to the current schema, for one command."""
+    from pipeline.store import Store, create_db_engine, upgrade_schema
+
+    engine = create_db_engine(config.database)
+    try:
+        upgrade_schema(engine)
+        yield Store(engine)
+    finally:
+        engine.dispose()
+
+
 def _load(args: argparse.Namespace) -> Config:
     return load_config(resolve_config_path(args.config))
 
@@ -86,15 +100,10 @@ def cmd_check_config(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace, out: TextIO) -> int:
-    from pipeline.store.db import create_db_engine, current_revision, upgrade_schema
+    from pipeline.store.db import current_revision
 
-    config = _load(args)
-    engine = create_db_engine(config.database)
-    try:
-        upgrade_schema(engine)
-        out.write(f"database schema at revision {current_revision(engine)}\n")
-    finally:
-        engine.dispose()
+    with _opened_store(_load(args)) as store:
+        out.write(f"database schema at revision {current_revision(store.engine)}\n")
     return EXIT_OK
 
 
@@ -114,20 +123,14 @@ def cmd_once(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_feeds(args: argparse.Namespace, out: TextIO) -> int:
     """List every configured feed with its state; exit 1 if any needs the operator's attention."""
     from pipeline.feedstatus import ATTENTION, feed_statuses, render_table
-    from pipeline.store import Store, create_db_engine, upgrade_schema
     from pipeline.store.tables import utcnow
 
     config = _load(args)
-    engine = create_db_engine(config.database)
-    try:
-        upgrade_schema(engine)
-        store = Store(engine)
+    with _opened_store(config) as store:
         if getattr(args, "feeds_command", None) == "enable":
             return _enable_feed(config, store, args.feed, out)
         feeds = [(feed.url, feed.name) for feed in config.feeds]
         statuses = feed_statuses(config.feeds, store.feed_states(feeds, register=False), utcnow())
-    finally:
-        engine.dispose()
     if args.json:
         for status in statuses:
             out.write(json.dumps(status.as_json(), ensure_ascii=False) + "\n")
@@ -252,13 +255,12 @@ def cmd_match(args: argparse.Namespace, out: TextIO) -> int:
 # --- alerts: the outbox as the operator sees it --------------------------------------------
 
 
-def _open_outbox(config: Config) -> Outbox:
-    from pipeline.store import Store, create_db_engine, upgrade_schema
+@contextmanager
+def _opened_outbox(config: Config) -> Iterator[Outbox]:
     from pipeline.store.outbox import Outbox
 
-    engine = create_db_engine(config.database)
-    upgrade_schema(engine)
-    return Outbox(Store(engine))
+    with _opened_store(config) as store:
+        yield Outbox(store)
 
 
 def cmd_alerts_list(args: argparse.Namespace, out: TextIO) -> int:
@@ -266,9 +268,8 @@ def cmd_alerts_list(args: argparse.Namespace, out: TextIO) -> int:
     from pipeline.alert.secrets import Redactor
 
     config = _load(args)
-    outbox = _open_outbox(config)
     redact = Redactor.for_channels(config.channels)
-    try:
+    with _opened_outbox(config) as outbox:
         statuses = getattr(args, "status", None) or []
         rows = outbox.listing(
             statuses, getattr(args, "channel", None), getattr(args, "topic", None), getattr(args, "limit", 50)
@@ -281,8 +282,6 @@ def cmd_alerts_list(args: argparse.Namespace, out: TextIO) -> int:
                     rows, outbox.counts(), outbox.stream_states(), config.alerts.max_attempts, redact
                 )
             )
-    finally:
-        outbox.store.engine.dispose()
     return EXIT_OK
 
 
@@ -290,12 +289,8 @@ def cmd_alerts_retry(args: argparse.Namespace, out: TextIO) -> int:
     if bool(args.ids) == bool(args.failed):
         sys.stderr.write("newswatch alerts retry: give alert IDs or --failed (not both)\n")
         return EXIT_USAGE
-    config = _load(args)
-    outbox = _open_outbox(config)
-    try:
+    with _opened_outbox(_load(args)) as outbox:
         outcomes = outbox.requeue(datetime.now(UTC), args.ids, all_failed=args.failed, channel=args.channel)
-    finally:
-        outbox.store.engine.dispose()
     for outcome in outcomes:
         out.write(f"alert {outcome.alert_id}: {outcome.message}\n")
     requeued = sum(outcome.ok for outcome in outcomes)
@@ -308,14 +303,13 @@ def cmd_alerts_send(args: argparse.Namespace, out: TextIO) -> int:
     from pipeline.alert.dispatch import Dispatcher
 
     config = _load(args)
-    outbox = _open_outbox(config)
     channels = build_channels(config.channels)
     try:
-        report = Dispatcher(outbox.store, channels, config).run()
+        with _opened_store(config) as store:
+            report = Dispatcher(store, channels, config).run()
     finally:
         for channel in channels.values():
             channel.close()
-        outbox.store.engine.dispose()
     out.write(
         f"alerts: {report.sent} sent, {report.retrying} to retry, {report.failed} failed, "
         f"{report.digests} digests, {report.rolled_over} rolled into digests by rate limits\n"

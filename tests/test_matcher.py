@@ -9,23 +9,11 @@ import pytest
 from pipeline.config import parse_config
 from pipeline.extract import article_from_text
 from pipeline.match import Matcher
-from pipeline.models import Article, ExtractionMethod
+from tests.support.articles import article
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
-def article(title: str, body: str = "") -> Article:
-    return Article(
-        url="u",
-        canonical_url="u",
-        title=title,
-        body=body,
-        published=None,
-        author=None,
-        language=None,
-        source="test",
-        method=ExtractionMethod.PAGE,
-    )
 
 
 def matcher(topic: dict[str, object], aliases: dict[str, list[str]] | None = None) -> Matcher:

@@ -7,7 +7,8 @@ import pytest
 from pipeline.config import ConfigError, parse_config
 from pipeline.match import Matcher, QueryError
 from pipeline.match.query import parse_query
-from pipeline.models import Article, ExtractionMethod, Verdict
+from pipeline.models import Verdict
+from tests.support.articles import article
 
 ALIASES = {
     "usfj": ["USFJ", "U.S. Forces Japan", "United States Forces Japan", "US Forces in Japan", "在日米軍"],
@@ -16,18 +17,6 @@ ALIASES = {
 }
 
 
-def article(title: str, body: str = "") -> Article:
-    return Article(
-        url="u",
-        canonical_url="u",
-        title=title,
-        body=body,
-        published=None,
-        author=None,
-        language=None,
-        source="test",
-        method=ExtractionMethod.PAGE,
-    )
 
 
 def judge(query: str, title: str, body: str = "", **topic: object) -> Verdict:
