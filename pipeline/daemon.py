@@ -277,6 +277,8 @@ class Daemon:
             if new_config.database != old.config.database:
                 log.warning("database URL changed in the config: restart newswatch to switch databases")
                 new_config = new_config.model_copy(update={"database": old.config.database})
+            if new_config.web != old.config.web:
+                log.warning("web settings changed in the config: restart newswatch to apply them")
             try:
                 new_pipeline = Pipeline(new_config, old.store, previous_matcher=old.matcher)
             except Exception:
@@ -325,7 +327,13 @@ class Daemon:
                 max_success_age_seconds=web.max_poll_age,
                 started_at=self._started_at,
             )
-            self._status_server = StatusServer(*web.address, probes).start()
+            try:
+                self._status_server = StatusServer(*web.address, probes).start()
+            except OSError as error:
+                # Monitoring must not stop the monitoring of news: poll and alert without it.
+                log.error(
+                    "cannot serve /healthz and /metrics on %s: %s; running without them", web.listen, error
+                )
         log.info(
             "newswatch running: %d feeds, %d topics, %d channels",
             len(self.config.feeds),

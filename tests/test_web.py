@@ -111,3 +111,27 @@ def test_healthz_and_metrics_over_http(
         [promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=30
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_taken_port_turns_the_endpoint_off_not_the_daemon(
+    tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = write_test_config(
+            tmp_path / "c.yaml",
+            database_url=database_url,
+            feeds=[],
+            extra={"web": {"listen": f"127.0.0.1:{port}"}},
+        )
+        daemon = Daemon(Pipeline.open(load_config(config)), config)
+        daemon.start()
+        try:
+            assert daemon.scheduler.running
+            assert f"cannot serve /healthz and /metrics on 127.0.0.1:{port}" in caplog.text
+        finally:
+            daemon.shutdown()
