@@ -128,6 +128,21 @@ def sentence(rng: random.Random, words: int) -> str:
     return text[0].upper() + text[1:] + "."
 
 
+def _inside_kept_paragraph(page: str) -> int | None:
+    """Where the item's own sentences go: inside the longest paragraph that the extractor keeps,
+    so that two items sharing a template never extract to the same text (a sentence added to a
+    navigation or cookie paragraph would be dropped with it). None if no paragraph is kept."""
+    import trafilatura
+
+    kept = trafilatura.extract(page, include_comments=False, include_tables=False) or ""
+    best: tuple[int, int] | None = None
+    for found in re.finditer(r"<p\b[^>]*>((?:(?!<p\b|<script|</p>).)*)</p>", page, re.S | re.I):
+        text = " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split())
+        if len(text) >= 40 and text[:40] in kept and (best is None or len(text) > best[0]):
+            best = (len(text), found.end(1))
+    return best[1] if best else None
+
+
 @dataclass(frozen=True)
 class FarmSpec:
     feeds: int = 1000
@@ -164,7 +179,7 @@ class FarmContent:
     def base(self, feed: int) -> str:
         return f"http://{self.spec.host(feed)}:{self.port}"
 
-    def _templates(self) -> list[str]:
+    def _templates(self) -> list[tuple[str, int]]:
         folder = corpus_dir() / "articles"
         pages = []
         if self.spec.use_corpus and folder.is_dir():
@@ -173,7 +188,10 @@ class FarmContent:
                     continue
                 text = path.read_bytes().decode("utf-8", errors="replace")
                 # Links lead inside the farm instead of to the publisher's site.
-                pages.append(re.sub(r'href="https?://[^"]*"', 'href="/pages/00000/000.html"', text))
+                text = re.sub(r'href="https?://[^"]*"', 'href="/pages/00000/000.html"', text)
+                cut = _inside_kept_paragraph(text)
+                if cut is not None:
+                    pages.append((text, cut))
         return pages
 
     def _feed(self, feed: int) -> bytes:
@@ -198,11 +216,9 @@ class FarmContent:
 
     def page(self, feed: int, item: int) -> bytes:
         rng = random.Random(self.spec.seed * 7_919 + feed * 1_009 + item)
-        unique = f"<p>Farm dispatch {feed}-{item}: {sentence(rng, 24)} {sentence(rng, 18)}</p>"
+        unique = f" Farm dispatch {feed}-{item}: {sentence(rng, 24)} {sentence(rng, 18)}"
         if self.templates:
-            template = self.templates[(feed * self.spec.items + item) % len(self.templates)]
-            cut = template.find("</p>")
-            cut = cut + 4 if cut >= 0 else len(template) // 2
+            template, cut = self.templates[(feed * self.spec.items + item) % len(self.templates)]
             return (template[:cut] + unique + template[cut:]).encode()
         paragraphs = "".join(f"<p>{sentence(rng, 25)} {sentence(rng, 20)}</p>" for _ in range(8))
         title = sentence(rng, 7)

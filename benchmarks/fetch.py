@@ -29,12 +29,11 @@ from typing import Any
 import yaml
 
 from benchmarks.farm import Farm, FarmSpec
+from benchmarks.measure import ProcessRun, run_measured
 from benchmarks.peers import (
-    ProcessRun,
     SmtpSink,
     ensure_rss2email,
     rss2email_version,
-    run_measured,
     run_rss2email,
     write_rss2email_config,
 )

@@ -16,41 +16,12 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.measure import ProcessRun, run_measured
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-@dataclass
-class ProcessRun:
-    """One child process: wall time and peak resident memory."""
-
-    wall_seconds: float
-    peak_rss_mb: float
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def run_measured(
-    command: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
-) -> ProcessRun:
-    """Run `command`, timing it and reading its peak RSS from the kernel (wait4's ru_maxrss, KiB)."""
-    stdout_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"nw-bench-{os.getpid()}-{time.monotonic_ns()}"
-    with open(f"{stdout_path}.out", "w+") as out, open(f"{stdout_path}.err", "w+") as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err)
-        _pid, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        result = ProcessRun(wall, usage.ru_maxrss / 1024, process.returncode, out.read(), err.read())
-    for suffix in (".out", ".err"):
-        Path(f"{stdout_path}{suffix}").unlink(missing_ok=True)
-    return result
 
 
 def ensure_rss2email() -> str:

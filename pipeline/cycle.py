@@ -472,6 +472,8 @@ class Pipeline:
         if not feeds:
             return []
         states = self.store.feed_states([(feed.url, feed.name) for feed in feeds])
+        if self.config.fetch.fetch_pages:
+            self.extractor.start()
         threads = max(1, min(len(feeds), self.config.fetch.max_connections))
         buffer = FeedStateBuffer(self.store)
         try:

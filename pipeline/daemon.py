@@ -316,6 +316,8 @@ class Daemon:
 
     def start(self) -> None:
         self.schedule()
+        if self.config.feeds and self.config.fetch.fetch_pages:
+            self.holder.current.extractor.start()
         self.scheduler.start()
         watch_store(lambda: self.holder.current.monitoring_counts())
         web = self.config.web

@@ -156,11 +156,15 @@ def extract_and_fingerprint(
 def _warm_up() -> None:
     # Ctrl-C reaches the whole process group; the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Pay trafilatura's and the language model's first-use costs before the first real page.
+    # Pay trafilatura's first-use costs before the first real page. The language model is not
+    # loaded here: most pages declare their language, and the model costs each worker ~120 MB.
     import trafilatura
 
     trafilatura.bare_extraction(b"<html><body><p>newswatch</p></body></html>")
-    load_language_model()
+
+
+def _ready() -> None:
+    """A task that only makes the pool start a worker."""
 
 
 class ExtractionPool:
@@ -188,6 +192,15 @@ class ExtractionPool:
                     max_tasks_per_child=PAGES_PER_WORKER,
                 )
             return self._executor
+
+    def start(self) -> None:
+        """Start the workers now, so that their start-up (an interpreter and trafilatura's imports,
+        about a second each) overlaps the feed fetches instead of delaying the first page."""
+        if self.workers == 0:
+            return
+        pool = self._pool()
+        for _ in range(self.workers):
+            pool.submit(_ready)
 
     def extract(
         self,

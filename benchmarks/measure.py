@@ -1,0 +1,119 @@
+"""Run a command as a child process and measure it: wall time, and peak memory two ways.
+
+- `peak_rss_mb`: the child's own peak resident set, from the kernel (wait4's ru_maxrss).
+- `peak_tree_rss_mb`: the peak of the summed resident sets of the child and all its descendants
+  (newswatch's extraction workers are processes of their own), sampled from /proc every
+  `SAMPLE_SECONDS`. Shared library pages are counted once per process, so this overstates what
+  the tree costs the machine a little; it never understates a short peak by more than one sample.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SAMPLE_SECONDS = 0.05
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+@dataclass
+class ProcessRun:
+    """One child process: wall time and peak resident memory."""
+
+    wall_seconds: float
+    peak_rss_mb: float
+    returncode: int
+    stdout: str
+    stderr: str
+    peak_tree_rss_mb: float = 0.0
+
+
+def _children() -> dict[int, list[int]]:
+    """Parent pid -> child pids, for every process visible in /proc."""
+    tree: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                # The command name may hold spaces and parentheses; the fields after it do not.
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        tree.setdefault(int(fields[1]), []).append(int(entry.name))
+    return tree
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * PAGE_KB
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def tree_rss_mb(root: int) -> float:
+    """The summed resident set of `root` and all its descendants now, in MB."""
+    tree = _children()
+    total, pending = 0, [root]
+    while pending:
+        pid = pending.pop()
+        total += _rss_kb(pid)
+        pending.extend(tree.get(pid, ()))
+    return total / 1024
+
+
+class TreeSampler:
+    """Samples the process tree under a pid in a thread and keeps the peak."""
+
+    def __init__(self, root: int, interval: float = SAMPLE_SECONDS) -> None:
+        self.root = root
+        self.interval = interval
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="tree-rss", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_mb = max(self.peak_mb, tree_rss_mb(self.root))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> TreeSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run_measured(
+    command: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
+) -> ProcessRun:
+    """Run `command` to its end, timing it and measuring its peak memory."""
+    stem = Path(os.environ.get("TMPDIR", "/tmp")) / f"nw-bench-{os.getpid()}-{time.monotonic_ns()}"
+    with open(f"{stem}.out", "w+") as out, open(f"{stem}.err", "w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err)
+        with TreeSampler(process.pid) as sampler:
+            _pid, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        own_peak = usage.ru_maxrss / 1024
+        result = ProcessRun(
+            wall_seconds=wall,
+            peak_rss_mb=own_peak,
+            returncode=process.returncode,
+            stdout=out.read(),
+            stderr=err.read(),
+            peak_tree_rss_mb=max(sampler.peak_mb, own_peak),
+        )
+    for suffix in (".out", ".err"):
+        Path(f"{stem}{suffix}").unlink(missing_ok=True)
+    return result
