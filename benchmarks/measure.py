@@ -1,10 +1,14 @@
 """Run a command as a child process and measure it: wall time, and peak memory two ways.
 
-- `peak_rss_mb`: the child's own peak resident set, from the kernel (wait4's ru_maxrss).
+- `peak_rss_mb`: the child's own peak resident set (VmHWM from /proc, read while it runs; a
+  high-water mark, so a sample taken after the peak still sees it).
 - `peak_tree_rss_mb`: the peak of the summed resident sets of the child and all its descendants
-  (newswatch's extraction workers are processes of their own), sampled from /proc every
-  `SAMPLE_SECONDS`. Shared library pages are counted once per process, so this overstates what
-  the tree costs the machine a little; it never understates a short peak by more than one sample.
+  (newswatch's extraction workers are processes of their own), sampled every `SAMPLE_SECONDS`.
+  Shared library pages are counted once per process, so this overstates what the tree costs
+  the machine a little.
+
+wait4's ru_maxrss is not used: Linux carries the parent's resident set at fork into the child's
+maximum, so a child started by a large benchmark process would report the benchmark's size.
 """
 
 from __future__ import annotations
@@ -56,6 +60,18 @@ def _rss_kb(pid: int) -> int:
         return 0
 
 
+def high_water_mb(pid: int) -> float:
+    """The peak resident set of one process so far (VmHWM), in MB; 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
+
+
 def tree_rss_mb(root: int) -> float:
     """The summed resident set of `root` and all its descendants now, in MB."""
     tree = _children()
@@ -74,12 +90,18 @@ class TreeSampler:
         self.root = root
         self.interval = interval
         self.peak_mb = 0.0
+        # The root process's own peak (not its workers'), as last read before it exited.
+        self.root_peak_mb = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="tree-rss", daemon=True)
 
+    def sample(self) -> None:
+        self.peak_mb = max(self.peak_mb, tree_rss_mb(self.root))
+        self.root_peak_mb = max(self.root_peak_mb, high_water_mb(self.root))
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak_mb = max(self.peak_mb, tree_rss_mb(self.root))
+            self.sample()
             self._stop.wait(self.interval)
 
     def __enter__(self) -> TreeSampler:
@@ -100,19 +122,17 @@ def run_measured(
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err)
         with TreeSampler(process.pid) as sampler:
-            _pid, status, usage = os.wait4(process.pid, 0)
+            process.wait()
         wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        own_peak = usage.ru_maxrss / 1024
         result = ProcessRun(
             wall_seconds=wall,
-            peak_rss_mb=own_peak,
+            peak_rss_mb=sampler.root_peak_mb,
             returncode=process.returncode,
             stdout=out.read(),
             stderr=err.read(),
-            peak_tree_rss_mb=max(sampler.peak_mb, own_peak),
+            peak_tree_rss_mb=max(sampler.peak_mb, sampler.root_peak_mb),
         )
     for suffix in (".out", ".err"):
         Path(f"{stem}{suffix}").unlink(missing_ok=True)

@@ -11,8 +11,9 @@ farm, with the shipped topics, two extraction workers, and /metrics on; the benc
 first poll takes every item: page download, extraction, matching, storing; the second is the
 steady state, mostly 304s), or at `--max-seconds`.
 
-Reported: the daemon process's own peak RSS (wait4's ru_maxrss) and the peak of the daemon and
-its extraction workers together (sampled from /proc). Target (issue 6): under 300 MB.
+Reported: the daemon process's own peak RSS (its VmHWM, read from /proc while it runs) and the
+peak of the daemon and its extraction workers together (their summed RSS, sampled).
+Target (issue 6): under 300 MB.
 """
 
 from __future__ import annotations
@@ -207,14 +208,13 @@ def run(spec: FarmSpec, stored: int, interval: float, max_seconds: float, out: P
                             break
                     running = time.perf_counter() - started
                     daemon.send_signal(signal.SIGTERM)
-                    _pid, status, usage = os.wait4(daemon.pid, 0)
-                daemon.returncode = os.waitstatus_to_exitcode(status)
+                    daemon.wait()
             emails = sink.stop()
         after = count_rows(folder / "newswatch.db")
         log_tail = log_path.read_text(errors="replace")[-2000:]
     load_after = os.getloadavg()
 
-    own_peak = usage.ru_maxrss / 1024
+    own_peak = sampler.root_peak_mb
     tree_peak = max(sampler.peak_mb, own_peak)
     complete = sum(seen.values()) >= 2 * spec.feeds
     print(f"daemon ran {running:.0f} s; polls by outcome: {json.dumps(seen)}; exit code {daemon.returncode}")

@@ -3,7 +3,7 @@
 rss2email is installed with apt-get when `r2e` is missing (the benchmark runs as root). It polls
 feeds one after another, with conditional GET (feedparser's ETag/Last-Modified support), and
 sends one email per new entry. Both rss2email and the SMTP sink run as their own processes; wall
-time and peak RSS (from wait4) are measured per run.
+time and peak RSS (benchmarks.measure) are measured per run.
 
     python -m benchmarks.peers sink PORT      # the counting SMTP sink on its own
 """

@@ -184,8 +184,8 @@ def render(rows: list[Row], limit: Row) -> str:
             f"{row.rate / limit.rate:7.2f} {row.run.peak_rss_mb:7.0f} {row.run.peak_tree_rss_mb:7.0f}"
         )
     lines.append(
-        "(seconds: the loop alone for the limit, the whole process otherwise; RSS: the process's own "
-        "peak; tree: the peak of the process and its workers together)"
+        "(seconds: the loop alone for the limit, the whole process otherwise; RSS: the process's "
+        "own peak; tree: the peak of the process and its workers together)"
     )
     return "\n".join(lines)
 

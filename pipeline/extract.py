@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import re
 import signal
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
@@ -30,6 +32,8 @@ UNTITLED = "(untitled)"
 DEFAULT_TIMEOUT = 120.0
 # A worker is replaced after this many pages, so memory that lxml never gives back stays bounded.
 PAGES_PER_WORKER = 2000
+# How often a worker checks that the process that started it is still alive.
+PARENT_CHECK_SECONDS = 1.0
 
 # Below this many characters the "article" trafilatura found is a cookie banner
 # or a teaser, and the feed's own summary is the better text.
@@ -153,9 +157,19 @@ def extract_and_fingerprint(
     return article, fingerprint_article(article.title, article.body)
 
 
-def _warm_up() -> None:
+def _exit_with_parent(parent: int) -> None:
+    # A worker whose parent was killed (SIGKILL, the OOM killer) is never told to stop: its
+    # siblings keep the task queue open. It leaves on its own instead of holding memory forever.
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
+
+
+def _warm_up(parent: int | None = None) -> None:
     # Ctrl-C reaches the whole process group; the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        threading.Thread(target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
     # Pay trafilatura's first-use costs before the first real page. The language model is not
     # loaded here: most pages declare their language, and the model costs each worker ~120 MB.
     import trafilatura
@@ -189,6 +203,7 @@ class ExtractionPool:
                     max_workers=self.workers,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_warm_up,
+                    initargs=(os.getpid(),),
                     max_tasks_per_child=PAGES_PER_WORKER,
                 )
             return self._executor

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -45,6 +46,18 @@ def test_valid_config_and_defaults() -> None:
 def test_the_shipped_example_is_valid() -> None:
     config = load_config(Path(__file__).parents[1] / "config" / "newswatch.yaml")
     assert "usfj-reorganisation" in config.topics
+
+
+def test_the_shipped_watchlist_polls_real_publishers_over_https() -> None:
+    config = load_config(Path(__file__).parents[1] / "config" / "newswatch.yaml")
+    hosts = {urlsplit(feed.url).hostname for feed in config.feeds}
+    assert all(urlsplit(feed.url).scheme == "https" for feed in config.feeds)
+    assert len({feed.name for feed in config.feeds}) == len(config.feeds)
+    # Japanese and U.S. government sources, Japanese and U.S. press, in English and Japanese.
+    for expected in ("www.mod.go.jp", "www.defense.gov", "www.stripes.com", "www3.nhk.or.jp"):
+        assert expected in hosts
+    assert {"www.japantimes.co.jp", "english.kyodonews.net", "asia.nikkei.com"} <= hosts
+    assert {"www.defensenews.com", "thediplomat.com"} <= hosts
 
 
 @pytest.mark.parametrize(

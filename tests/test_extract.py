@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +96,42 @@ def test_a_page_that_takes_too_long_falls_back_to_the_summary() -> None:
         pool.close()
     assert article.method is ExtractionMethod.FEED_SUMMARY
     assert article.extraction_note == "page extraction took longer than 0.001s"
+
+
+POOL_THAT_WILL_BE_KILLED = """
+import sys, time
+from pipeline.extract import ExtractionPool
+
+if __name__ == "__main__":
+    pool = ExtractionPool(2)
+    pool.start()
+    while len(pool._pool()._processes) < 2:
+        time.sleep(0.05)
+    print(" ".join(str(pid) for pid in pool._pool()._processes), flush=True)
+    time.sleep(600)
+"""
+
+
+def test_extraction_workers_exit_when_their_parent_is_killed(tmp_path: Path) -> None:
+    # SIGKILL (or the OOM killer) gives the parent no chance to stop its workers; they must not
+    # linger, each holding a Python interpreter and trafilatura in memory.
+    script = tmp_path / "pool.py"
+    script.write_text(POOL_THAT_WILL_BE_KILLED)
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    workers = [int(pid) for pid in parent.stdout.readline().split()]
+    assert len(workers) == 2
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.2)
+    assert not any(_alive(pid) for pid in workers), f"workers {workers} outlived their parent"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -14,8 +14,6 @@ from tests.support.articles import article
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
-
-
 def matcher(topic: dict[str, object], aliases: dict[str, list[str]] | None = None) -> Matcher:
     config = parse_config({"aliases": aliases or {}, "topics": {"t": topic}})
     return Matcher.from_topics(config.topics, config.aliases)

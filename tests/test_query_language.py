@@ -17,8 +17,6 @@ ALIASES = {
 }
 
 
-
-
 def judge(query: str, title: str, body: str = "", **topic: object) -> Verdict:
     config = parse_config({"aliases": ALIASES, "topics": {"t": {"query": query, **topic}}})
     return Matcher.from_topics(config.topics, config.aliases).evaluate(article(title, body))[0]

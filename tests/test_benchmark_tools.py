@@ -1,0 +1,108 @@
+"""The benchmark harness measures what it says: memory of process trees, a farm that behaves like
+publishers, and the throughput and memory benchmarks running end to end on a tiny farm.
+
+Speed itself is never asserted here (benchmarks measure it); these tests check that the figures
+are taken from real runs and that the runs did the work they claim.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from benchmarks.farm import Farm, FarmContent, FarmSpec, corpus_dir, feed_path, page_path
+from benchmarks.measure import run_measured
+
+TWO_CHILDREN_HOLD_60_MB_EACH = """
+import subprocess, sys
+hold = "import time; block = bytearray(60 << 20); block[::4096] = b'x' * len(block[::4096]); time.sleep(1.5)"
+children = [subprocess.Popen([sys.executable, "-c", hold]) for _ in range(2)]
+for child in children:
+    child.wait()
+"""
+
+
+def test_the_tree_peak_adds_up_processes_that_hold_memory_at_the_same_time() -> None:
+    run = run_measured([sys.executable, "-c", TWO_CHILDREN_HOLD_60_MB_EACH])
+    assert run.returncode == 0, run.stderr
+    # The child itself stayed small; the tree held both blocks at once.
+    assert 0 < run.peak_rss_mb < 50
+    assert run.peak_tree_rss_mb >= 120
+
+
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), b""
+
+
+def test_the_farm_serves_feeds_with_validators_and_a_page_per_item() -> None:
+    spec = FarmSpec(feeds=3, items=2, hosts=2, use_corpus=False)
+    with Farm(spec) as farm:
+        status, headers, body = _get(farm.feed_url(1))
+        assert status == 200 and body.count(b"<item>") == 2
+        assert f"{spec.host(1)}:{farm.port}{page_path(1, 0)}".encode() in body
+        status, _, _ = _get(farm.feed_url(1), {"If-None-Match": headers["ETag"]})
+        assert status == 304
+        status, _, page = _get(f"http://{spec.host(1)}:{farm.port}{page_path(1, 1)}")
+        assert status == 200 and b"Farm dispatch 1-1" in page
+        assert farm.stats()["not_modified"] == 1
+        assert _get(f"http://127.0.0.1:{farm.port}/nowhere")[0] == 404
+    assert feed_path(7) == "/feeds/00007.xml"
+
+
+@pytest.mark.skipif(
+    not (corpus_dir() / "articles").is_dir(), reason=f"the shared corpus is not at {corpus_dir()}"
+)
+def test_every_corpus_page_keeps_the_items_own_sentences_after_extraction() -> None:
+    # Items sharing a template must extract to different texts, or dedup would fold them into one
+    # article and the benchmark would count work that was never done.
+    import trafilatura
+
+    templates = FarmContent(FarmSpec(feeds=1, items=1), 0).templates
+    content = FarmContent(FarmSpec(feeds=1, items=len(templates)), 0)
+    assert len(templates) >= 10
+    for item in range(len(templates)):
+        text = trafilatura.extract(content.page(0, item)) or ""
+        assert f"Farm dispatch 0-{item}:" in text
+
+
+def test_the_throughput_benchmark_runs_end_to_end_on_a_small_farm(tmp_path: Path) -> None:
+    from benchmarks.throughput import run
+
+    out = tmp_path / "throughput.json"
+    result = run(FarmSpec(feeds=3, items=2, hosts=2, use_corpus=False), postgres=False, peer=False, out=out)
+    assert json.loads(out.read_text()) == json.loads(json.dumps(result))
+    rows = {row["name"]: row for row in result["rows"]}
+    assert rows["limit: bare trafilatura loop, 1 process"]["detail"]["pages"] == 6
+    for name in ("newswatch once, SQLite, 2 workers", "newswatch once, SQLite, 1 worker"):
+        # Every item stored from its downloaded page, none from the feed summary.
+        assert rows[name]["detail"]["stored"]["page"] == 6
+        assert rows[name]["peak_tree_rss_mb"] > rows[name]["peak_rss_mb"]
+    assert rows["newswatch once, feed-summary mode (no pages)"]["detail"]["stored"] == {
+        "feed_summary": 6,
+        "matches": 0,
+    }
+    assert result["verdicts"]["two_workers_x_limit"] > 0
+
+
+def test_the_memory_benchmark_runs_the_daemon_until_every_feed_was_polled_twice(tmp_path: Path) -> None:
+    from benchmarks.memory import run
+
+    spec = FarmSpec(feeds=4, items=2, hosts=2, use_corpus=False)
+    result = run(spec, stored=300, interval=3.0, max_seconds=90.0, out=tmp_path / "memory.json")
+    assert result["complete"], result
+    assert result["exit_code"] == 0
+    assert result["stored_before"]["articles"] == 300
+    assert result["stored_before"]["article_bands"] == 300 * 32
+    assert result["stored_after"]["articles"] == 308
+    assert result["polls"].get("ok", 0) >= 4
+    assert result["peak_tree_rss_mb"] >= result["peak_rss_mb"] > 50
