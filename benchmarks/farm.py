@@ -4,7 +4,8 @@ The server runs in its own process (`Farm` starts `python -m benchmarks.farm`), 
 share a GIL with the code being measured. Feeds are spread over several loopback addresses
 (127.0.0.1, 127.0.0.2, ...: all of 127/8 reaches this machine) so that per-host limits behave as
 they would against many publishers. Feeds carry an ETag and Last-Modified and answer 304 to a
-matching conditional request; they are gzip-compressed when the client accepts it.
+matching conditional request; they are gzip-compressed when the client accepts it, and declare
+their language, as most real feeds do.
 
 Article pages are the real pages of the shared corpus (`articles/*.html`) with their links
 rewritten to point inside the farm and one paragraph unique to the item added, so no two pages
@@ -199,7 +200,7 @@ class FarmContent:
         parts = [
             '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
             f"<title>Farm feed {feed}</title><link>{self.base(feed)}/</link>"
-            "<description>newswatch benchmark farm</description>"
+            "<description>newswatch benchmark farm</description><language>en</language>"
         ]
         for item in range(self.spec.items):
             link = self.base(feed) + page_path(feed, item)

@@ -352,6 +352,8 @@ def _add_alerts_commands(commands: Any, common: argparse.ArgumentParser) -> None
         "send", parents=[common], help="deliver due alerts and digests now, then exit"
     )
     send.set_defaults(handler=cmd_alerts_send, default_verbosity=1)
+
+
 def cmd_backtest(args: argparse.Namespace, out: TextIO) -> int:
     from pipeline.config import parse_duration
     from pipeline.match.backtest import run_backtest

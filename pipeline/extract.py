@@ -1,8 +1,9 @@
 """Page bytes + feed entry -> Article, with trafilatura; the feed summary is the fallback.
 
-`extract_article` is a pure function of its arguments (no network, no store), so it runs in
-`ExtractionPool`'s worker processes: trafilatura is CPU-bound, and threads would share one core
-under the GIL.
+`extract_article` is a pure function of its arguments (no network, no store), so its trafilatura
+part runs in `ExtractionPool`'s worker processes: trafilatura is CPU-bound, and threads would
+share one core under the GIL. The language guess and the dedup fingerprints are made in the
+calling process, so that their models are loaded once, not once per worker.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from pipeline.dedup import fingerprint_article
 from pipeline.models import Article, ArticleFingerprint, ExtractionMethod, FeedEntry
-from pipeline.parse import title_from_summary
+from pipeline.parse import primary_language, title_from_summary
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +96,7 @@ def _summary_article(entry: FeedEntry, canonical: str, source: str, note: str) -
         body=entry.summary,
         published=entry.published,
         author=entry.author,
-        language=detect_language(f"{entry.title}\n{entry.summary}"),
+        language=entry.language,
         source=source,
         method=ExtractionMethod.FEED_SUMMARY,
         summary=entry.summary,
@@ -109,10 +111,32 @@ def extract_article(
     page: bytes | None,
     page_url: str | None = None,
     page_problem: str | None = None,
+    *,
+    guess_language: bool = True,
 ) -> Article:
     """Build the Article for `entry`. `page` is None when the page could not be fetched
     (`page_problem` says why); then, or when the page yields too little text, the
-    feed summary is used."""
+    feed summary is used. The language is the page's own declaration, else (with
+    `guess_language`) a guess from the text."""
+    article = _page_or_summary(entry, canonical, source, page, page_url, page_problem)
+    return with_language(article) if guess_language else article
+
+
+def with_language(article: Article) -> Article:
+    """`article` with its language guessed from the text where nothing declared it."""
+    if article.language:
+        return article
+    return replace(article, language=detect_language(f"{article.title}\n{article.body}"))
+
+
+def _page_or_summary(
+    entry: FeedEntry,
+    canonical: str,
+    source: str,
+    page: bytes | None,
+    page_url: str | None,
+    page_problem: str | None,
+) -> Article:
     if page is None:
         return _summary_article(entry, canonical, source, page_problem or "page not fetched")
     import trafilatura
@@ -137,7 +161,7 @@ def extract_article(
         body=text,
         published=entry.published or _page_date(document.date),
         author=entry.author or document.author or None,
-        language=document.language or _declared_language(page) or detect_language(text),
+        language=primary_language(document.language) or _declared_language(page) or entry.language,
         source=source,
         method=ExtractionMethod.PAGE,
         summary=entry.summary,
@@ -152,9 +176,29 @@ def extract_and_fingerprint(
     page_url: str | None = None,
     page_problem: str | None = None,
 ) -> tuple[Article, ArticleFingerprint]:
-    """The worker's job: the article and the fingerprints dedup needs, both CPU work."""
-    article = extract_article(entry, canonical, source, page, page_url, page_problem)
+    """The article, with its language, and the fingerprints dedup needs."""
+    return _finished(
+        extract_article(entry, canonical, source, page, page_url, page_problem, guess_language=False)
+    )
+
+
+def _finished(article: Article) -> tuple[Article, ArticleFingerprint]:
+    # The language model (~75 MB) and MinHash (datasketch, with scipy: ~35 MB) are loaded in the
+    # calling process only, not once more in every extraction worker; both take 1-3 ms a page.
+    article = with_language(article)
     return article, fingerprint_article(article.title, article.body)
+
+
+def _page_text(
+    entry: FeedEntry,
+    canonical: str,
+    source: str,
+    page: bytes | None,
+    page_url: str | None,
+    page_problem: str | None,
+) -> Article:
+    """The worker's job: trafilatura, the CPU-heavy part."""
+    return extract_article(entry, canonical, source, page, page_url, page_problem, guess_language=False)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -230,9 +274,9 @@ class ExtractionPool:
             return self._guarded(entry, canonical, source, page, page_url, page_problem)
         pool = self._pool()
         try:
-            return pool.submit(
-                extract_and_fingerprint, entry, canonical, source, page, page_url, page_problem
-            ).result(timeout=self.timeout)
+            article = pool.submit(_page_text, entry, canonical, source, page, page_url, page_problem).result(
+                timeout=self.timeout
+            )
         except TimeoutError:
             # The worker stays busy until trafilatura returns; the cycle goes on without it.
             note = f"page extraction took longer than {self.timeout:g}s"
@@ -244,6 +288,8 @@ class ExtractionPool:
             note = "page extraction failed: the extraction worker died"
         except Exception as error:
             note = f"page extraction failed: {type(error).__name__}: {error}"
+        else:
+            return _finished(article)
         log.warning("%s: %s; using the feed summary", page_url or entry.link, note)
         return extract_and_fingerprint(entry, canonical, source, None, page_url, note)
 

@@ -61,6 +61,8 @@ LAST_SUCCESSFUL_POLL = Gauge(
     "Unix time of the last poll that completed without error (any feed).",
     registry=REGISTRY,
 )
+
+
 def observe_fetch(target: str, result: FetchResult) -> None:
     """Latency of every fetch, and its error kind when it failed (target: feed or page)."""
     FETCH_SECONDS.labels(target=target).observe(result.elapsed_seconds)

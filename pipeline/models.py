@@ -124,6 +124,8 @@ class FeedEntry:
     published: datetime | None
     author: str | None
     guid: str | None
+    # Declared by the feed (RSS <language>, xml:lang), as a language subtag: 'en', 'ja'.
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ class FeedParseError(Exception):
 
 _NO_CONTENT_TYPE = "no Content-type specified"
 _TAG = re.compile(r"<[^>]+>")
+_LANGUAGE_TAG = re.compile(r"\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*\s*$")
 _SPACE = re.compile(r"\s+")
 # The prolog is everything before the root element; entity declarations can only live there.
 _ROOT_ELEMENT = re.compile(rb"<[A-Za-z_]")
@@ -96,7 +97,22 @@ def title_from_summary(summary: str) -> str:
     return first
 
 
-def normalise_entry(entry: Mapping[str, Any], base_url: str) -> FeedEntry:
+def primary_language(tag: object) -> str | None:
+    """'ja-JP' -> 'ja': the language subtag of a declared language, or None if none is given."""
+    found = _LANGUAGE_TAG.match(tag) if isinstance(tag, str) else None
+    return found.group(1).lower() if found else None
+
+
+def _entry_language(entry: Mapping[str, Any], feed_language: str | None) -> str | None:
+    # xml:lang on the entry's own text (Atom), else the feed's <language> (RSS) or xml:lang.
+    for key in ("title_detail", "summary_detail"):
+        declared = primary_language((entry.get(key) or {}).get("language"))
+        if declared:
+            return declared
+    return feed_language
+
+
+def normalise_entry(entry: Mapping[str, Any], base_url: str, feed_language: str | None = None) -> FeedEntry:
     return FeedEntry(
         link=_entry_link(entry, base_url),
         title=html_to_text(entry.get("title") or ""),
@@ -104,6 +120,7 @@ def normalise_entry(entry: Mapping[str, Any], base_url: str) -> FeedEntry:
         published=_entry_datetime(entry),
         author=(html_to_text(entry.get("author") or "") or None),
         guid=(entry.get("id") or None),
+        language=_entry_language(entry, feed_language),
     )
 
 
@@ -124,7 +141,8 @@ def parse_feed(body: bytes, url: str, headers: Mapping[str, str] | None = None) 
     if not looks_like_feed:
         reason = bozo_reason or "no RSS, Atom or RDF root element"
         raise FeedParseError(f"not a feed: {reason}")
-    normalised = [normalise_entry(entry, url) for entry in parsed.entries]
+    feed_language = primary_language(parsed.feed.get("language"))
+    normalised = [normalise_entry(entry, url, feed_language) for entry in parsed.entries]
     entries = [entry for entry in normalised if not is_empty(entry)]
     if bozo_reason and not entries:
         raise FeedParseError(f"malformed feed with no entries: {bozo_reason}")

@@ -65,6 +65,24 @@ def test_titles_fall_back_to_the_summary_then_untitled() -> None:
 
 
 @pytest.mark.skipif(not ARTICLES, reason=missing_reason("articles"))
+def test_the_language_is_the_pages_declaration_then_the_feeds_then_a_guess() -> None:
+    english_page = (
+        b'<html lang="en-US"><body><article>'
+        + b"<p>"
+        + b"Plain words. " * 40
+        + b"</p></article></body></html>"
+    )
+    undeclared_page = english_page.replace(b' lang="en-US"', b"")
+    assert extract_article(entry(language="ja"), URL, "Desk", english_page, URL).language == "en"
+    assert extract_article(entry(language="ja"), URL, "Desk", undeclared_page, URL).language == "ja"
+    # Nothing declared: a guess from the text, unless the caller leaves it for later.
+    assert extract_article(entry(), URL, "Desk", undeclared_page, URL).language == "en"
+    assert extract_article(entry(), URL, "Desk", undeclared_page, URL, guess_language=False).language is None
+    summary_only = entry(summary="Le conseil municipal a voté le budget de la ville pour l'année prochaine.")
+    assert extract_article(summary_only, URL, "Desk", None).language == "fr"
+    assert extract_article(entry(summary="whatever", language="de"), URL, "Desk", None).language == "de"
+
+
 def test_worker_pool_gives_the_same_articles_as_inline_extraction() -> None:
     pages = ARTICLES[:6]
     pool = ExtractionPool(workers=2)

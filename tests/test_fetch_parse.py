@@ -134,3 +134,20 @@ def test_malformed_feed_with_entries_is_used_with_a_warning() -> None:
     <item><title>a</title><link>https://example.org/a</link></item></channel></rss>"""
     parsed = parse_feed(body, "https://example.org/feed")
     assert parsed.entries and parsed.warning
+
+
+def test_entries_carry_the_language_their_feed_declares() -> None:
+    rss = (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>NHK</title><language>ja-JP</language>'
+        b"<item><title>t</title><link>https://example.org/a</link><description>s</description></item>"
+        b"</channel></rss>"
+    )
+    assert parse_feed(rss, "https://example.org/feed").entries[0].language == "ja"
+    atom = (
+        b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en-GB"><title>x</title>'
+        b'<entry><title>t</title><link href="https://example.org/b"/><summary>s</summary></entry>'
+        b'<entry xml:lang="fr"><title>t</title><link href="https://example.org/c"/></entry></feed>'
+    )
+    assert [entry.language for entry in parse_feed(atom, "https://example.org/feed").entries] == ["en", "fr"]
+    undeclared = rss.replace(b"<language>ja-JP</language>", b"")
+    assert parse_feed(undeclared, "https://example.org/feed").entries[0].language is None

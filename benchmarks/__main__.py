@@ -1,0 +1,92 @@
+"""newswatch benchmarks, one entry point.
+
+    python -m benchmarks                  # throughput, then memory (about 7 minutes here)
+    python -m benchmarks throughput ...   # newswatch once vs a bare trafilatura loop vs rss2email
+    python -m benchmarks memory ...       # the daemon over 1,000 feeds and 100,000 stored articles
+    python -m benchmarks fetch ...        # polling 1,000 feeds: first cycle and all-304, vs rss2email
+    python -m benchmarks matcher ...      # the compiled matcher vs a naive one, 100 vs 1,000 topics
+
+Each benchmark measures its baseline in the same run, prints a table and writes JSON to
+benchmarks/results/. `python -m benchmarks NAME --help` lists a benchmark's options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from benchmarks import memory, throughput
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def run_all(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL throughput run")
+    parser.add_argument("--no-peer", action="store_true", help="skip rss2email")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    print("== throughput: newswatch once against the bare extraction loop and rss2email", flush=True)
+    options = ["--json", str(RESULTS / f"throughput-{stamp}.json")]
+    options += ["--no-postgres"] if args.no_postgres else []
+    options += ["--no-peer"] if args.no_peer else []
+    throughput_args = throughput_parser().parse_args(options)
+    speed = throughput.run_from_arguments(throughput_args)
+    print("\n== memory: the daemon over 1,000 feeds and 100,000 stored articles", flush=True)
+    memory_args = memory_parser().parse_args(["--json", str(RESULTS / f"memory-{stamp}.json")])
+    footprint = memory.run_from_arguments(memory_args)
+    elapsed = time.perf_counter() - started
+    summary = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "seconds": elapsed,
+        "throughput": speed,
+        "memory": footprint,
+    }
+    path = RESULTS / f"all-{stamp}.json"
+    path.write_text(json.dumps(summary, indent=2))
+    print(f"\nall benchmarks: {elapsed / 60:.1f} minutes; results: {path}")
+    return 0
+
+
+def throughput_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks throughput")
+    throughput.add_arguments(parser)
+    return parser
+
+
+def memory_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks memory")
+    memory.add_arguments(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    command, rest = (argv[0], argv[1:]) if argv and not argv[0].startswith("-") else ("all", argv)
+    if command == "all":
+        return run_all(rest)
+    if command == "throughput":
+        throughput.run_from_arguments(throughput_parser().parse_args(rest))
+        return 0
+    if command == "memory":
+        memory.run_from_arguments(memory_parser().parse_args(rest))
+        return 0
+    if command == "fetch":
+        from benchmarks import fetch
+
+        return fetch.main(rest)
+    if command == "matcher":
+        from benchmarks import matcher
+
+        matcher.main(rest)
+        return 0
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
