@@ -6,11 +6,12 @@ Three levels, from strict to loose:
    fragments removed). One stored article per canonical URL.
 2. `content_fingerprint`: the same text reached through two different URLs (a mirror, an AMP
    page, a syndication partner) is the same article: stored once, with both sources.
-3. `similarity_signature`: a MinHash (datasketch) of word 3-shingles. Articles whose estimated
-   Jaccard similarity passes a threshold are one *story* (the same wire copy lightly edited by
-   several outlets). Candidates are found by locality-sensitive hashing: the signature is cut into
-   bands and two articles are compared only if they share a band, so the store can look them up
-   with an index instead of comparing against every article.
+3. `similarity_signature`: a MinHash of word 3-shingles (the signatures of datasketch's
+   "affine32" scheme). Articles whose estimated Jaccard similarity passes a threshold are one
+   *story* (the same wire copy lightly edited by several outlets). Candidates are found by
+   locality-sensitive hashing: the signature is cut into bands and two articles are compared only
+   if they share a band, so the store can look them up with an index instead of comparing
+   against every article.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import courlan
@@ -84,30 +85,44 @@ def content_fingerprint(body: str) -> str | None:
     return hashlib.sha256(" ".join(tokens).encode()).hexdigest()
 
 
-@cache
-def _minhash_class() -> Any:
-    # Imported on first use: datasketch pulls in scipy (half a second), which a cycle where every
-    # feed answers 304 never needs.
-    from datasketch import MinHash
-
-    return MinHash
+# MurmurHash3's 32-bit finalizer (shift, multiplier, shift, multiplier, shift).
+_FMIX32 = (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16)
 
 
 @cache
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    # Generated once per process; every signature must use the same permutations to be comparable.
-    minhash = _minhash_class()(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme="affine32")
-    return minhash.permutations  # type: ignore[no-any-return]
+    """The NUM_PERM affine permutations h -> a*h + b (mod 2^32), a odd; every signature must use
+    the same ones to be comparable. Drawn exactly as datasketch 2's "affine32" scheme draws them,
+    so signatures are datasketch's (tests/test_dedup.py compares them)."""
+    import numpy as np
+
+    generator = np.random.RandomState(MINHASH_SEED)
+    multipliers = generator.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    offsets = generator.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return multipliers, offsets
 
 
-def _minhash(hashvalues: np.ndarray | None = None) -> Any:
-    return _minhash_class()(
-        num_perm=NUM_PERM,
-        seed=MINHASH_SEED,
-        hashvalues=hashvalues,
-        permutations=_permutations(),
-        scheme="affine32",
-    )
+def _minhash(shingles: set[str]) -> np.ndarray:
+    """The MinHash signature of `shingles`: per permutation, the least permuted hash.
+
+    Computed with numpy alone rather than with datasketch, which imports scipy: about 40 MB and
+    half a second of start-up in every process that fingerprints, for arithmetic this short.
+    """
+    import numpy as np
+
+    hashes = np.fromiter(
+        (int.from_bytes(hashlib.sha1(shingle.encode()).digest()[:4], "little") for shingle in shingles),
+        dtype=np.uint32,
+        count=len(shingles),
+    ).reshape(-1, 1)
+    shift1, multiplier1, shift2, multiplier2, shift3 = _FMIX32
+    hashes ^= hashes >> shift1
+    hashes *= np.uint32(multiplier1)
+    hashes ^= hashes >> shift2
+    hashes *= np.uint32(multiplier2)
+    hashes ^= hashes >> shift3
+    multipliers, offsets = _permutations()
+    return (hashes * multipliers + offsets).min(axis=0)
 
 
 def similarity_signature(title: str, body: str) -> tuple[bytes, tuple[str, ...]] | None:
@@ -116,9 +131,7 @@ def similarity_signature(title: str, body: str) -> tuple[bytes, tuple[str, ...]]
     shingles = {" ".join(tokens[i : i + SHINGLE_WORDS]) for i in range(len(tokens) - SHINGLE_WORDS + 1)}
     if len(shingles) < MIN_SHINGLES:
         return None
-    minhash = _minhash()
-    minhash.update_batch([shingle.encode() for shingle in shingles])
-    values = minhash.hashvalues.astype("<u4")
+    values = _minhash(shingles).astype("<u4")
     return values.tobytes(), band_keys(values)
 
 
@@ -141,12 +154,15 @@ def fingerprint_article(title: str, body: str) -> ArticleFingerprint:
 
 
 def similarity(signature_a: bytes, signature_b: bytes) -> float:
-    """Estimated Jaccard similarity of the two articles' shingle sets."""
+    """Estimated Jaccard similarity of the two articles' shingle sets: the share of permutations
+    whose least hash the two sets share."""
     import numpy as np
 
-    first = _minhash(np.frombuffer(signature_a, dtype="<u4").astype(np.uint64))
-    second = _minhash(np.frombuffer(signature_b, dtype="<u4").astype(np.uint64))
-    return float(first.jaccard(second))
+    first = np.frombuffer(signature_a, dtype="<u4")
+    second = np.frombuffer(signature_b, dtype="<u4")
+    if first.shape != second.shape:
+        raise ValueError("signatures of different lengths cannot be compared")
+    return float(np.count_nonzero(first == second)) / len(first)
 
 
 def closest_story(

@@ -183,8 +183,8 @@ def extract_and_fingerprint(
 
 
 def _finished(article: Article) -> tuple[Article, ArticleFingerprint]:
-    # The language model (~75 MB) and MinHash (datasketch, with scipy: ~35 MB) are loaded in the
-    # calling process only, not once more in every extraction worker; both take 1-3 ms a page.
+    # The language model (~75 MB) is loaded in the calling process only, not once more in every
+    # extraction worker; the guess and the fingerprints take 1-3 ms a page.
     article = with_language(article)
     return article, fingerprint_article(article.title, article.body)
 

@@ -204,3 +204,29 @@ def test_story_window_keeps_old_lookalikes_apart(
         with pipeline.store.session() as session:
             story_ids = session.scalars(select(ArticleRow.story_id).order_by(ArticleRow.id)).all()
     assert story_ids == [1, 2]
+
+
+def test_signatures_are_datasketchs_affine32_minhash() -> None:
+    # Signatures already stored stay comparable with new ones only if the scheme never drifts.
+    from datasketch import MinHash
+
+    from pipeline.dedup import MINHASH_SEED, NUM_PERM, SHINGLE_WORDS, similarity, similarity_signature, words
+
+    texts = [
+        ("U.S. Forces Japan to become a joint force headquarters", "The reorganisation of USFJ " * 30),
+        ("在日米軍の統合軍司令部への改編", "在日米軍は統合軍司令部に改編される。日米同盟の強化。" * 10),
+        ("Council budget", " ".join(f"word{number % 97} item{number % 13}" for number in range(400))),
+    ]
+    signatures = []
+    for title, body in texts:
+        tokens = words(f"{title}\n{body}")
+        shingles = {" ".join(tokens[i : i + SHINGLE_WORDS]) for i in range(len(tokens) - SHINGLE_WORDS + 1)}
+        reference = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme="affine32")
+        reference.update_batch([shingle.encode() for shingle in shingles])
+        signature = similarity_signature(title, body)
+        assert signature is not None
+        assert signature[0] == reference.hashvalues.astype("<u4").tobytes()
+        signatures.append((signature[0], reference))
+    for first, first_reference in signatures:
+        for second, second_reference in signatures:
+            assert similarity(first, second) == first_reference.jaccard(second_reference)
