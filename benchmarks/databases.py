@@ -1,4 +1,5 @@
-"""Throwaway databases for benchmarks: a SQLite file in a folder, or a fresh PostgreSQL database."""
+"""Throwaway PostgreSQL databases (for the benchmarks and, through tests/support, the tests), and
+what a run stored."""
 
 from __future__ import annotations
 
@@ -17,22 +18,24 @@ class PostgresUnavailable(RuntimeError):
 
 
 @contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    """Create `newswatch_bench_<random>`, yield its URL, drop it afterwards."""
+def fresh_postgres_database(admin_url: str = ADMIN_URL, prefix: str = "newswatch_bench") -> Iterator[str]:
+    """Create `<prefix>_<random>` on the server, yield its URL, drop it afterwards (so repeated
+    and parallel runs never collide). Raises PostgresUnavailable, with the reason, before yielding
+    if the server cannot be reached."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-    name = f"newswatch_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as error:
         admin.dispose()
-        where = make_url(ADMIN_URL).render_as_string()
+        where = make_url(admin_url).render_as_string()
         raise PostgresUnavailable(f"PostgreSQL at {where} is not reachable: {error}") from error
     try:
-        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

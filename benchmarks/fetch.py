@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -26,8 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from benchmarks.bench_setup import REPO_ROOT, RESULTS, farm_feeds, free_port, machine, write_newswatch_config
 from benchmarks.farm import Farm, FarmSpec
 from benchmarks.measure import ProcessRun, run_measured
 from benchmarks.peers import (
@@ -37,9 +35,6 @@ from benchmarks.peers import (
     run_rss2email,
     write_rss2email_config,
 )
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-RESULTS = REPO_ROOT / "benchmarks" / "results"
 
 
 @dataclass
@@ -63,37 +58,14 @@ class Measurement:
         return self.feeds / self.cycle_seconds if self.cycle_seconds else None
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def write_newswatch_config(folder: Path, feed_urls: list[str], smtp_port: int) -> Path:
-    shipped = yaml.safe_load((REPO_ROOT / "config" / "newswatch.yaml").read_text(encoding="utf-8"))
-    for topic in shipped["topics"].values():
-        topic["channels"] = ["bench-email"]
-    document = {
-        "database": f"sqlite:///{folder / 'newswatch.db'}",
-        "feeds": [{"name": f"farm{index:05d}", "url": url} for index, url in enumerate(feed_urls)],
-        "aliases": shipped.get("aliases", {}),
-        "topics": shipped["topics"],
-        "channels": {
-            "bench-email": {
-                "type": "email",
-                "to": ["analyst@example.org"],
-                "from": "newswatch@example.org",
-                "smtp": {"host": "127.0.0.1", "port": smtp_port},
-            }
-        },
-        # The farm is on loopback, which newswatch refuses unless told otherwise.
-        "fetch": {"allow_private_addresses": True, "fetch_pages": False},
-    }
-    path = folder / "newswatch.yaml"
-    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-    return path
+def write_config(folder: Path, feed_urls: list[str], smtp_port: int) -> Path:
+    return write_newswatch_config(
+        folder / "newswatch.yaml",
+        f"sqlite:///{folder / 'newswatch.db'}",
+        farm_feeds(feed_urls),
+        smtp_port,
+        fetch={"fetch_pages": False},
+    )
 
 
 def run_newswatch_cycle(config: Path) -> tuple[ProcessRun, dict[str, Any]]:
@@ -140,7 +112,7 @@ def farm_delta(farm: Farm, before: dict[str, Any]) -> tuple[int, int, dict[str, 
 
 
 def measure_newswatch(farm: Farm, folder: Path, smtp_port: int, repeats: int) -> list[Measurement]:
-    config = write_newswatch_config(folder, farm.feed_urls(), smtp_port)
+    config = write_config(folder, farm.feed_urls(), smtp_port)
     feeds = farm.spec.feeds
     results = []
     stats = farm.stats()
@@ -294,13 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "benchmark": "fetch",
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {
-            "cores": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "load_before": load_before,
-            "load_after": load_after,
-        },
+        "machine": machine(load_before, load_after),
         "farm": asdict(spec),
         "peer": peer_version,
         "measurements": [

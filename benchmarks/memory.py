@@ -35,48 +35,34 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from benchmarks.bench_setup import (
+    REPO_ROOT,
+    RESULTS,
+    add_farm_arguments,
+    farm_feeds,
+    farm_spec,
+    free_port,
+    machine,
+    write_newswatch_config,
+)
 from benchmarks.farm import WORDS, Farm, FarmSpec
 from benchmarks.measure import TreeSampler
 from benchmarks.peers import SmtpSink
-from benchmarks.throughput import free_port, machine
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-RESULTS = REPO_ROOT / "benchmarks" / "results"
 TARGET_MB = 300.0
 SIGNATURE_BYTES = 128 * 4
 
 
 def write_config(folder: Path, farm: Farm, smtp_port: int, web_port: int, interval: float) -> Path:
-    shipped = yaml.safe_load((REPO_ROOT / "config" / "newswatch.yaml").read_text(encoding="utf-8"))
-    for topic in shipped["topics"].values():
-        topic["channels"] = ["bench-email"]
-        topic.pop("examples", None)
-    document = {
-        "database": f"sqlite:///{folder / 'newswatch.db'}",
-        "feeds": [
-            {"name": f"farm{index:05d}", "url": url, "interval": f"{interval:g}s"}
-            for index, url in enumerate(farm.feed_urls())
-        ],
-        "aliases": shipped.get("aliases", {}),
-        "topics": shipped["topics"],
-        "channels": {
-            "bench-email": {
-                "type": "email",
-                "to": ["analyst@example.org"],
-                "from": "newswatch@example.org",
-                "smtp": {"host": "127.0.0.1", "port": smtp_port},
-            }
-        },
-        "fetch": {"allow_private_addresses": True},
-        "extract": {"workers": 2},
-        "web": {"listen": f"127.0.0.1:{web_port}"},
-        "logging": {"level": "warning"},
-    }
-    path = folder / "newswatch.yaml"
-    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-    return path
+    return write_newswatch_config(
+        folder / "newswatch.yaml",
+        f"sqlite:///{folder / 'newswatch.db'}",
+        farm_feeds(farm.feed_urls(), interval=f"{interval:g}s"),
+        smtp_port,
+        extract={"workers": 2},
+        web={"listen": f"127.0.0.1:{web_port}"},
+        logging={"level": "warning"},
+    )
 
 
 def seed_store(database: Path, stored: int, seed: int = 7) -> float:
@@ -257,22 +243,14 @@ def run(spec: FarmSpec, stored: int, interval: float, max_seconds: float, out: P
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--feeds", type=int, default=1000)
-    parser.add_argument("--items", type=int, default=2, help="items per feed, each a page to extract")
+    add_farm_arguments(parser, feeds=1000, items=2)
     parser.add_argument("--stored", type=int, default=100_000, help="articles in the store before the run")
     parser.add_argument("--interval", type=float, default=60.0, help="each feed's poll interval, seconds")
     parser.add_argument("--max-seconds", type=float, default=420.0)
-    parser.add_argument(
-        "--generated", action="store_true", help="generated pages even if the corpus is there"
-    )
-    parser.add_argument("--json", type=Path, help="write the results here (default: benchmarks/results/)")
 
 
 def run_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
-    spec = FarmSpec(
-        feeds=args.feeds, items=args.items, hosts=min(50, args.feeds), use_corpus=not args.generated
-    )
-    return run(spec, args.stored, args.interval, args.max_seconds, args.json)
+    return run(farm_spec(args), args.stored, args.interval, args.max_seconds, args.json)
 
 
 def main(argv: list[str] | None = None) -> int:

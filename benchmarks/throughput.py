@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -35,8 +34,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from benchmarks.bench_setup import (
+    REPO_ROOT,
+    RESULTS,
+    add_farm_arguments,
+    farm_feeds,
+    farm_spec,
+    free_port,
+    machine,
+    write_newswatch_config,
+)
 from benchmarks.databases import PostgresUnavailable, count_articles, fresh_postgres_database
 from benchmarks.farm import Farm, FarmSpec, page_path
 from benchmarks.measure import ProcessRun, run_measured
@@ -48,8 +55,6 @@ from benchmarks.peers import (
     write_rss2email_config,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-RESULTS = REPO_ROOT / "benchmarks" / "results"
 TARGET_TWO_WORKERS = 1.5
 TARGET_ONE_WORKER = 0.8
 
@@ -66,14 +71,6 @@ class Row:
     @property
     def rate(self) -> float:
         return self.articles / self.seconds if self.seconds else 0.0
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def download_pages(farm: Farm, folder: Path) -> list[Path]:
@@ -123,31 +120,14 @@ def measure_limit(pages_folder: Path, articles: int) -> Row:
 def write_config(
     folder: Path, farm: Farm, database: str, smtp_port: int, *, workers: int, fetch_pages: bool
 ) -> Path:
-    shipped = yaml.safe_load((REPO_ROOT / "config" / "newswatch.yaml").read_text(encoding="utf-8"))
-    for topic in shipped["topics"].values():
-        topic["channels"] = ["bench-email"]
-        # Golden examples are for check-config; the cycle does not read them.
-        topic.pop("examples", None)
-    document = {
-        "database": database,
-        "feeds": [{"name": f"farm{index:05d}", "url": url} for index, url in enumerate(farm.feed_urls())],
-        "aliases": shipped.get("aliases", {}),
-        "topics": shipped["topics"],
-        "channels": {
-            "bench-email": {
-                "type": "email",
-                "to": ["analyst@example.org"],
-                "from": "newswatch@example.org",
-                "smtp": {"host": "127.0.0.1", "port": smtp_port},
-            }
-        },
-        # The farm is on loopback, which newswatch refuses unless told otherwise.
-        "fetch": {"allow_private_addresses": True, "fetch_pages": fetch_pages},
-        "extract": {"workers": workers},
-    }
-    path = folder / f"newswatch-{time.monotonic_ns()}.yaml"
-    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-    return path
+    return write_newswatch_config(
+        folder / f"newswatch-{time.monotonic_ns()}.yaml",
+        database,
+        farm_feeds(farm.feed_urls()),
+        smtp_port,
+        fetch={"fetch_pages": fetch_pages},
+        extract={"workers": workers},
+    )
 
 
 def measure_newswatch(name: str, config: Path, database: str, articles: int) -> Row:
@@ -308,35 +288,14 @@ def run(spec: FarmSpec, *, postgres: bool, peer: bool, out: Path | None) -> dict
     return result
 
 
-def machine(
-    load_before: tuple[float, float, float], load_after: tuple[float, float, float]
-) -> dict[str, Any]:
-    return {
-        "cores": os.cpu_count(),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "python": platform.python_version(),
-        "load_before": load_before,
-        "load_after": load_after,
-    }
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--feeds", type=int, default=100)
-    parser.add_argument("--items", type=int, default=4)
+    add_farm_arguments(parser, feeds=100, items=4)
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL run")
     parser.add_argument("--no-peer", action="store_true", help="skip rss2email")
-    parser.add_argument(
-        "--generated", action="store_true", help="generated pages even if the corpus is there"
-    )
-    parser.add_argument("--json", type=Path, help="write the results here (default: benchmarks/results/)")
 
 
 def run_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
-    spec = FarmSpec(
-        feeds=args.feeds, items=args.items, hosts=min(50, args.feeds), use_corpus=not args.generated
-    )
-    return run(spec, postgres=not args.no_postgres, peer=not args.no_peer, out=args.json)
+    return run(farm_spec(args), postgres=not args.no_postgres, peer=not args.no_peer, out=args.json)
 
 
 def main(argv: list[str] | None = None) -> int:
