@@ -13,14 +13,11 @@ benchmarks/results/. `python -m benchmarks NAME --help` lists a benchmark's opti
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-from pathlib import Path
 
 from benchmarks import memory, throughput
-
-RESULTS = Path(__file__).resolve().parent / "results"
+from benchmarks.bench_setup import RESULTS, save_results
 
 
 def run_all(argv: list[str]) -> int:
@@ -46,9 +43,8 @@ def run_all(argv: list[str]) -> int:
         "throughput": speed,
         "memory": footprint,
     }
-    path = RESULTS / f"all-{stamp}.json"
-    path.write_text(json.dumps(summary, indent=2))
-    print(f"\nall benchmarks: {elapsed / 60:.1f} minutes; results: {path}")
+    print(f"\nall benchmarks: {elapsed / 60:.1f} minutes")
+    save_results("all", summary, RESULTS / f"all-{stamp}.json")
     return 0
 
 

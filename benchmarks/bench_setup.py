@@ -4,9 +4,11 @@ command-line options of the farm, and a description of the machine for the resul
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -95,3 +97,12 @@ def machine(
         "load_before": load_before,
         "load_after": load_after,
     }
+
+
+def save_results(benchmark: str, result: dict[str, Any], path: Path | None = None) -> Path:
+    """Write `result` as JSON (by default to benchmarks/results/BENCHMARK-TIMESTAMP.json) and say where."""
+    path = path or RESULTS / f"{benchmark}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2))
+    print(f"results: {path}")
+    return path

@@ -25,7 +25,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_setup import REPO_ROOT, RESULTS, farm_feeds, free_port, machine, write_newswatch_config
+from benchmarks.bench_setup import (
+    REPO_ROOT,
+    farm_feeds,
+    free_port,
+    machine,
+    save_results,
+    write_newswatch_config,
+)
 from benchmarks.farm import Farm, FarmSpec
 from benchmarks.measure import ProcessRun, run_measured
 from benchmarks.peers import (
@@ -285,10 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
         },
     }
-    path = args.json or RESULTS / f"fetch-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2))
-    print(f"results: {path}")
+    save_results("fetch", result, args.json)
     return 0
 
 

@@ -37,12 +37,12 @@ from typing import Any
 
 from benchmarks.bench_setup import (
     REPO_ROOT,
-    RESULTS,
     add_farm_arguments,
     farm_feeds,
     farm_spec,
     free_port,
     machine,
+    save_results,
     write_newswatch_config,
 )
 from benchmarks.farm import WORDS, Farm, FarmSpec
@@ -235,10 +235,7 @@ def run(spec: FarmSpec, stored: int, interval: float, max_seconds: float, out: P
         "target_mb": TARGET_MB,
         "under_target": own_peak < TARGET_MB,
     }
-    path = out or RESULTS / f"memory-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2))
-    print(f"results: {path}")
+    save_results("memory", result, out)
     return result
 
 

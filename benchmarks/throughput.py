@@ -36,12 +36,12 @@ from typing import Any
 
 from benchmarks.bench_setup import (
     REPO_ROOT,
-    RESULTS,
     add_farm_arguments,
     farm_feeds,
     farm_spec,
     free_port,
     machine,
+    save_results,
     write_newswatch_config,
 )
 from benchmarks.databases import PostgresUnavailable, count_articles, fresh_postgres_database
@@ -281,10 +281,7 @@ def run(spec: FarmSpec, *, postgres: bool, peer: bool, out: Path | None) -> dict
         "verdicts": verdicts,
         "notes": notes,
     }
-    path = out or RESULTS / f"throughput-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2))
-    print(f"results: {path}")
+    save_results("throughput", result, out)
     return result
 
 
