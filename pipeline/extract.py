@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import partial
 
 from pipeline.dedup import fingerprint_article
 from pipeline.models import Article, ArticleFingerprint, ExtractionMethod, FeedEntry
@@ -189,18 +190,6 @@ def _finished(article: Article) -> tuple[Article, ArticleFingerprint]:
     return article, fingerprint_article(article.title, article.body)
 
 
-def _page_text(
-    entry: FeedEntry,
-    canonical: str,
-    source: str,
-    page: bytes | None,
-    page_url: str | None,
-    page_problem: str | None,
-) -> Article:
-    """The worker's job: trafilatura, the CPU-heavy part."""
-    return extract_article(entry, canonical, source, page, page_url, page_problem, guess_language=False)
-
-
 def _exit_with_parent(parent: int) -> None:
     # A worker whose parent was killed (SIGKILL, the OOM killer) is never told to stop: its
     # siblings keep the task queue open. It leaves on its own instead of holding memory forever.
@@ -275,9 +264,16 @@ class ExtractionPool:
             return self._guarded(entry, canonical, source, page, page_url, page_problem)
         pool = self._pool()
         try:
-            article = pool.submit(_page_text, entry, canonical, source, page, page_url, page_problem).result(
-                timeout=self.timeout
-            )
+            # The worker runs trafilatura only; the language and fingerprints are made here.
+            article = pool.submit(
+                partial(extract_article, guess_language=False),
+                entry,
+                canonical,
+                source,
+                page,
+                page_url,
+                page_problem,
+            ).result(timeout=self.timeout)
         except TimeoutError:
             # The worker stays busy until trafilatura returns; the cycle goes on without it.
             note = f"page extraction took longer than {self.timeout:g}s"
