@@ -240,12 +240,15 @@ def render_html(alert: OutgoingAlert) -> str:
 # --- webhook JSON -----------------------------------------------------------------------
 
 
+def _envelope(kind: str, alert: OutgoingAlert) -> dict[str, Any]:
+    """What every payload starts with: its type, the schema version and the idempotency key."""
+    return {"type": f"newswatch.{kind}", "version": WEBHOOK_PAYLOAD_VERSION, "id": alert.idempotency_key}
+
+
 def _match_payload(alert: OutgoingAlert) -> dict[str, Any]:
     match = _match(alert)
     return {
-        "type": "newswatch.match",
-        "version": WEBHOOK_PAYLOAD_VERSION,
-        "id": alert.idempotency_key,
+        **_envelope("match", alert),
         "topic": match.topic,
         "score": match.score,
         "matched_at": match.matched_at.isoformat(),
@@ -269,9 +272,7 @@ def webhook_payload(alert: OutgoingAlert) -> dict[str, Any]:
     if alert.notice is not None:
         notice = _notice(alert)
         return {
-            "type": "newswatch.notice",
-            "version": WEBHOOK_PAYLOAD_VERSION,
-            "id": alert.idempotency_key,
+            **_envelope("notice", alert),
             "created_at": alert.created_at.isoformat(),
             "subject": notice.subject,
             "text": notice.text,
@@ -280,9 +281,7 @@ def webhook_payload(alert: OutgoingAlert) -> dict[str, Any]:
     if alert.digest is not None:
         digest = _digest(alert)
         return {
-            "type": "newswatch.digest",
-            "version": WEBHOOK_PAYLOAD_VERSION,
-            "id": alert.idempotency_key,
+            **_envelope("digest", alert),
             "created_at": alert.created_at.isoformat(),
             "schedule": digest.schedule,
             "timezone": digest.timezone,
