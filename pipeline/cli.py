@@ -252,6 +252,49 @@ def cmd_match(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK if anything_matched else EXIT_NO_MATCH
 
 
+def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
+    """Precision and recall of the topics on labelled articles (exit 1 below a threshold)."""
+    from pipeline.match.quality import LabelError, format_report, measure, parse_labels
+
+    config = _load(args)
+    topics = [args.topic] if args.topic else list(config.topics)
+    unknown = [topic for topic in topics if topic not in config.topics]
+    if unknown:
+        sys.stderr.write(f"newswatch eval: unknown topic {unknown[0]!r}; known: {', '.join(config.topics)}\n")
+        return EXIT_USAGE
+    try:
+        with open(args.labels, encoding="utf-8") as handle:
+            items = parse_labels(handle, args.labels)
+    except OSError as error:
+        sys.stderr.write(f"newswatch eval: cannot read the labels: {error}\n")
+        return EXIT_USAGE
+    except LabelError as error:
+        sys.stderr.write(f"newswatch eval: {error}\n")
+        return EXIT_USAGE
+    if args.split:
+        items = [item for item in items if item.split == args.split]
+        if not items:
+            sys.stderr.write(f"newswatch eval: no item of {args.labels} is in split {args.split!r}\n")
+            return EXIT_USAGE
+    matcher = Matcher.from_topics(config.topics, config.aliases)
+    report = measure(lambda article: matcher.evaluate(article, topics), items, topics)
+    if args.json:
+        document = {
+            "labels": args.labels,
+            "split": args.split,
+            "items": report.items,
+            "scores": [found.to_json() for found in report.scores],
+            "mistakes": [mistake.to_json() for mistake in report.mistakes],
+        }
+        out.write(json.dumps(document, ensure_ascii=False) + "\n")
+    else:
+        out.write(format_report(report, source=args.labels, split=args.split) + "\n")
+    failures = report.below(args.min_precision, args.min_recall)
+    for failure in failures:
+        sys.stderr.write(f"newswatch eval: below the threshold: {failure}\n")
+    return EXIT_NO_MATCH if failures else EXIT_OK
+
+
 # --- alerts: the outbox as the operator sees it --------------------------------------------
 
 
@@ -507,6 +550,21 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--topic", help="only this topic")
     backtest.add_argument("--json", action="store_true", help="one JSON object per line per topic")
     backtest.set_defaults(handler=cmd_backtest)
+
+    evaluation = commands.add_parser(
+        "eval",
+        parents=[common],
+        help="measure the topics on labelled articles (JSON lines: id, title, body, lang, topics, split): "
+        "precision, recall and F1 per topic and language, every miss and false alarm with its reason "
+        "(exit 1 if a topic is below --min-precision or --min-recall)",
+    )
+    evaluation.add_argument("labels", metavar="LABELS.jsonl")
+    evaluation.add_argument("--topic", help="only this topic")
+    evaluation.add_argument("--split", help="only the items of this split (e.g. dev, check)")
+    evaluation.add_argument("--json", action="store_true", help="one JSON object: scores and mistakes")
+    evaluation.add_argument("--min-precision", type=float, metavar="P", help="exit 1 if any topic is below")
+    evaluation.add_argument("--min-recall", type=float, metavar="R", help="exit 1 if any topic is below")
+    evaluation.set_defaults(handler=cmd_eval)
 
     db = commands.add_parser("db", parents=[common], help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")

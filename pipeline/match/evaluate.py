@@ -7,6 +7,7 @@ one definition of what AND, OR, NOT, NEAR and field scopes mean.
 
 from __future__ import annotations
 
+import math
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -14,7 +15,8 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import NamedTuple
 
-from pipeline.match.normalize import CJK_RANGES, SPACED_WORD_CHAR
+from pipeline.match.japanese import Words
+from pipeline.match.normalize import SPACED_WORD_CHAR
 from pipeline.match.query import (
     AliasNode,
     AndNode,
@@ -29,8 +31,8 @@ from pipeline.match.query import (
 FIELD_WEIGHTS = {"title": 3.0, "body": 1.0}
 ALL_FIELDS = frozenset(FIELD_WEIGHTS)
 _ORDER = tuple(FIELD_WEIGHTS)
-# What NEAR counts: words of spaced scripts, and single characters of Japanese/Chinese/Korean.
-_WORD = re.compile(rf"{SPACED_WORD_CHAR}+|[{CJK_RANGES}]")
+# What NEAR counts: words of spaced scripts here, and Japanese words as the analyser cuts them.
+_SPACED_WORD = re.compile(rf"{SPACED_WORD_CHAR}+")
 
 
 class Found(NamedTuple):
@@ -60,10 +62,17 @@ class Outcome:
 class Evaluator:
     """Evaluates trees for one article: its occurrences and folded field texts (for NEAR)."""
 
-    def __init__(self, term_ids: TermIds, occurrences: Occurrences, texts: Mapping[str, str]):
+    def __init__(
+        self,
+        term_ids: TermIds,
+        occurrences: Occurrences,
+        texts: Mapping[str, str],
+        words: Mapping[str, Words | None] | None = None,
+    ):
         self.term_ids = term_ids
         self.occurrences = occurrences
         self.texts = texts
+        self.words = words or {}
         # The terms present, per field scope (see `presence_test`); the compiled matcher's
         # occurrences carry their `present` set already, plain mappings are read once.
         title, body = (
@@ -142,8 +151,12 @@ class Evaluator:
         """At most `distance` words in text[start:end]? Stops counting at distance + 1 words."""
         if end <= start:
             return True
-        words = _WORD.finditer(self.texts[field_name], start, end)
-        return sum(1 for _ in islice(words, distance + 1)) <= distance
+        japanese = self.words.get(field_name)
+        allowed = distance - (japanese.cjk_words_between(start, end) if japanese is not None else 0)
+        if allowed < 0:
+            return False
+        words = _SPACED_WORD.finditer(self.texts[field_name], start, end)
+        return sum(1 for _ in islice(words, allowed + 1)) <= allowed
 
     def _near_hits(self, left: list[Found], right: list[Found], distance: int) -> list[Found]:
         """The hits of either side that have a hit of the other side within `distance` words."""
@@ -248,6 +261,93 @@ def distinct_hits(hits: Iterable[Found]) -> list[Found]:
 
 def score(hits: Sequence[Found]) -> float:
     return sum(FIELD_WEIGHTS[hit.field] for hit in hits)
+
+
+# --- substance: is the article about the topic, or does it only mention it? -----------------------
+
+# The length at which a topic needs exactly its `min_score`: a typical news story.
+REFERENCE_WORDS = 300
+
+
+def required_score(min_score: float, words: int) -> float:
+    """The score an article of `words` words needs: `min_score` at REFERENCE_WORDS, growing with the
+    square root of the length. A two-sentence feed summary needs about a third of it (never less
+    than one mention), a 1,200-word feature twice it: mentions are expected to grow with length,
+    but a long story about the topic does not repeat every term in every paragraph."""
+    if min_score <= 0:
+        return 0.0
+    return max(min(1.0, min_score), min_score * math.sqrt(max(words, 1) / REFERENCE_WORDS))
+
+
+@dataclass(frozen=True, slots=True)
+class Substance:
+    """What the decision between "about the topic" and "a passing mention" rests on."""
+
+    score: float
+    required: float
+    words: int
+    paragraphs: int  # paragraphs of the body
+    paragraphs_with_hits: int
+    title_hits: int
+    lead_hits: int  # hits in the first paragraph, where news states its subject
+
+    @property
+    def passing_mention(self) -> bool:
+        """Every hit in one paragraph of several, and that not the lead, none in the title: a
+        clause in a story about something else (the topic definitions ask for real content)."""
+        return (
+            self.title_hits == 0 and self.lead_hits == 0 and self.paragraphs > 1 and self.paragraphs_with_hits < 2
+        )
+
+    @property
+    def enough(self) -> bool:
+        return self.score >= self.required and not self.passing_mention
+
+    def reasons(self) -> list[str]:
+        reasons = []
+        if self.score < self.required:
+            reasons.append(
+                f"score {self.score:g} is below the {self.required:.1f} needed for {self.words} words"
+            )
+        if self.passing_mention:
+            reasons.append(
+                f"a passing mention: every hit is in one paragraph of {self.paragraphs}, "
+                "none in the title or the lead"
+            )
+        return reasons
+
+
+def paragraph_starts(text: str) -> list[int]:
+    """Where each non-empty line (a paragraph, as extraction and feeds deliver text) starts."""
+    starts = []
+    position = 0
+    for line in text.split("\n"):
+        if line.strip():
+            starts.append(position)
+        position += len(line) + 1
+    return starts
+
+
+def substance(hits: Sequence[Found], min_score: float, words: int, paragraphs: Sequence[int]) -> Substance:
+    """`hits` are the distinct positive hits of a topic; `paragraphs` the body's paragraph starts."""
+    with_hits = [bisect_right(paragraphs, hit.start) for hit in hits if hit.field == "body"]
+    # (bisect_right gives 1 for the first paragraph, 0 for text before it: both are the lead.)
+    lead = sum(1 for index in with_hits if index <= 1)
+    return Substance(
+        score=score(hits),
+        required=required_score(min_score, words),
+        words=words,
+        paragraphs=len(paragraphs),
+        paragraphs_with_hits=len(set(with_hits)),
+        title_hits=sum(hit.field == "title" for hit in hits),
+        lead_hits=lead,
+    )
+
+
+def count_words(text: str, japanese: Words | None) -> int:
+    """Words of spaced scripts plus Japanese words as the analyser cut them."""
+    spaced = sum(1 for _ in _SPACED_WORD.finditer(text))
+    return spaced + (len(japanese.cjk_starts) if japanese is not None else 0)
 
 
 # --- explanation -------------------------------------------------------------------

@@ -33,12 +33,16 @@ from pipeline.match.evaluate import (
     Found,
     Outcome,
     PresenceTest,
+    Substance,
     clause_tree,
+    count_words,
     distinct_hits,
+    paragraph_starts,
     presence_test,
     reasons_not_matched,
-    score,
+    substance,
 )
+from pipeline.match.japanese import Words, words_of
 from pipeline.match.normalize import NormalisedText, normalise
 from pipeline.match.query import (
     AliasNode,
@@ -170,6 +174,8 @@ class ScannedArticle:
     fields: dict[str, NormalisedText]
     # field -> term id -> (start, end) spans in the folded field text
     occurrences: dict[str, FieldOccurrences]
+    # field -> where its Japanese words start and end (None for a field without Japanese)
+    words: dict[str, Words | None]
 
     @cached_property
     def present(self) -> set[int]:
@@ -178,6 +184,17 @@ class ScannedArticle:
 
     def original(self, field_name: str) -> str:
         return self.article.title if field_name == "title" else self.article.body
+
+    @cached_property
+    def body_words(self) -> int:
+        return count_words(self.fields["body"].text, self.words["body"])
+
+    @cached_property
+    def paragraphs(self) -> list[int]:
+        return paragraph_starts(self.fields["body"].text)
+
+    def substance(self, hits: list[Found], min_score: float) -> Substance:
+        return substance(hits, min_score, self.body_words, self.paragraphs)
 
 
 class Matcher:
@@ -214,6 +231,10 @@ class Matcher:
                 by_term.setdefault(term_id, set()).add(topic.order)
         self._topics_by_term = {term_id: frozenset(orders) for term_id, orders in by_term.items()}
         self._topic_list = list(self.topics.values())
+        # Terms that begin or end in Japanese script: their hits must sit on the analyser's word edges.
+        self._word_edged = frozenset(
+            term.term_id for term in self.terms if term.spec.tokens[0].cjk or term.spec.tokens[-1].cjk
+        )
         self._automaton = self._build_automaton()
 
     @classmethod
@@ -267,13 +288,18 @@ class Matcher:
 
     def scan(self, article: Article) -> ScannedArticle:
         fields = {"title": normalise(article.title), "body": normalise(article.body)}
+        words = {name: words_of(folded.text) for name, folded in fields.items()}
         occurrences = {
-            field_name: self._scan_field(folded, article.title if field_name == "title" else article.body)
+            field_name: self._scan_field(
+                folded, article.title if field_name == "title" else article.body, words[field_name]
+            )
             for field_name, folded in fields.items()
         }
-        return ScannedArticle(article, fields, occurrences)
+        return ScannedArticle(article, fields, occurrences, words)
 
-    def _scan_field(self, folded: NormalisedText, original: str) -> FieldOccurrences:
+    def _scan_field(
+        self, folded: NormalisedText, original: str, words: Words | None = None
+    ) -> FieldOccurrences:
         """Every occurrence of every term in one field."""
         text = folded.text
         if not text or not len(self._automaton):
@@ -307,6 +333,8 @@ class Matcher:
                 spans = keep_leftmost(spans)
             if term.spec.case_letters is not None:
                 spans = [span for span in spans if term.case_agrees(_original_text(folded, original, span))]
+            if words is not None and term_id in self._word_edged:
+                spans = [span for span in spans if words.accepts(text, *span)]
             verified[term_id] = spans
             if spans:
                 present.add(term_id)
@@ -347,7 +375,7 @@ class Matcher:
                 continue
             outcome = evaluator.evaluate(topic.tree)
             # The explanation is only built for a match; most candidates fall out here.
-            if outcome.matched and score(distinct_hits(outcome.hits)) >= topic.min_score:
+            if outcome.matched and scanned.substance(distinct_hits(outcome.hits), topic.min_score).enough:
                 verdicts.append(build_verdict(topic, scanned, outcome))
         return verdicts
 
@@ -360,7 +388,7 @@ class Matcher:
 
     def _evaluator(self, scanned: ScannedArticle) -> Evaluator:
         texts = {name: folded.text for name, folded in scanned.fields.items()}
-        return Evaluator(self.node_term_ids, scanned.occurrences, texts)
+        return Evaluator(self.node_term_ids, scanned.occurrences, texts, scanned.words)
 
     def _verdict(self, topic: CompiledTopic, scanned: ScannedArticle, evaluator: Evaluator) -> Verdict:
         return build_verdict(topic, scanned, evaluator.evaluate(topic.tree))
@@ -408,10 +436,11 @@ def _original_text(folded: NormalisedText, original: str, span: tuple[int, int])
 
 def build_verdict(topic: CompiledTopic, scanned: ScannedArticle, outcome: Outcome) -> Verdict:
     positive = distinct_hits(outcome.hits) if outcome.matched else []
-    topic_score = score(positive)
+    weight = scanned.substance(positive, topic.min_score)
+    topic_score = weight.score
     reasons = reasons_not_matched(outcome)
-    if not reasons and topic_score < topic.min_score:
-        reasons.append(f"score {topic_score:g} is below the topic's minimum {topic.min_score:g}")
+    if not reasons:
+        reasons.extend(weight.reasons())
     hits = [_hit(found, scanned) for found in positive]
     explanation: dict[str, Any] = {
         "query": topic.tree.source,
@@ -422,6 +451,10 @@ def build_verdict(topic: CompiledTopic, scanned: ScannedArticle, outcome: Outcom
         ],
         "score": topic_score,
         "min_score": topic.min_score,
+        "required_score": round(weight.required, 2),
+        "words": weight.words,
+        "paragraphs": weight.paragraphs,
+        "paragraphs_with_hits": weight.paragraphs_with_hits,
         "reasons_not_matched": reasons,
     }
     body_hits = [hit for hit in hits if hit.field == "body"]

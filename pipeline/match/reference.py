@@ -9,6 +9,7 @@ regexes and tree evaluation, but none of its pre-filtering or sharing between to
 from __future__ import annotations
 
 from pipeline.match.evaluate import Evaluator
+from pipeline.match.japanese import words_of
 from pipeline.match.matcher import FieldOccurrences, Matcher, ScannedArticle, build_verdict, keep_leftmost
 from pipeline.match.normalize import normalise
 from pipeline.match.query import iter_terms
@@ -22,6 +23,7 @@ class NaiveMatcher:
     def evaluate(self, article: Article) -> list[Verdict]:
         fields = {"title": normalise(article.title), "body": normalise(article.body)}
         texts = {name: folded.text for name, folded in fields.items()}
+        words = {name: words_of(text) for name, text in texts.items()}
         verdicts = []
         for topic in self.compiled.topics.values():
             occurrences: dict[str, dict[int, list[tuple[int, int]]]] = {name: {} for name in fields}
@@ -38,14 +40,19 @@ class NaiveMatcher:
                             for span in spans
                             if term.case_agrees(original.__getitem__(slice(*folded.original_span(*span))))
                         ]
+                    edged = term.spec.tokens[0].cjk or term.spec.tokens[-1].cjk
+                    found_words = words[field_name]
+                    if edged and found_words is not None:
+                        spans = [span for span in spans if found_words.accepts(folded.text, *span)]
                     if spans:
                         occurrences[field_name][term.term_id] = spans
             scanned = ScannedArticle(
                 article,
                 fields,
                 {name: FieldOccurrences(set(found), [], found) for name, found in occurrences.items()},
+                words,
             )
-            outcome = Evaluator(self.compiled.node_term_ids, occurrences, texts).evaluate(topic.tree)
+            outcome = Evaluator(self.compiled.node_term_ids, occurrences, texts, words).evaluate(topic.tree)
             verdicts.append(build_verdict(topic, scanned, outcome))
         return verdicts
 

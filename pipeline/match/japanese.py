@@ -1,0 +1,85 @@
+"""Japanese word boundaries from a real morphological analyser (MeCab through fugashi, UniDic Lite).
+
+Japanese is written without spaces, so a character-level match finds 日米 inside 在日米軍
+("U.S. forces in Japan", which is not "Japan-U.S.") and NEAR/25 used to count 25 characters,
+less than one sentence. The analyser cuts the text into words; the matcher then accepts a
+Japanese term only where it starts and ends on word edges, and NEAR counts Japanese words as
+it counts English ones.
+
+fugashi was chosen over SudachiPy by measurement on the labelled Japanese news (400 characters
+an article): 0.24 ms an article and 78 MB peak against 0.58 ms and 170 MB. The tagger loads on
+the first Japanese text, so English-only work never pays for it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from bisect import bisect_left
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.match.normalize import CJK_RANGES
+
+_CJK_WORD = re.compile(rf"[{CJK_RANGES}]")
+_local = threading.local()
+
+
+def _tagger() -> Any:
+    # One tagger per thread: MeCab's tagger is not safe to share between threads.
+    tagger = getattr(_local, "tagger", None)
+    if tagger is None:
+        import fugashi
+
+        tagger = _local.tagger = fugashi.Tagger()
+    return tagger
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """Where the words of a (folded) text containing Japanese start and end."""
+
+    starts: frozenset[int]
+    ends: frozenset[int]
+    # Starts of the words written in Japanese/Chinese script, sorted: what NEAR and lengths count
+    # (words in Latin letters or digits are counted by the spaced-script rule).
+    cjk_starts: tuple[int, ...]
+
+    def accepts(self, text: str, start: int, end: int) -> bool:
+        """Does a hit text[start:end] begin and end on word edges where it is Japanese?"""
+        if _CJK_WORD.match(text, start) and start not in self.starts:
+            return False
+        return not (end > start and _CJK_WORD.match(text, end - 1) and end not in self.ends)
+
+    def cjk_words_between(self, start: int, end: int) -> int:
+        return bisect_left(self.cjk_starts, end) - bisect_left(self.cjk_starts, start)
+
+
+def has_japanese(text: str) -> bool:
+    return _CJK_WORD.search(text) is not None
+
+
+def words_of(text: str) -> Words | None:
+    """The words of `text`, or None when it holds no Japanese (nothing to cut, nothing loaded)."""
+    return words(text) if has_japanese(text) else None
+
+
+def words(text: str) -> Words:
+    """Cut `text` into words (call only for a text that `has_japanese`)."""
+    starts: set[int] = set()
+    ends: set[int] = set()
+    cjk_starts: list[int] = []
+    position = 0
+    for node in _tagger()(text):
+        surface = node.surface
+        if not surface:
+            continue
+        found = text.find(surface, position)
+        if found < 0:  # the analyser normalised something: keep the edges found so far
+            continue
+        starts.add(found)
+        position = found + len(surface)
+        ends.add(position)
+        if _CJK_WORD.match(surface):
+            cjk_starts.append(found)
+    return Words(frozenset(starts), frozenset(ends), tuple(cjk_starts))
