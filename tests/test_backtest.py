@@ -56,7 +56,7 @@ def stored(tmp_path: Path, database_url: str, fixture_site: FixtureSite, smtp_si
 def edited(current: Path, path: Path) -> Path:
     document = yaml.safe_load(current.read_text(encoding="utf-8"))
     topics = document["topics"]
-    topics["usfj-reorganisation"]["query"] = "title:(@usfj NEAR/25 @command-overhaul)"  # stricter
+    topics["usfj-reorganisation"]["query"] = "title:(@usfj NEAR/25 @new-command)"  # stricter
     del topics["us-japan-alliance"]
     topics["tokyo-food"] = {
         "query": "ramen AND Michelin",
@@ -70,7 +70,7 @@ def test_backtest_reports_what_would_change_and_writes_nothing(
     stored: Path, tmp_path: Path, database_url: str, smtp_sink: SmtpSink
 ) -> None:
     before = counts(database_url)
-    assert before == (2, 2, 2)  # two articles; the seed matched two topics, one email each
+    assert before == (2, 3, 3)  # two articles; the seed matched all three topics, one email each
     emails = len(smtp_sink.messages)
     new = edited(stored, tmp_path / "new.yaml")
 
@@ -83,7 +83,7 @@ def test_backtest_reports_what_would_change_and_writes_nothing(
     assert "usfj-reorganisation: matched 1 before, 0 now (+0 newly, -1 no longer)" in lines
     gone = next(line for line in lines if line.startswith("  - "))
     assert SEED_TITLE in gone and "in the title: not found: @usfj" in gone
-    assert "japan-defence-buildup: matched 0 before, 0 now (unchanged)" in lines
+    assert "japan-defence-buildup: matched 1 before, 1 now (unchanged)" in lines
     assert "tokyo-food: matched 0 before, 1 now (+1 newly, -0 no longer)" in lines
     newly = next(line for line in lines if line.startswith("  + "))
     assert "Tokyo Ramen Counter Keeps Its Michelin Star" in newly and "found ramen, Michelin" in newly

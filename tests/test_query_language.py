@@ -201,7 +201,7 @@ def test_a_passing_mention_falls_below_the_minimum_score() -> None:
     )
     outcome = judge(query, "Rice prices climb for a third month", long_unrelated, min_score=4)
     assert not outcome.matched
-    assert outcome.explanation["reasons_not_matched"] == ["score 2 is below the topic's minimum 4"]
+    assert outcome.explanation["reasons_not_matched"] == ["score 2 is below the 4.5 needed for 375 words"]
     assert judge(query, "USFJ reorganization enters phase two", "USFJ said.", min_score=4).matched
 
 

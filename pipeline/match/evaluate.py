@@ -295,9 +295,8 @@ class Substance:
     def passing_mention(self) -> bool:
         """Every hit in one paragraph of several, and that not the lead, none in the title: a
         clause in a story about something else (the topic definitions ask for real content)."""
-        return (
-            self.title_hits == 0 and self.lead_hits == 0 and self.paragraphs > 1 and self.paragraphs_with_hits < 2
-        )
+        confined = self.paragraphs > 1 and self.paragraphs_with_hits < 2
+        return confined and self.title_hits == 0 and self.lead_hits == 0
 
     @property
     def enough(self) -> bool:

@@ -1,0 +1,225 @@
+"""The shipped watchlists on the kinds of story real reporting carries, and the matching that serves them.
+
+Each case stands for a class the topic definitions (../shared/eval/TOPICS.md) name, written here in
+our own words: short feed summaries that must match, long stories with a passing mention that
+must not, the hard near-misses (business alliances, other countries' commands and budgets,
+sport), and Japanese text where word edges and NEAR distances matter. How well the watchlists do
+on real labelled news is measured by `newswatch eval` (tests/test_eval_set.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.config import parse_config
+from pipeline.match import Matcher, QueryError
+from pipeline.match.japanese import words
+from pipeline.match.query import parse_query
+from pipeline.models import Verdict
+from tests.support.articles import article
+from tests.support.configs import shipped_document
+
+USFJ, ALLIANCE, BUILDUP = "usfj-reorganisation", "us-japan-alliance", "japan-defence-buildup"
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Matcher:
+    config = parse_config(shipped_document())
+    return Matcher.from_topics(config.topics, config.aliases)
+
+
+def topics_of(matcher: Matcher, title: str, body: str) -> set[str]:
+    return {verdict.topic for verdict in matcher.match(article(title, body))}
+
+
+def filler(sentences: int) -> str:
+    """Paragraphs of a story about something else entirely."""
+    lines = [
+        "The city council met on Tuesday to discuss the budget for parks and libraries.",
+        "Residents asked for longer opening hours and more benches along the river.",
+        "The mayor said the plan would be put to a vote next month after a public hearing.",
+    ]
+    return "\n".join(lines[index % 3] for index in range(sentences))
+
+
+# --- short feed summaries: two sentences clearly about the topic match ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "topic"),
+    [
+        (
+            "Marines and Japanese troops wrap up Resolute Dragon on Hokkaido",
+            "U.S. Marines and Ground Self-Defense Force soldiers ended two weeks of live-fire training.",
+            ALLIANCE,
+        ),
+        (
+            "Futenma helicopter window falls near school",
+            "A window fell from a U.S. military helicopter onto a field in Ginowan, the prefecture said.",
+            ALLIANCE,
+        ),
+        (
+            "U.S. Forces Japan names first officers for joint force headquarters",
+            "The command said the first staff for its new operational headquarters arrive in spring.",
+            USFJ,
+        ),
+        (
+            "Cabinet approves record defense budget",
+            "Japan's cabinet approved defense spending of 9 trillion yen for next year, a record.",
+            BUILDUP,
+        ),
+        (
+            "防衛費、過去最大の9兆円 来年度予算案",
+            "政府は来年度の防衛費を過去最大とする方針を決めた。",
+            BUILDUP,
+        ),
+        ("在日米軍の統合軍司令部化、第2段階へ", "在日米軍は司令部機能の強化を進めている。", USFJ),
+    ],
+)
+def test_short_summaries_about_the_topic_match(shipped: Matcher, title: str, body: str, topic: str) -> None:
+    assert topic in topics_of(shipped, title, body)
+
+
+# --- long stories with a passing mention do not ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "clause", "topic"),
+    [
+        (
+            "Quake survivors wait for food",
+            "The U.S. military and Self-Defense Forces flew in supplies.",
+            ALLIANCE,
+        ),
+        (
+            "City passes parks budget",
+            "Japan's defense spending also rose this year, officials noted.",
+            BUILDUP,
+        ),
+        ("Council weighs library hours", "USFJ is meanwhile turning into a joint force headquarters.", USFJ),
+    ],
+)
+def test_a_passing_mention_in_a_long_unrelated_story_does_not_match(
+    shipped: Matcher, title: str, clause: str, topic: str
+) -> None:
+    body = filler(4) + "\n" + clause + "\n" + filler(4)
+    verdict = next(v for v in shipped.evaluate(article(title, body)) if v.topic == topic)
+    assert not verdict.matched
+    assert any(
+        "passing mention" in reason or "below the" in reason
+        for reason in verdict.explanation["reasons_not_matched"]
+    ), verdict.explanation["reasons_not_matched"]
+
+
+def test_the_same_mention_in_the_lead_of_a_story_about_it_matches(shipped: Matcher) -> None:
+    body = "U.S. Forces Japan is turning into a joint force headquarters, officials said.\n" + filler(4)
+    assert USFJ in topics_of(shipped, "Command changes in Tokyo", body)
+
+
+def test_score_needed_grows_with_length_but_not_in_proportion() -> None:
+    from pipeline.match.evaluate import required_score
+
+    assert required_score(3, 40) == pytest.approx(1.1, abs=0.05)
+    assert required_score(3, 300) == 3
+    assert required_score(3, 1200) == 6
+    assert required_score(0, 1200) == 0
+
+
+# --- hard near-misses: shared vocabulary, other subject --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        (  # a business alliance between U.S. and Japanese companies
+            "Airlines deepen U.S.-Japan alliance on Pacific routes",
+            "The carriers will share revenue on flights between Tokyo and Dallas under their alliance.\n"
+            "Regulators approved the joint business after a review of fares.",
+        ),
+        (  # corporate reorganisation in Japan
+            "Electronics maker announces reorganisation into three companies",
+            "The Tokyo-based group will restructure its headquarters and split its chip business.\n"
+            "Shareholders will vote on the overhaul in June.",
+        ),
+        (  # U.S. command restructuring in Korea
+            "U.S. Forces Korea weighs joint force headquarters",
+            "Seoul and Washington are studying a new command structure for the alliance.\n"
+            "The review covers wartime operational control and the combined forces command.",
+        ),
+        (  # another country's defence budget
+            "China raises defense budget 7 percent",
+            "Beijing's military spending will grow again this year, the finance ministry said.\n"
+            "Analysts said the rise keeps pace with the economy.",
+        ),
+        (  # another country's Joint Operations Command
+            "Canada stands up Joint Operations Command",
+            "The armed forces merged three headquarters into one operational command on Monday.",
+        ),
+        (  # trade and tariffs between the U.S. and Japan
+            "U.S. and Japan sign beef tariff deal",
+            "The trade agreement cuts tariffs on American beef entering Japan from next year.",
+        ),
+        ("井上、王座防衛に成功 米国で", "ボクシングの世界王者が米国で4度目の防衛に成功した。"),
+        ("日米貿易協定が発効", "日米の貿易協定が発効し、米国産牛肉の関税が下がった。"),
+        ("自動車大手が事業再編", "東京に本社を置く自動車大手は、北米事業を再編すると発表した。"),
+    ],
+)
+def test_hard_near_misses_match_nothing(shipped: Matcher, title: str, body: str) -> None:
+    assert topics_of(shipped, title, body) == set()
+
+
+# --- Japanese: word edges and NEAR in words ------------------------------------------------------
+
+
+def judge(query: str, title: str, body: str, aliases: dict[str, list[str]] | None = None) -> Verdict:
+    config = parse_config({"aliases": aliases or {}, "topics": {"t": {"query": query}}})
+    return Matcher.from_topics(config.topics, config.aliases).evaluate(article(title, body))[0]
+
+
+def test_a_japanese_term_is_not_found_across_a_word_edge() -> None:
+    # 日米 ("Japan-U.S.") is in the characters of 在日米軍 ("U.S. forces in Japan"), not in its words.
+    assert not judge("日米", "在日米軍が発表", "").matched
+    assert judge("日米", "日米同盟を強化", "").matched
+    assert judge("米軍", "在日米軍が発表", "").matched
+
+
+def test_japanese_near_counts_words_across_a_clause() -> None:
+    # About twenty words (forty characters, particles counted as English counts "of" and "the")
+    # apart: a clause apart, as real sentences put them.
+    body = "在日米軍は、横田基地に置かれた司令部の機能を大幅に高めるため、段階的な再編を進めている。"
+    assert judge("在日米軍 NEAR/20 再編", "x", body).matched
+    outcome = judge("在日米軍 NEAR/5 再編", "x", body)
+    assert not outcome.matched
+    assert "never within 5 words" in outcome.explanation["reasons_not_matched"][0]
+
+
+def test_the_analyser_cuts_japanese_into_words() -> None:
+    text = "在日米軍の統合軍司令部化"
+    found = words(text)
+    assert {0, 2, 4}.issubset(found.starts)  # 在日 | 米軍 | の
+    assert found.cjk_words_between(0, len(text)) >= 6
+
+
+# --- the query language never breaks on what an operator types or a feed sends ------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_any_query_compiles_or_reports_its_column(query: str) -> None:
+    try:
+        parse_query(query, {})
+    except QueryError as error:
+        assert 1 <= error.column <= len(query) + 1
+        assert str(error).startswith(f"column {error.column}: ")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=400), st.text(max_size=80))
+def test_matching_never_raises_on_arbitrary_unicode(shipped: Matcher, body: str, title: str) -> None:
+    for verdict in shipped.evaluate(article(title, body)):
+        assert verdict.score >= 0
+        for hit in verdict.hits:
+            text = title if hit.field == "title" else body
+            assert 0 <= hit.start <= hit.end <= len(text)
