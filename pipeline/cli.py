@@ -277,13 +277,24 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
             sys.stderr.write(f"newswatch eval: no item of {args.labels} is in split {args.split!r}\n")
             return EXIT_USAGE
     matcher = Matcher.from_topics(config.topics, config.aliases)
-    report = measure(lambda article: matcher.evaluate(article, topics), items, topics)
+    possible = None
+    if args.model:
+        from pipeline.match.relevance import ModelError, load_model
+
+        try:
+            model = load_model(Path(args.model))
+        except ModelError as error:
+            sys.stderr.write(f"newswatch eval: {error}\n")
+            return EXIT_USAGE
+        possible = model.possible
+    report = measure(lambda article: matcher.evaluate(article, topics), items, topics, possible)
     if args.json:
         document = {
             "labels": args.labels,
             "split": args.split,
             "items": report.items,
             "scores": [found.to_json() for found in report.scores],
+            "with_possible_matches": [found.to_json() for found in report.possible.values()],
             "mistakes": [mistake.to_json() for mistake in report.mistakes],
         }
         out.write(json.dumps(document, ensure_ascii=False) + "\n")
@@ -293,6 +304,42 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
     for failure in failures:
         sys.stderr.write(f"newswatch eval: below the threshold: {failure}\n")
     return EXIT_NO_MATCH if failures else EXIT_OK
+
+
+def cmd_model_train(args: argparse.Namespace, out: TextIO) -> int:
+    """Train the second tier on labelled items and say what cross-validation found."""
+    from pipeline.match.quality import LabelError, parse_labels
+
+    config = _load(args)
+    try:
+        from pipeline.match.relevance import train
+    except ImportError:  # pragma: no cover - the dev and model extras install it
+        sys.stderr.write("newswatch model train: needs scikit-learn: pip install 'newswatch[model]'\n")
+        return EXIT_USAGE
+    try:
+        with open(args.labels, encoding="utf-8") as handle:
+            items = parse_labels(handle, args.labels)
+    except (OSError, LabelError) as error:
+        sys.stderr.write(f"newswatch model train: {error}\n")
+        return EXIT_USAGE
+    if args.split:
+        items = [item for item in items if item.split == args.split]
+    matcher = Matcher.from_topics(config.topics, config.aliases)
+    model = train(items, list(config.topics), lambda item: {v.topic for v in matcher.match(item.article())})
+    model.save(Path(args.output))
+    size = Path(args.output).stat().st_size
+    out.write(f"trained on {len(items)} items; wrote {args.output} ({size / 1e6:.1f} MB)\n")
+    for name in config.topics:
+        if name not in model.topics:
+            out.write(f"  {name}: too few labelled examples; no model\n")
+            continue
+        found = model.topics[name]
+        out.write(
+            f"  {name}: threshold {found.threshold:.2f}; cross-validated, it caught {found.cv_caught} of "
+            f"the {found.cv_missed_by_rules} positives the rules missed, with {found.cv_false_possibles} "
+            "wrong possible matches\n"
+        )
+    return EXIT_OK
 
 
 # --- alerts: the outbox as the operator sees it --------------------------------------------
@@ -564,7 +611,23 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--json", action="store_true", help="one JSON object: scores and mistakes")
     evaluation.add_argument("--min-precision", type=float, metavar="P", help="exit 1 if any topic is below")
     evaluation.add_argument("--min-recall", type=float, metavar="R", help="exit 1 if any topic is below")
+    evaluation.add_argument(
+        "--model", metavar="PATH", help="also score the possible matches of this relevance model"
+    )
     evaluation.set_defaults(handler=cmd_eval)
+
+    model = commands.add_parser("model", parents=[common], help="the second tier: a relevance model")
+    model_commands = model.add_subparsers(dest="model_command", required=True, metavar="MODEL_COMMAND")
+    train = model_commands.add_parser(
+        "train",
+        parents=[common],
+        help="train a per-topic relevance model on labelled items (needs scikit-learn: pip install "
+        "'newswatch[model]'); thresholds are chosen by cross-validation on the same items",
+    )
+    train.add_argument("labels", metavar="LABELS.jsonl")
+    train.add_argument("--split", help="only the items of this split (e.g. dev)")
+    train.add_argument("--output", required=True, metavar="PATH", help="where to write the model")
+    train.set_defaults(handler=cmd_model_train)
 
     db = commands.add_parser("db", parents=[common], help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")

@@ -172,3 +172,60 @@ def test_our_own_set_keeps_its_near_misses_out() -> None:
     for topic in SHIPPED_TOPICS:
         assert scores[topic].precision >= 0.85, scores[topic].false_positives
         assert scores[topic].recall >= 0.9, scores[topic].false_negatives
+
+
+def test_a_relevance_model_trains_loads_and_adds_possible_matches(tmp_path: Path) -> None:
+    """The second tier on a small set: trained, saved, loaded, and measured beside the rules."""
+    about = "U.S. Marines and Self-Defense Force troops trained together near {place} this week."
+    other = "The {place} city council approved a new budget for parks and libraries on Monday."
+    places = ["Sapporo", "Sendai", "Nagoya", "Kobe", "Fukuoka", "Naha", "Kumamoto", "Niigata", "Oita", "Nara"]
+    items = [
+        {
+            "id": f"pos-{n}",
+            "title": f"Training near {p}",
+            "body": about.format(place=p),
+            "lang": "en",
+            "topics": ["us-japan-alliance"],
+        }
+        for n, p in enumerate(places)
+    ] + [
+        {
+            "id": f"neg-{n}",
+            "title": f"Budget in {p}",
+            "body": other.format(place=p),
+            "lang": "en",
+            "topics": [],
+        }
+        for n, p in enumerate(places)
+    ]
+    labels = write_labels(tmp_path / "labels.jsonl", items)
+    model_path = tmp_path / "relevance.model"
+    code, output = run(
+        "model", "train", str(labels), "--config", str(SHIPPED_CONFIG), "--output", str(model_path)
+    )
+    assert code == 0 and output.startswith("trained on 20 items")
+    assert "us-japan-alliance: threshold " in output
+    assert model_path.stat().st_size < 20_000_000
+
+    from pipeline.match.relevance import load_model
+
+    model = load_model(model_path)
+    probabilities = model.probabilities(article_like("Drills near Sapporo", about.format(place="Sapporo")))
+    assert probabilities["us-japan-alliance"] > 0.5
+    code, output = run("eval", str(labels), "--config", str(SHIPPED_CONFIG), "--model", str(model_path))
+    assert code == 0
+    assert "rules and the model's possible matches together (possible matches never alert):" in output
+
+
+def test_a_file_that_is_not_a_model_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    labels = write_labels(tmp_path / "labels.jsonl", ITEMS)
+    bogus = tmp_path / "bogus.model"
+    bogus.write_bytes(b"not a pickle")
+    assert run("eval", str(labels), "--config", str(SHIPPED_CONFIG), "--model", str(bogus))[0] == 2
+    assert "cannot load the relevance model" in capsys.readouterr().err
+
+
+def article_like(title: str, body: str):
+    from tests.support.articles import article
+
+    return article(title, body)

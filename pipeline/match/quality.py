@@ -183,14 +183,23 @@ class Report:
 
 
 Judge = Callable[[Article], Sequence[Verdict]]
+# The second tier: given an article and the topics the rules matched, the possible matches.
+Possible = Callable[[Article, set[str]], dict[str, float]]
 
 
-def measure(evaluate: Judge, items: Sequence[LabelledItem], topics: Sequence[str]) -> Report:
+def measure(
+    evaluate: Judge, items: Sequence[LabelledItem], topics: Sequence[str], possible: Possible | None = None
+) -> Report:
     """Score `topics` over `items`: `evaluate` gives every topic's verdict (matched or not)."""
     outcomes: list[tuple[LabelledItem, dict[str, Verdict]]] = []
+    flagged: dict[str, dict[str, float]] = {}
     for item in items:
-        verdicts = {verdict.topic: verdict for verdict in evaluate(item.article())}
+        article = item.article()
+        verdicts = {verdict.topic: verdict for verdict in evaluate(article)}
         outcomes.append((item, verdicts))
+        if possible is not None:
+            matched = {topic for topic, verdict in verdicts.items() if verdict.matched}
+            flagged[item.id] = possible(article, matched)
     languages = sorted({item.lang for item in items})
     scores: list[Score] = []
     mistakes: list[Mistake] = []
@@ -209,7 +218,33 @@ def measure(evaluate: Judge, items: Sequence[LabelledItem], topics: Sequence[str
                 if language == ALL_LANGUAGES and wanted != matched:
                     mistakes.append(_mistake(topic, item, verdicts[topic]))
             scores.append(Score(topic, language, positives, tp, fp, fn))
-    return Report(scores, mistakes, len(items))
+    report = Report(scores, mistakes, len(items))
+    if possible is not None:
+        _add_possible(report, outcomes, flagged, topics)
+    return report
+
+
+def _add_possible(
+    report: Report,
+    outcomes: list[tuple[LabelledItem, dict[str, Verdict]]],
+    flagged: dict[str, dict[str, float]],
+    topics: Sequence[str],
+) -> None:
+    """Rules and possible matches together, per topic; and each possible match as a note."""
+    for topic in topics:
+        tp = fp = fn = positives = 0
+        for item, verdicts in outcomes:
+            wanted = topic in item.topics
+            found = verdicts[topic].matched or topic in flagged[item.id]
+            positives += wanted
+            tp += wanted and found
+            fp += found and not wanted
+            fn += wanted and not found
+            if topic in flagged[item.id]:
+                kind = "possible, right" if wanted else "possible, wrong"
+                reason = f"model probability {flagged[item.id][topic]:.2f}"
+                report.mistakes.append(Mistake(topic, kind, item, reason))
+        report.possible[topic] = Score(topic, ALL_LANGUAGES, positives, tp, fp, fn)
 
 
 def _mistake(topic: str, item: LabelledItem, verdict: Verdict) -> Mistake:
@@ -218,6 +253,14 @@ def _mistake(topic: str, item: LabelledItem, verdict: Verdict) -> Mistake:
         return Mistake(topic, "false alarm", item, f"matched with score {verdict.score:g}: {terms}")
     reasons = verdict.explanation.get("reasons_not_matched") or ["no reason given"]
     return Mistake(topic, "missed", item, "why not: " + "; ".join(str(reason) for reason in reasons))
+
+
+def _row(found: Score) -> str:
+    return (
+        f"{found.topic:24} {found.language:>4} {found.positives:>4} {found.true_positives:>4} "
+        f"{found.false_positives:>4} {found.false_negatives:>4} {found.precision:>6.2f} "
+        f"{found.recall:>6.2f} {found.f1:>6.2f}"
+    )
 
 
 def format_report(report: Report, *, source: str, split: str | None) -> str:
@@ -229,15 +272,23 @@ def format_report(report: Report, *, source: str, split: str | None) -> str:
         f"{'prec':>6} {'recall':>6} {'F1':>6}",
     ]
     for found in report.scores:
-        lines.append(
-            f"{found.topic:24} {found.language:>4} {found.positives:>4} {found.true_positives:>4} "
-            f"{found.false_positives:>4} {found.false_negatives:>4} {found.precision:>6.2f} "
-            f"{found.recall:>6.2f} {found.f1:>6.2f}"
-        )
-    for kind in ("false alarm", "missed"):
-        chosen = [mistake for mistake in report.mistakes if mistake.kind == kind]
+        lines.append(_row(found))
+    if report.possible:
         lines.append("")
-        heading = "misses" if kind == "missed" else "false alarms"
+        lines.append("rules and the model's possible matches together (possible matches never alert):")
+        for found in report.possible.values():
+            lines.append(_row(found))
+    headings = {
+        "false alarm": "false alarms",
+        "missed": "misses",
+        "possible, right": "possible matches the rules missed, rightly",
+        "possible, wrong": "possible matches that are wrong",
+    }
+    for kind, heading in headings.items():
+        chosen = [mistake for mistake in report.mistakes if mistake.kind == kind]
+        if kind.startswith("possible") and not report.possible:
+            continue
+        lines.append("")
         lines.append(f"{heading}: {len(chosen)}" if chosen else f"{heading}: none")
         for mistake in chosen:
             hard = " (hard)" if mistake.item.hard else ""
