@@ -8,7 +8,10 @@ Prints, from one run (the machine is shared, so only same-run ratios mean much):
   topic's term regexes searched over the whole article, every topic evaluated) over a sample,
   with the compiled matcher timed on the same sample, and the ratio;
 - that both give the same verdicts on the sample;
-- time per article with 100 and with 1,000 topics on the same articles (best of three passes each).
+- time per article with 100 and with 1,000 topics on the same articles (best of three passes each);
+- Japanese articles (the labelled Japanese news of ../shared/eval, read in place) with the
+  shipped watchlists plus the generated topics: articles/s, and the share of it the morphological
+  analyser takes (word edges and NEAR distances in Japanese).
 
 Rates use the process's CPU time (one core; Python runs on one), so time lost to other
 processes on a busy machine does not count; wall-clock rates are printed beside them.
@@ -19,11 +22,19 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from benchmarks.generate import make_articles, make_topics
+from pipeline.config import load_config
 from pipeline.match import Matcher
+from pipeline.match.japanese import words
+from pipeline.match.normalize import normalise
+from pipeline.match.quality import parse_labels
 from pipeline.match.reference import NaiveMatcher
 from pipeline.models import Article, Verdict
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_EVAL = ROOT.parent / "shared" / "eval" / "items.jsonl"
 
 
 def _timed(run: Callable[[Article], list[Verdict]], articles: Sequence[Article]) -> tuple[float, float, int]:
@@ -115,6 +126,36 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{len(small_topics)} topics {per_small * 1e6:,.0f} us/article, "
         f"{len(topics)} topics {per_large * 1e6:,.0f} us/article: "
         f"{len(topics) / len(small_topics):.0f}x the topics costs {per_large / per_small:.2f}x the time"
+    )
+    _japanese(topics, aliases)
+
+
+def _japanese(topics: dict, aliases: dict, rounds: int = 20) -> None:
+    """Japanese news through the shipped watchlists and the generated topics together."""
+    if not SHARED_EVAL.is_file():
+        print(f"japanese: skipped, {SHARED_EVAL} is absent")
+        return
+    with SHARED_EVAL.open(encoding="utf-8") as handle:
+        articles = [item.article() for item in parse_labels(handle) if item.lang == "ja"]
+    shipped = load_config(ROOT / "config" / "newswatch.yaml")
+    matcher = Matcher({**topics, **shipped.topics}, {**aliases, **shipped.aliases})
+    matcher.match(articles[0])  # the analyser loads on the first Japanese text, once per process
+    cpu = time.process_time()
+    for _ in range(rounds):
+        for article in articles:
+            matcher.match(article)
+    match_cpu = (time.process_time() - cpu) / (rounds * len(articles))
+    cpu = time.process_time()
+    for _ in range(rounds):
+        for article in articles:
+            words(normalise(article.title).text)
+            words(normalise(article.body).text)
+    analyser_cpu = (time.process_time() - cpu) / (rounds * len(articles))
+    characters = sum(len(article.title) + len(article.body) for article in articles) / len(articles)
+    print(
+        f"japanese: {len(articles)} labelled Japanese articles (average {characters:,.0f} characters), "
+        f"{len(matcher.topics)} topics: {1 / match_cpu:,.0f} articles/s CPU; the analyser takes "
+        f"{analyser_cpu * 1e3:.2f} ms an article ({analyser_cpu / match_cpu:.0%} of matching)"
     )
 
 
