@@ -15,9 +15,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from pipeline.config import parse_config
+from pipeline.match import Matcher
 from pipeline.store import create_db_engine
 from pipeline.store.tables import AlertRow, ArticleRow, MatchRow
-from tests.support.configs import write_test_config
+from tests.support.articles import article
+from tests.support.configs import shipped_document, write_test_config
 from tests.support.livefeed import LiveFeed, Story
 from tests.support.servers import LocalHTTPServer, Response, SmtpSink
 
@@ -29,6 +32,12 @@ USFJ_BODY = (
     "alongside Japan's Self-Defense Forces rather than only manage the alliance. "
 ) * 3
 OTHER_BODY = "Cherry blossoms are expected early this year in Kyoto, forecasters said on Monday. " * 8
+
+
+def shipped_matches(title: str, body: str) -> int:
+    """How many shipped topics a story matches, asked of the real matcher (one alert each)."""
+    config = parse_config(shipped_document())
+    return len(Matcher.from_topics(config.topics, config.aliases).match(article(title, body)))
 
 
 def distinct(body: str, seed: int) -> str:
@@ -80,6 +89,8 @@ def test_publication_to_alert_latency(
     )
     daemon = start_daemon(config, tmp_path / "daemon.log")
     latencies = []
+    per_story = shipped_matches("USFJ reorganisation, phase 0", distinct(USFJ_BODY, 0))
+    assert per_story >= 1
     try:
         wait_for(lambda: len(http_server.requests_to("/live.xml")) >= 1, timeout=30)
         for number in range(8):
@@ -87,9 +98,11 @@ def test_publication_to_alert_latency(
             feed.publish(
                 Story(f"usfj-{number}", f"USFJ reorganisation, phase {number}", distinct(USFJ_BODY, number))
             )
-            wait_for(lambda n=number: len(smtp_sink.messages) > n, timeout=interval + 30)
+            # The first alert for the story is what an analyst waits for.
+            wait_for(lambda n=number: len(smtp_sink.messages) > n * per_story, timeout=interval + 30)
             latencies.append(time.monotonic() - published)
             time.sleep(0.3 * (number % 3))  # publish at different points of the poll cycle
+        wait_for(lambda: len(smtp_sink.messages) >= 8 * per_story, timeout=30)
     finally:
         stop(daemon)
     latencies.sort()
@@ -100,7 +113,7 @@ def test_publication_to_alert_latency(
         f"(poll interval {interval:g}s)"
     )
     assert p95 < interval + 5
-    assert len({mail.message["Message-ID"] for mail in smtp_sink.messages}) == 8
+    assert len({mail.message["Message-ID"] for mail in smtp_sink.messages}) == 8 * per_story
 
 
 def test_sigkill_during_a_busy_cycle_loses_nothing(
@@ -125,7 +138,9 @@ def test_sigkill_during_a_busy_cycle_loses_nothing(
         page = http_server.routes[f"/articles/{item.slug}"]
         assert isinstance(page, Response)
         page.delay = 0.15
-    expected_matches = sum(1 for number in range(30) if number % 3 == 0)
+    expected_matches = sum(
+        shipped_matches(item.title, item.body) for number, item in enumerate(items) if number % 3 == 0
+    )
     config = write_test_config(
         tmp_path / "c.yaml",
         database_url=database_url,

@@ -223,3 +223,41 @@ def test_matching_never_raises_on_arbitrary_unicode(shipped: Matcher, body: str,
         for hit in verdict.hits:
             text = title if hit.field == "title" else body
             assert 0 <= hit.start <= hit.end <= len(text)
+
+
+# --- #topic: one topic's query inside another's ---------------------------------------------------
+
+
+def test_a_topic_can_include_another_topics_query() -> None:
+    config = parse_config(
+        {
+            "topics": {
+                "narrow": {"query": "USFJ NEAR/5 headquarters"},
+                "broad": {"query": "#narrow OR alliance"},
+            }
+        }
+    )
+    matcher = Matcher.from_topics(config.topics, config.aliases)
+    found = {v.topic for v in matcher.match(article("USFJ headquarters plan", "USFJ headquarters plan."))}
+    assert found == {"narrow", "broad"}
+    assert {v.topic for v in matcher.match(article("The alliance", "An alliance story."))} == {"broad"}
+
+
+@pytest.mark.parametrize(
+    ("topics", "key", "message"),
+    [
+        ({"a": {"query": "#nope OR x"}}, "topics.a.query", "column 1: unknown topic '#nope' (known: #a)"),
+        (
+            {"a": {"query": "#b OR x"}, "b": {"query": "#a OR y"}},
+            "topics.a.query",
+            "'#a' refers back to the topic being defined",
+        ),
+        ({"a": {"query": "x OR #"}}, "topics.a.query", "column 6: '#' is not a topic name"),
+    ],
+)
+def test_a_bad_topic_reference_is_a_config_error(topics: dict, key: str, message: str) -> None:
+    from pipeline.config import ConfigError
+
+    with pytest.raises(ConfigError) as raised:
+        parse_config({"topics": topics})
+    assert key in str(raised.value) and message in str(raised.value)

@@ -53,9 +53,9 @@ from pipeline.match.query import (
     NotNode,
     OrNode,
     TermNode,
+    TopicTrees,
     iter_terms,
     resolve_aliases,
-    topic_tree,
 )
 from pipeline.match.snippet import build_snippet
 from pipeline.match.terms import CompiledTerm, TermSpec, compile_term
@@ -207,8 +207,9 @@ class Matcher:
         self.node_term_ids: dict[int, int] = {}  # id(term node) -> term id, for the evaluator
         self.terms: list[CompiledTerm] = []
         self.topics: dict[str, CompiledTopic] = {}
+        trees = TopicTrees(topics, resolved)
         for name, topic in topics.items():
-            tree = topic_tree(topic.query, topic.all, topic.any, topic.none, resolved)
+            tree = trees.tree(name)
             for term in iter_terms(tree):
                 if term.spec not in self.term_ids:
                     self.term_ids[term.spec] = len(self.terms)

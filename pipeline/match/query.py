@@ -3,6 +3,7 @@
     @usfj AND (reorgani* OR "joint force headquarters" OR upgrade OR 統合軍司令部)
     title:(USFJ OR "U.S. Forces Japan") NEAR/10 headquarters
     =US AND Japan NOT baseball
+    #usfj-reorganisation OR @bases      (#name: everything another topic matches)
 
 Precedence, loosest first: OR, AND (also implied between neighbouring terms),
 NEAR/n, NOT, field scope (`title:` / `body:`). Operators are written in capitals;
@@ -17,8 +18,9 @@ The `all`/`any`/`none` lists of matcher v1 compile to the same tree.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from pipeline.match.terms import TermError, TermSpec, parse_term
 
@@ -257,6 +259,10 @@ def _lex_word(text: str, start: int, end: int, tokens: list[_Token]) -> int:
         if not _ALIAS_NAME.match(word[1:]):
             raise QueryError(f"{word!r} is not an alias name", start + 1)
         tokens.append(_Token("alias", word[1:], start, end))
+    elif word.startswith("#"):
+        if not _ALIAS_NAME.match(word[1:]):
+            raise QueryError(f"{word!r} is not a topic name", start + 1)
+        tokens.append(_Token("topic", word[1:], start, end))
     elif word.startswith("="):
         if len(word) == 1:
             raise QueryError("'=' must be followed by the term to match case-sensitively", start + 1)
@@ -269,10 +275,19 @@ def _lex_word(text: str, start: int, end: int, tokens: list[_Token]) -> int:
 # --- parser ------------------------------------------------------------------------
 
 
+# Resolves `#name` (another topic's whole tree) at the 1-based column where it is written.
+TopicReference = Callable[[str, int], "Node"]
+
+
+def _no_topics(name: str, column: int) -> Node:
+    raise QueryError(f"unknown topic '#{name}' (topics can only be referred to in a config)", column)
+
+
 class _Parser:
-    def __init__(self, query: str, aliases: Aliases) -> None:
+    def __init__(self, query: str, aliases: Aliases, topics: TopicReference = _no_topics) -> None:
         self.query = query
         self.aliases = aliases
+        self.topics = topics
         self.tokens = _lex(query)
         self.index = 0
 
@@ -312,7 +327,7 @@ class _Parser:
     def parse_and(self, after: str | None = None) -> Node:
         start = self.current.start
         children = [self.parse_near(after)]
-        while self.current.kind in ("and", "term", "alias", "lparen", "not", "field"):
+        while self.current.kind in ("and", "term", "alias", "topic", "lparen", "not", "field"):
             explicit = self.current.kind == "and"
             if explicit:
                 self.advance()
@@ -367,6 +382,9 @@ class _Parser:
                 known = ", ".join(f"@{name}" for name in self.aliases) or "none defined"
                 raise QueryError(f"unknown alias '@{token.text}' (known: {known})", token.start + 1)
             return AliasNode(token.text, self.aliases[token.text], self.source(start))
+        if token.kind == "topic":
+            self.advance()
+            return self.topics(token.text, token.start + 1)
         if token.kind == "term":
             self.advance()
             try:
@@ -422,8 +440,8 @@ def has_positive_term(node: Node) -> bool:
     return False
 
 
-def parse_query(query: str, aliases: Aliases) -> Node:
-    node = _Parser(query, aliases).parse()
+def parse_query(query: str, aliases: Aliases, topics: TopicReference = _no_topics) -> Node:
+    node = _Parser(query, aliases, topics).parse()
     if not has_positive_term(node):
         raise QueryError(
             "the query must require at least one term outside NOT (and every OR branch needs one)", 1
@@ -464,12 +482,13 @@ def topic_tree(
     any_terms: Sequence[str],
     none_terms: Sequence[str],
     aliases: Aliases,
+    topics: TopicReference = _no_topics,
 ) -> Node:
     """The one tree a topic compiles to: its query AND every `all` entry AND one of `any` AND NOT `none`."""
     parts: list[Node] = []
     if query is not None:
         try:
-            parts.append(parse_query(query, aliases))
+            parts.append(parse_query(query, aliases, topics))
         except QueryError as error:
             raise TopicError("query", str(error)) from None
     parts.extend(_list_node("all", all_terms, aliases))
@@ -501,3 +520,48 @@ def _parenthesised(node: Node) -> str:
     if isinstance(node, OrNode) and not text.startswith("("):
         return f"({text})"
     return text
+
+
+class TopicSource(Protocol):
+    """What a topic is written as (pipeline.config.TopicConfig has it all)."""
+
+    query: str | None
+    all: list[str]
+    any: list[str]
+    none: list[str]
+
+
+class TopicTrees:
+    """Every topic's tree, with `#name` references to other topics resolved (and cycles refused)."""
+
+    def __init__(self, sources: Mapping[str, TopicSource], aliases: Aliases) -> None:
+        self.sources = sources
+        self.aliases = aliases
+        self._trees: dict[str, Node] = {}
+        self._resolving: list[str] = []
+
+    def tree(self, name: str) -> Node:
+        """Raises TopicError (its key within this topic) when the topic does not compile."""
+        if name in self._trees:
+            return self._trees[name]
+        self._resolving.append(name)
+        try:
+            source = self.sources[name]
+            tree = topic_tree(
+                source.query, source.all, source.any, source.none, self.aliases, self._reference
+            )
+        finally:
+            self._resolving.pop()
+        self._trees[name] = tree
+        return tree
+
+    def _reference(self, name: str, column: int) -> Node:
+        if name not in self.sources:
+            known = ", ".join(f"#{topic}" for topic in self.sources)
+            raise QueryError(f"unknown topic '#{name}' (known: {known})", column)
+        if name in self._resolving:
+            raise QueryError(f"'#{name}' refers back to the topic being defined", column)
+        try:
+            return self.tree(name)
+        except TopicError as error:
+            raise QueryError(f"'#{name}' does not compile ({error})", column) from None

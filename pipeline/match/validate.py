@@ -8,8 +8,17 @@ and at start-up), e.g. `topics.usfj.query: column 17: expected ')'`.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
-from pipeline.match.query import TopicError, resolve_aliases, topic_tree
+from pipeline.match.query import TopicError, TopicTrees, resolve_aliases
+
+
+@dataclass
+class _Written:
+    query: str | None
+    all: list[str] = field(default_factory=list)
+    any: list[str] = field(default_factory=list)
+    none: list[str] = field(default_factory=list)
 
 
 def _string_list(value: object) -> list[str]:
@@ -29,20 +38,21 @@ def watchlist_problems(aliases: object, topics: object) -> Iterator[tuple[str, s
     resolved, problems = resolve_aliases(raw_aliases)
     for problem in problems:
         yield problem.key, problem.message
-    for name, topic in topics.items() if isinstance(topics, dict) else ():
-        if not isinstance(topic, dict):
-            continue
-        query = topic.get("query")
-        if query is not None and not isinstance(query, str):
-            continue  # the schema reports the type
+    written = {
+        name: _Written(
+            topic.get("query"),
+            _string_list(topic.get("all")),
+            _string_list(topic.get("any")),
+            _string_list(topic.get("none")),
+        )
+        for name, topic in (topics.items() if isinstance(topics, dict) else ())
+        # Malformed topics and non-string queries are the schema's to report.
+        if isinstance(topic, dict) and (topic.get("query") is None or isinstance(topic.get("query"), str))
+    }
+    trees = TopicTrees(written, resolved)
+    for name in written:
         try:
-            topic_tree(
-                query,
-                _string_list(topic.get("all")),
-                _string_list(topic.get("any")),
-                _string_list(topic.get("none")),
-                resolved,
-            )
+            trees.tree(name)
         except TopicError as error:
             if error.message.startswith("a topic needs"):
                 yield f"topics.{name}", error.message
