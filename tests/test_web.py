@@ -13,8 +13,10 @@ import pytest
 from pipeline.config import load_config
 from pipeline.cycle import Pipeline
 from pipeline.daemon import Daemon
+from pipeline.match import Matcher
 from pipeline.web import HealthProbes, health_report
-from tests.support.configs import write_test_config
+from tests.support.articles import article
+from tests.support.configs import SHIPPED_CONFIG, write_test_config
 from tests.support.livefeed import LiveFeed, Story
 from tests.support.servers import LocalHTTPServer, SmtpSink, free_port
 
@@ -64,7 +66,11 @@ def test_healthz_and_metrics_over_http(
     tmp_path: Path, database_url: str, http_server: LocalHTTPServer, smtp_sink: SmtpSink
 ) -> None:
     feed = LiveFeed(http_server)
-    feed.publish(Story("usfj", "USFJ begins reorganisation into a joint force headquarters", "USFJ " * 80))
+    title, body = "USFJ begins reorganisation into a joint force headquarters", "USFJ " * 80
+    feed.publish(Story("usfj", title, body))
+    shipped = load_config(SHIPPED_CONFIG)
+    # One alert for each shipped topic the story matches, as the real matcher says.
+    alerts = len(Matcher.from_topics(shipped.topics, shipped.aliases).match(article(title, body)))
     port = free_port()
     config = write_test_config(
         tmp_path / "c.yaml",
@@ -77,8 +83,9 @@ def test_healthz_and_metrics_over_http(
     daemon.start()
     try:
         deadline = time.monotonic() + 20
-        while not smtp_sink.messages and time.monotonic() < deadline:
+        while len(smtp_sink.messages) < alerts and time.monotonic() < deadline:
             time.sleep(0.1)
+        time.sleep(0.5)  # the sent status is recorded just after the server accepts the mail
         health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
         assert health.status_code == 200, health.text
         body = health.json()
@@ -98,7 +105,7 @@ def test_healthz_and_metrics_over_http(
         assert 'newswatch_fetch_seconds_count{target="feed"}' in text
         assert 'newswatch_fetch_seconds_count{target="page"}' in text
         assert "newswatch_extract_seconds_count" in text
-        assert 'newswatch_alerts{status="sent"} 1.0' in text
+        assert f'newswatch_alerts{{status="sent"}} {alerts}.0' in text
         assert 'newswatch_feeds{state="ok"} 1.0' in text
         assert httpx.get(f"http://127.0.0.1:{port}/nope", timeout=5).status_code == 404
     finally:
