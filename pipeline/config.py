@@ -77,8 +77,11 @@ def _require_http_url(url: str) -> str:
 
 
 class FeedConfig(_Strict):
+    # Shown in logs, alerts and `newswatch feeds`.
     name: str = Field(min_length=1)
+    # The RSS or Atom feed's http(s) URL.
     url: str
+    # How often the feed is polled.
     interval: Duration = 600.0
     # Adaptive polling: with both set, the interval follows the feed's publishing rhythm within
     # these bounds (starting from `interval`).
@@ -160,7 +163,9 @@ class TopicExamples(_Strict):
     Relative paths are resolved against the directory of the config file.
     """
 
+    # Articles this topic must match; an absent file is skipped with a warning.
     match: list[str] = Field(default_factory=list)
+    # Articles this topic must not match.
     no_match: list[str] = Field(default_factory=list)
 
 
@@ -172,14 +177,21 @@ class TopicConfig(_Strict):
     the alias's terms. With both a query and lists, all of them must hold.
     """
 
+    # The query language: AND, OR, NOT, (), "phrases", prefix*, NEAR/n, title:/body:, @alias, =Case.
     query: str | None = None
+    # Every entry must occur (matcher v1 lists; with a query, both must hold).
     all: list[str] = Field(default_factory=list)
+    # At least one entry must occur.
     any: list[str] = Field(default_factory=list)
+    # No entry may occur.
     none: list[str] = Field(default_factory=list)
     # Each entry is a channel name (immediate delivery) or a ChannelRoute mapping (e.g. a digest).
     channels: list[TopicChannel] = Field(default_factory=list)
+    # Title hits weigh 3, body hits 1; the topic matches when its query holds and the score reaches this.
     min_score: float = Field(default=1.0, ge=0)
+    # Free text for the people reading the config.
     description: str | None = None
+    # Golden articles that must / must not match, run by `newswatch check-config`.
     examples: TopicExamples = Field(default_factory=TopicExamples)
 
 
@@ -438,10 +450,16 @@ class RetentionConfig(_Strict):
 
 
 class Config(_Strict):
+    # A SQLAlchemy URL: sqlite:///relative/path (relative to the config file's directory),
+    # sqlite:////absolute/path, or postgresql://user:password@host/db.
     database: str = DEFAULT_DATABASE_URL
+    # The feeds to poll, each on its own interval.
     feeds: list[FeedConfig] = Field(default_factory=list)
+    # Reusable term sets, written @name in queries and lists: "any of these terms".
     aliases: dict[str, list[str]] = Field(default_factory=dict)
+    # The watchlists, by name.
     topics: dict[str, TopicConfig] = Field(default_factory=dict)
+    # Where alerts go, by name (`type`: email, webhook or apprise); topics list them.
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     fetch: FetchConfig = Field(default_factory=FetchConfig)
     alerts: AlertConfig = Field(default_factory=AlertConfig)
