@@ -452,7 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--config",
         default=argparse.SUPPRESS,
-        help="config file (default: $NEWSWATCH_CONFIG or config/newswatch.yaml)",
+        help="config file (default: $NEWSWATCH_CONFIG, ./config/newswatch.yaml, or the user config dir)",
     )
     common.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more log output")
     common.add_argument(

@@ -72,6 +72,16 @@ def test_shipped_config_resolves_with_compose_environment(monkeypatch) -> None:
     assert any(port.endswith(":9180") for port in published)
 
 
+def test_compose_mounts_the_config_where_the_images_cmd_reads_it() -> None:
+    cmd = json.loads(re.search(r"^CMD (.+)$", (ROOT / "Dockerfile").read_text(), re.MULTILINE).group(1))
+    config_path = Path(cmd[cmd.index("--config") + 1])
+    mounts = compose()["services"]["newswatch"]["volumes"]
+    assert f"./config:{config_path.parent}:ro" in mounts
+    # The image's SQLite default is in its data volume, which compose mounts (and overrides with PostgreSQL).
+    assert any(mount.endswith(":/app/data") for mount in mounts)
+    assert "ENV NEWSWATCH_DATABASE=sqlite:////app/data/" in (ROOT / "Dockerfile").read_text()
+
+
 def test_dockerfile_installs_the_package_and_runs_the_daemon() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.11", dockerfile, re.MULTILINE)
