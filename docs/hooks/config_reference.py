@@ -220,6 +220,10 @@ def _section_tables() -> Iterator[str]:
         yield "|---|---|---|---|"
         for name, field in model.model_fields.items():
             description = field.description or comments.get(name, "")
+            sections = _models_in(field.annotation)
+            if not description and len(sections) == 1:
+                # A section without a comment of its own: the first sentence of its model's docstring.
+                description = _doc(sections[0]).split(". ")[0].rstrip(".")
             constraints = _constraints(field)
             if constraints:
                 description = f"{description} ({constraints})" if description else constraints
