@@ -89,13 +89,18 @@ def cmd_check_config(args: argparse.Namespace, out: TextIO) -> int:
         Path(path).resolve().parent,
         lambda source: _read_input(source, config),
     )
+    skipped = [result for result in results if result.skipped]
+    for result in skipped:
+        out.write(f"WARNING {result.key}: {result.source}: no such file; example skipped\n")
     failed = [result for result in results if not result.passed]
     for result in failed:
         out.write(f"FAIL {result.key}: {result.source}: {result.detail}\n")
+    checked = len(results) - len(skipped)
+    note = f" ({len(skipped)} skipped: file not found)" if skipped else ""
     if failed:
-        out.write(f"golden examples: {len(failed)} of {len(results)} FAILED\n")
+        out.write(f"golden examples: {len(failed)} of {checked} FAILED{note}\n")
         return EXIT_EXAMPLES_FAILED
-    out.write(f"golden examples: {len(results)} of {len(results)} as expected\n")
+    out.write(f"golden examples: {checked} of {checked} as expected{note}\n")
     return EXIT_OK
 
 
@@ -537,7 +542,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--config",
         default=argparse.SUPPRESS,
-        help="config file (default: $NEWSWATCH_CONFIG or config/newswatch.yaml)",
+        help="config file (default: $NEWSWATCH_CONFIG, ./config/newswatch.yaml, or the user config dir)",
     )
     common.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more log output")
     common.add_argument(

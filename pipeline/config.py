@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import difflib
 import logging
 import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import NoneType, UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -32,8 +34,10 @@ from pydantic import (
     model_validator,
 )
 
-DEFAULT_CONFIG_PATH = "config/newswatch.yaml"
-CONFIG_ENV_VAR = "NEWSWATCH_CONFIG"
+from pipeline.paths import ConfigNotFound, find_config, resolve_sqlite_url
+
+log = logging.getLogger("newswatch.config")
+
 DEFAULT_DATABASE_URL = "sqlite:///data/newswatch.db"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
@@ -73,15 +77,19 @@ def _require_http_url(url: str) -> str:
 
 
 class FeedConfig(_Strict):
+    # Shown in logs, alerts and `newswatch feeds`.
     name: str = Field(min_length=1)
+    # The RSS or Atom feed's http(s) URL.
     url: str
+    # How often the feed is polled.
     interval: Duration = 600.0
     # Adaptive polling: with both set, the interval follows the feed's publishing rhythm within
     # these bounds (starting from `interval`).
     min_interval: Duration | None = None
     max_interval: Duration | None = None
     # The operator vouches for this feed's own host (e.g. an intranet feed): it may resolve to a
-    # private address. Links found in the feed are still checked like any other.
+    # private address, and so may the article pages on that same host. Links to other hosts are
+    # still checked like any other.
     allow_private_addresses: bool = False
 
     _url = field_validator("url")(_require_http_url)
@@ -155,7 +163,9 @@ class TopicExamples(_Strict):
     Relative paths are resolved against the directory of the config file.
     """
 
+    # Articles this topic must match; an absent file is skipped with a warning.
     match: list[str] = Field(default_factory=list)
+    # Articles this topic must not match.
     no_match: list[str] = Field(default_factory=list)
 
 
@@ -167,14 +177,21 @@ class TopicConfig(_Strict):
     the alias's terms. With both a query and lists, all of them must hold.
     """
 
+    # The query language: AND, OR, NOT, (), "phrases", prefix*, NEAR/n, title:/body:, @alias, =Case.
     query: str | None = None
+    # Every entry must occur (matcher v1 lists; with a query, both must hold).
     all: list[str] = Field(default_factory=list)
+    # At least one entry must occur.
     any: list[str] = Field(default_factory=list)
+    # No entry may occur.
     none: list[str] = Field(default_factory=list)
     # Each entry is a channel name (immediate delivery) or a ChannelRoute mapping (e.g. a digest).
     channels: list[TopicChannel] = Field(default_factory=list)
+    # Title hits weigh 3, body hits 1; the topic matches when its query holds and the score reaches this.
     min_score: float = Field(default=1.0, ge=0)
+    # Free text for the people reading the config.
     description: str | None = None
+    # Golden articles that must / must not match, run by `newswatch check-config`.
     examples: TopicExamples = Field(default_factory=TopicExamples)
 
 
@@ -433,10 +450,16 @@ class RetentionConfig(_Strict):
 
 
 class Config(_Strict):
+    # A SQLAlchemy URL: sqlite:///relative/path (relative to the config file's directory),
+    # sqlite:////absolute/path, or postgresql://user:password@host/db.
     database: str = DEFAULT_DATABASE_URL
+    # The feeds to poll, each on its own interval.
     feeds: list[FeedConfig] = Field(default_factory=list)
+    # Reusable term sets, written @name in queries and lists: "any of these terms".
     aliases: dict[str, list[str]] = Field(default_factory=dict)
+    # The watchlists, by name.
     topics: dict[str, TopicConfig] = Field(default_factory=dict)
+    # Where alerts go, by name (`type`: email, webhook or apprise); topics list them.
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     fetch: FetchConfig = Field(default_factory=FetchConfig)
     alerts: AlertConfig = Field(default_factory=AlertConfig)
@@ -452,9 +475,14 @@ class Config(_Strict):
 class ConfigProblem:
     key: str
     message: str
+    # The YAML line of the key at fault, when the document came from a file.
+    line: int | None = None
+    # Lines shown under the problem, e.g. a query with a caret under the column at fault.
+    context: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        return f"{self.key}: {self.message}" if self.key else self.message
+        text = f"{self.key}: {self.message}" if self.key else self.message
+        return f"line {self.line}: {text}" if self.line is not None else text
 
 
 class ConfigError(Exception):
@@ -463,8 +491,20 @@ class ConfigError(Exception):
     def __init__(self, path: str | Path, problems: list[ConfigProblem]) -> None:
         self.path = str(path)
         self.problems = problems
-        lines = "\n".join(f"  {problem}" for problem in problems)
-        super().__init__(f"invalid config {self.path}:\n{lines}")
+        lines = []
+        for problem in problems:
+            lines.append(f"  {problem}")
+            lines.extend(f"      {line}" for line in problem.context)
+        super().__init__(f"invalid config {self.path}:\n" + "\n".join(lines))
+
+
+class ConfigFileNotFoundError(ConfigError):
+    """No config file named and none found in the default places; says where it looked."""
+
+    def __init__(self, not_found: ConfigNotFound) -> None:
+        self.path = ""
+        self.problems = [ConfigProblem("", str(not_found))]
+        Exception.__init__(self, str(not_found))
 
 
 def format_key_path(location: tuple[str | int, ...]) -> str:
@@ -506,13 +546,80 @@ def _pydantic_problems(error: ValidationError) -> Iterator[ConfigProblem]:
         if len(location) >= 3 and location[0] == "channels" and location[2] in CHANNEL_TYPES:
             del location[2]
         message = detail["msg"]
-        if detail["type"] == "union_tag_invalid":
+        if detail["type"] == "extra_forbidden":
+            message = _unknown_key_message(detail["loc"])
+        elif detail["type"] == "union_tag_invalid":
             message = f"unknown channel type; expected one of {', '.join(CHANNEL_TYPES)}"
         elif detail["type"] == "union_tag_not_found":
             message = f"missing 'type' ({', '.join(CHANNEL_TYPES)})"
         elif message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
         yield ConfigProblem(format_key_path(tuple(location)), message)
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The type inside `Annotated[...]` and `X | None`."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (Union, UnionType):
+        members = [member for member in get_args(annotation) if member is not NoneType]
+        if len(members) == 1:
+            return _unwrap(members[0])
+    return annotation
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _model_at(location: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The section model at a pydantic error location (with a channel's type tag still in it)."""
+    annotation: Any = Config
+    for part in location:
+        annotation = _unwrap(annotation)
+        origin = get_origin(annotation)
+        if _is_model(annotation):
+            fields = annotation.model_fields
+            name = next((key for key, field in fields.items() if part in (key, field.alias)), None)
+            if name is None:
+                return None
+            annotation = fields[name].annotation
+        elif origin is list and isinstance(part, int):
+            annotation = get_args(annotation)[0]
+        elif origin is dict:
+            annotation = get_args(annotation)[1]
+        elif origin in (Union, UnionType):
+            # A discriminated union (channels): the location names the chosen member's type tag.
+            members = [
+                member
+                for member in get_args(annotation)
+                if _is_model(member) and part in get_args(member.model_fields["type"].annotation)
+            ]
+            if not members:
+                return None
+            annotation = members[0]
+            continue
+        else:
+            return None
+    annotation = _unwrap(annotation)
+    return annotation if _is_model(annotation) else None
+
+
+def known_keys(model: type[BaseModel]) -> list[str]:
+    """The keys a section accepts, as written in YAML (`from`, not `sender`)."""
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def _unknown_key_message(location: tuple[str | int, ...]) -> str:
+    key = str(location[-1])
+    model = _model_at(location[:-1])
+    if model is None:
+        return f"unknown key {key!r}"
+    keys = known_keys(model)
+    close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
+    if close:
+        return f"unknown key {key!r} (did you mean {close[0]!r}?)"
+    return f"unknown key {key!r}; this section takes {', '.join(keys)}"
 
 
 def _cross_reference_problems(document: dict[str, Any]) -> Iterator[ConfigProblem]:
@@ -559,8 +666,41 @@ def _watchlist_problems(aliases: object, topics: object) -> Iterator[ConfigProbl
     # Imported here: the matcher package reads topic configs, so it must not be imported first.
     from pipeline.match.validate import watchlist_problems
 
+    queries = {
+        f"topics.{name}.query": topic["query"]
+        for name, topic in (topics.items() if isinstance(topics, dict) else ())
+        if isinstance(topic, dict) and isinstance(topic.get("query"), str)
+    }
     for key, message in watchlist_problems(aliases, topics):
-        yield ConfigProblem(key, message)
+        column = _QUERY_COLUMN.match(message)
+        context = _caret(queries[key], int(column.group(1))) if column and key in queries else ()
+        yield ConfigProblem(key, message, context=context)
+
+
+_QUERY_COLUMN = re.compile(r"^column (\d+): ")
+
+
+def _caret(query: str, column: int) -> tuple[str, str]:
+    """The query's line holding `column` (1-based), and a caret under that column."""
+    offset = column - 1
+    line_start = query.rfind("\n", 0, offset) + 1
+    line_end = query.find("\n", offset)
+    line = query[line_start : line_end if line_end >= 0 else len(query)]
+    return line, " " * (offset - line_start) + "^"
+
+
+def topics_without_channels(config: Config) -> list[str]:
+    """Topics that match but alert no one: legal (matches are stored and shown), worth a warning."""
+    return [name for name, topic in config.topics.items() if not topic.channels]
+
+
+def config_warnings(config: Config) -> list[str]:
+    """Things that are valid but probably not what the operator meant."""
+    return [
+        f"topics.{name}: no channels, so its matches are stored but alert no one "
+        "(add e.g. channels: [analysts-email])"
+        for name in topics_without_channels(config)
+    ]
 
 
 def parse_config(document: Any, path: str | Path = "<config>") -> Config:
@@ -581,7 +721,60 @@ def parse_config(document: Any, path: str | Path = "<config>") -> Config:
     return config
 
 
+def _line_of(root: yaml.Node | None, location: tuple[str | int, ...]) -> int | None:
+    """The 1-based line of the deepest node on `location` that the YAML document has."""
+    node, line = root, None
+    for part in location:
+        if isinstance(node, yaml.MappingNode):
+            found = next(((key, value) for key, value in node.value if key.value == str(part)), None)
+            if found is None:
+                break
+            line = found[0].start_mark.line + 1
+            node = found[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _parse_key_path(key: str) -> tuple[str | int, ...]:
+    """`topics.usfj.channels[0]` -> `('topics', 'usfj', 'channels', 0)`; inverse of format_key_path."""
+    parts: list[str | int] = []
+    for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", key):
+        parts.append(int(index) if index else name)
+    return tuple(parts)
+
+
+def _with_lines(error: ConfigError, text: str) -> ConfigError:
+    """The same problems, each with the line of its key in the file."""
+    # Composed only when there is an error: the fast loader does not keep positions.
+    try:
+        root = yaml.compose(text, Loader=_LOADER)
+    except yaml.YAMLError:
+        return error
+    problems = [
+        ConfigProblem(
+            problem.key, problem.message, _line_of(root, _parse_key_path(problem.key)), problem.context
+        )
+        if problem.key
+        else problem
+        for problem in error.problems
+    ]
+    return ConfigError(error.path, problems)
+
+
+# libyaml's loader when PyYAML has it: a config listing thousands of feeds loads 10x faster.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_config(path: str | Path) -> Config:
+    """Read, validate and resolve a config file.
+
+    Relative paths in it (a SQLite database) are resolved against the file's directory, so the
+    daemon behaves the same whatever its working directory. Warnings are logged.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -590,15 +783,37 @@ def load_config(path: str | Path) -> Config:
             path, [ConfigProblem("", f"cannot read the file: {error.strerror or error}")]
         ) from None
     try:
-        # libyaml's loader when PyYAML has it: a config listing thousands of feeds loads 10x faster.
-        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        document = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(error, "problem", None) or str(error)
         raise ConfigError(path, [ConfigProblem("", f"{where}YAML syntax error: {problem}")]) from None
-    return parse_config(document, path)
+    if document is None:
+        # An empty file is far more likely a failed copy or a wrong path than a wish for defaults.
+        raise ConfigError(
+            path,
+            [
+                ConfigProblem(
+                    "", "the file is empty; config/newswatch.yaml in the source tree is a commented example"
+                )
+            ],
+        )
+    try:
+        config = parse_config(document, path)
+    except ConfigError as error:
+        raise _with_lines(error, text) from None
+    database = resolve_sqlite_url(config.database, path.resolve().parent)
+    if database != config.database:
+        config = config.model_copy(update={"database": database})
+    for warning in config_warnings(config):
+        log.warning("%s: %s", path, warning)
+    return config
 
 
 def resolve_config_path(explicit: str | None) -> str:
-    return explicit or os.environ.get(CONFIG_ENV_VAR) or DEFAULT_CONFIG_PATH
+    """The config file to use (see pipeline/paths.py for the order); ConfigError if there is none."""
+    try:
+        return str(find_config(explicit))
+    except ConfigNotFound as not_found:
+        raise ConfigFileNotFoundError(not_found) from None

@@ -348,7 +348,10 @@ class Pipeline:
 
     def _fetch_page(self, feed: FeedConfig, entry: FeedEntry, report: FeedReport) -> FetchResult:
         assert entry.link is not None
-        fetched = self.fetcher.fetch(entry.link)
+        # A feed allowed on a private network may link to pages on its own host (an intranet CMS);
+        # links to any other host are checked like those of any feed.
+        own_host = urlsplit(entry.link).hostname == urlsplit(feed.url).hostname
+        fetched = self.fetcher.fetch(entry.link, trusted=feed.allow_private_addresses and own_host)
         metrics.observe_fetch("page", fetched)
         if fetched.ok:
             return fetched

@@ -57,7 +57,7 @@ def problems(topic_channels: list[Any], channels: dict[str, Any] | None = None, 
         ),
         (
             [{"channel": "hook", "mod": "digest"}],
-            "topics.usfj.channels[0].mod: Extra inputs are not permitted",
+            "topics.usfj.channels[0].mod: unknown key 'mod' (did you mean 'mode'?)",
         ),
         ([{"mode": "digest"}], "topics.usfj.channels[0].channel: Field required"),
         (["hook", {"channel": "hook"}], "topics.usfj.channels[1]: channel 'hook' is already listed at [0]"),

@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pipeline.config import ConfigError, load_config, parse_config, parse_duration
+from pipeline.cli import main
+from pipeline.config import ConfigError, load_config, parse_config, parse_duration, resolve_config_path
 
 VALID = {
     "feeds": [{"name": "Feed", "url": "https://example.org/rss", "interval": "10m"}],
@@ -80,7 +81,7 @@ def test_the_shipped_watchlist_polls_real_publishers_over_https() -> None:
         ({"feeds": [{"url": "https://example.org/a"}]}, "feeds[0].name: Field required"),
         (
             {"feeds": [{"name": "a", "url": "https://example.org/a", "intervall": "5m"}]},
-            "feeds[0].intervall: Extra inputs are not permitted",
+            "feeds[0].intervall: unknown key 'intervall' (did you mean 'interval'?)",
         ),
         (
             {"feeds": [{"name": "a", "url": "https://x.org/a"}, {"name": "b", "url": "https://x.org/a"}]},
@@ -106,7 +107,11 @@ def test_the_shipped_watchlist_polls_real_publishers_over_https() -> None:
             },
             "channels.ops.smtp.port: Input should be greater than 0",
         ),
-        ({"surprise": 1}, "surprise: Extra inputs are not permitted"),
+        (
+            {"surprise": 1},
+            "surprise: unknown key 'surprise'; this section takes database, feeds, aliases, "
+            "topics, channels, fetch, alerts, web, logging, retention, extract, dedup, health",
+        ),
     ],
 )
 def test_problems_name_the_key(change: dict[str, object], expected: str) -> None:
@@ -175,3 +180,148 @@ def test_unreadable_file(tmp_path: Path) -> None:
 
 def test_top_level_must_be_a_mapping() -> None:
     assert problems(["a", "b"]) == ["the top level must be a mapping of sections"]
+
+
+# --- errors people understand ---------------------------------------------------------
+
+TYPO_CONFIG = """\
+feeds:
+  - name: a
+    url: https://example.org/a
+    intervall: 5m
+topics:
+  usfj:
+    query: 'USFJ AND (reorg OR'
+    channels: [ops]
+  hq:
+    query: USFJ
+    chanels: [ops]
+channels:
+  ops:
+    type: email
+    to: [a@example.org]
+    from: newswatch@example.org
+    smtp: {host: localhost, prot: 25}
+"""
+
+
+def load_problems(tmp_path: Path, text: str) -> ConfigError:
+    path = tmp_path / "newswatch.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    return caught.value
+
+
+def test_unknown_keys_name_their_line_and_the_key_meant(tmp_path: Path) -> None:
+    found = [str(problem) for problem in load_problems(tmp_path, TYPO_CONFIG).problems]
+    assert "line 4: feeds[0].intervall: unknown key 'intervall' (did you mean 'interval'?)" in found
+    # A misspelt `channels:` is refused, not read as "a topic without channels".
+    assert "line 11: topics.hq.chanels: unknown key 'chanels' (did you mean 'channels'?)" in found
+    # Inside a channel (a union chosen by `type`) the suggestion comes from that channel's schema.
+    assert "line 17: channels.ops.smtp.prot: unknown key 'prot' (did you mean 'port'?)" in found
+
+
+def test_a_query_error_echoes_the_query_with_a_caret_under_the_column(tmp_path: Path) -> None:
+    error = load_problems(tmp_path, TYPO_CONFIG)
+    query = next(problem for problem in error.problems if problem.key == "topics.usfj.query")
+    assert str(query) == "line 7: topics.usfj.query: column 19: expected a term after OR"
+    assert query.context == ("USFJ AND (reorg OR", " " * 18 + "^")
+    assert "      USFJ AND (reorg OR\n" + " " * 6 + " " * 18 + "^" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # A web-search habit that used to REQUIRE the word it meant to exclude.
+        ("USFJ -baseball", "column 6: '-' before a word is not an operator; write NOT baseball"),
+        ('USFJ -"spring training"', "column 6: '-' before a word is not an operator; write NOT \"...\""),
+        (
+            "+USFJ headquarters",
+            "column 1: '+' before a word is not an operator; write USFJ (every term is required unless ORed)",
+        ),
+        ("site:nhk.or.jp USFJ", "column 1: site: is not supported"),
+    ],
+)
+def test_web_search_operators_are_refused_with_a_hint(query: str, expected: str) -> None:
+    found = problems({**VALID, "topics": {"usfj": {"query": query, "channels": ["ops"]}}})
+    assert any(problem.startswith(f"topics.usfj.query: {expected}") for problem in found), found
+
+
+def test_hyphens_and_pluses_inside_words_still_search() -> None:
+    parse_config({**VALID, "topics": {"usfj": {"query": '"U.S.-Japan" OR 2+2', "channels": ["ops"]}}})
+
+
+def test_a_topic_without_channels_is_a_warning_naming_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "newswatch.yaml"
+    path.write_text("topics:\n  quiet:\n    query: USFJ\n", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="newswatch.config"):
+        load_config(path)
+    assert [record.getMessage() for record in caplog.records] == [
+        f"{path}: topics.quiet: no channels, so its matches are stored but alert no one "
+        "(add e.g. channels: [analysts-email])"
+    ]
+
+
+@pytest.mark.parametrize("text", ["", "\n# only a comment\n"])
+def test_an_empty_config_file_is_an_error(tmp_path: Path, text: str) -> None:
+    error = load_problems(tmp_path, text)
+    assert [str(problem) for problem in error.problems] == [
+        "the file is empty; config/newswatch.yaml in the source tree is a commented example"
+    ]
+
+
+# --- paths that do not depend on the working directory ---------------------------------------
+
+
+def test_a_relative_sqlite_path_is_relative_to_the_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_dir = tmp_path / "etc"
+    config_dir.mkdir()
+    path = config_dir / "newswatch.yaml"
+    path.write_text("database: sqlite:///data/newswatch.db\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert load_config(path).database == f"sqlite:///{config_dir}/data/newswatch.db"
+    path.write_text("database: sqlite:////var/lib/newswatch/newswatch.db\n", encoding="utf-8")
+    assert load_config(path).database == "sqlite:////var/lib/newswatch/newswatch.db"
+    path.write_text("database: postgresql://newswatch@db/newswatch\n", encoding="utf-8")
+    assert load_config(path).database == "postgresql://newswatch@db/newswatch"
+
+
+def test_the_config_is_looked_up_in_a_fixed_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.delenv("NEWSWATCH_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        resolve_config_path(None)
+    message = str(caught.value)
+    assert "$NEWSWATCH_CONFIG (not set)" in message
+    assert f"config/newswatch.yaml (relative to the working directory {tmp_path})" in message
+    assert str(home / ".config" / "newswatch" / "newswatch.yaml") in message
+    assert "--config PATH or the NEWSWATCH_CONFIG environment variable" in message
+
+    platform = home / ".config" / "newswatch" / "newswatch.yaml"
+    platform.parent.mkdir(parents=True)
+    platform.write_text("{}\n")
+    assert resolve_config_path(None) == str(platform)
+    local = tmp_path / "config" / "newswatch.yaml"
+    local.parent.mkdir()
+    local.write_text("{}\n")
+    assert resolve_config_path(None) == "config/newswatch.yaml"
+    monkeypatch.setenv("NEWSWATCH_CONFIG", "/somewhere/else.yaml")
+    assert resolve_config_path(None) == "/somewhere/else.yaml"
+    assert resolve_config_path("explicit.yaml") == "explicit.yaml"
+
+
+def test_a_missing_config_through_the_cli_says_where_it_looked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / ".config"))
+    monkeypatch.delenv("NEWSWATCH_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["check-config"]) == 2
+    assert "no config file found; looked in:" in capsys.readouterr().err

@@ -33,6 +33,9 @@ class ExampleResult:
     should_match: bool
     passed: bool
     detail: str
+    # The example's file is absent (e.g. a config installed without the repository's fixtures):
+    # reported as a warning, never a failure, so that `check-config` before a start cannot block it.
+    skipped: bool = False
 
 
 def resolve_source(entry: str, base_dir: Path) -> str:
@@ -49,7 +52,7 @@ def check_examples(
     base_dir: Path,
     load: Callable[[str], Article],
 ) -> list[ExampleResult]:
-    loaded: dict[str, Article | str] = {}
+    loaded: dict[str, Article | str | None] = {}
     results = []
     for name, topic in topics.items():
         for should_match, entries in ((True, topic.examples.match), (False, topic.examples.no_match)):
@@ -59,9 +62,16 @@ def check_examples(
                 if source not in loaded:
                     try:
                         loaded[source] = load(source)
+                    except FileNotFoundError:
+                        loaded[source] = None
                     except (OSError, ValueError) as error:
                         loaded[source] = f"cannot read it: {error}"
                 article = loaded[source]
+                if article is None:
+                    results.append(
+                        ExampleResult(name, key, source, should_match, True, "no such file", skipped=True)
+                    )
+                    continue
                 if isinstance(article, str):
                     results.append(ExampleResult(name, key, source, should_match, False, article))
                     continue

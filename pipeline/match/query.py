@@ -237,6 +237,13 @@ def _lex_word(text: str, start: int, end: int, tokens: list[_Token]) -> int:
     colon = word.find(":")
     if colon > 0 and word[:colon].isalpha():
         field = word[:colon].lower()
+        if field == "site":
+            # Web-search habit: refused rather than searched for as the text "site:...".
+            raise QueryError(
+                "site: is not supported: a query matches an article's title and body; "
+                "to watch one site, add its feed",
+                start + 1,
+            )
         if field not in FIELDS:
             raise QueryError(f"unknown field {word[:colon]!r}; fields are {', '.join(FIELDS)}", start + 1)
         tokens.append(_Token("field", field, start, start + colon + 1))
@@ -263,6 +270,12 @@ def _lex_word(text: str, start: int, end: int, tokens: list[_Token]) -> int:
         if not _ALIAS_NAME.match(word[1:]):
             raise QueryError(f"{word!r} is not a topic name", start + 1)
         tokens.append(_Token("topic", word[1:], start, end))
+    elif word[0] in "-+" and (len(word) > 1 or text[end : end + 1] in ('"', "(")):
+        # Web-search habits: `-word` would otherwise be a term that REQUIRES the word, the opposite
+        # of what was meant. Refused with the spelling that works instead of being reinterpreted.
+        target = word[1:] or ('"..."' if text[end] == '"' else "(...)")
+        hint = f"NOT {target}" if word[0] == "-" else f"{target} (every term is required unless ORed)"
+        raise QueryError(f"{word[0]!r} before a word is not an operator; write {hint}", start + 1)
     elif word.startswith("="):
         if len(word) == 1:
             raise QueryError("'=' must be followed by the term to match case-sensitively", start + 1)
