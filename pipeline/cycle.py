@@ -14,22 +14,22 @@ story polled at the same moment by two threads cannot both found a story.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from pipeline import metrics
 from pipeline.alert import Channel, build_channels, plan_alerts
 from pipeline.alert.dispatch import DispatchReport, dispatch_due
+from pipeline.alert.keys import notice_key
+from pipeline.clock import SYSTEM_CLOCK, Clock
 from pipeline.config import Config, FeedConfig
 from pipeline.dedup import closest_story, entry_key
 from pipeline.extract import ExtractionPool
-from pipeline.fetch import Fetcher, FetchLimits
+from pipeline.fetch import Fetcher, FetchLimits, refreshed_validators, trusted_hosts
 from pipeline.health import (
     HealthEvent,
     HealthPolicy,
@@ -46,7 +46,6 @@ from pipeline.parse import FeedParseError, parse_feed
 from pipeline.schedule import IntervalBounds, adaptive_interval
 from pipeline.store import Store, create_db_engine, upgrade_schema
 from pipeline.store.repository import FeedState, FeedUpdate
-from pipeline.store.tables import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -100,42 +99,6 @@ class CycleReport:
         )
 
 
-def fetch_limits(config: Config) -> FetchLimits:
-    settings = config.fetch
-    return FetchLimits(
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        total_timeout=settings.total_timeout,
-        max_bytes=settings.max_bytes,
-        max_redirects=settings.max_redirects,
-        user_agent=settings.user_agent,
-        max_connections=settings.max_connections,
-        max_per_host=settings.max_per_host,
-        allow_private_addresses=settings.allow_private_addresses,
-    )
-
-
-def health_policy(config: Config) -> HealthPolicy:
-    return HealthPolicy(
-        failing_after=config.health.failing_after,
-        silent_after_factor=config.health.silent_after_factor,
-        silent_min=config.health.silent_min,
-        rhythm_min_items=config.health.rhythm_min_items,
-        max_backoff=config.fetch.max_backoff,
-        max_retry_after=config.fetch.max_retry_after,
-    )
-
-
-def notice_key(event: HealthEvent, feed_url: str, channel: str) -> str:
-    """One notice per (incident, channel): a second report of the same incident is ignored."""
-    digest = hashlib.sha256(f"{event.kind}\x1f{feed_url}\x1f{event.incident}\x1f{channel}".encode())
-    return f"nw-health-{digest.hexdigest()[:40]}"
-
-
-def _trusted_hosts(feeds: list[FeedConfig]) -> set[str]:
-    return {urlsplit(feed.url).hostname or "" for feed in feeds if feed.allow_private_addresses} - {""}
-
-
 class FeedStateBuffer:
     """Feed states written in batches during a cycle: one transaction per `size` polls instead of
     one per poll (for a cycle of 304s, these writes would cost as much as the HTTP requests).
@@ -164,28 +127,37 @@ class FeedStateBuffer:
 class Pipeline:
     """Everything one cycle needs, built once from a validated config."""
 
-    def __init__(self, config: Config, store: Store, previous_matcher: Matcher | None = None) -> None:
-        """`previous_matcher`: on a reload, the running one, reused unless topics or aliases changed."""
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        previous_matcher: Matcher | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        """`previous_matcher`: on a reload, the running one, reused unless topics or aliases changed.
+        `clock`: every time the cycle and the health checks read (a `ManualClock` in tests)."""
         self.config = config
         self.store = store
-        self.fetcher = Fetcher(fetch_limits(config), trusted_hosts=_trusted_hosts(config.feeds))
-        self.extractor = ExtractionPool(config.extract.workers, config.extract.timeout)
+        self.clock = clock
+        limits = FetchLimits.from_config(config.fetch)
+        self.fetcher = Fetcher(limits, trusted_hosts=trusted_hosts(config.feeds))
+        self.extractor = ExtractionPool.from_config(config.extract)
         self.matcher = (
             previous_matcher.reloaded(config.topics, config.aliases)
             if previous_matcher is not None
             else Matcher.from_topics(config.topics, config.aliases)
         )
         self.channels: dict[str, Channel] = build_channels(config.channels)
-        self.policy = health_policy(config)
+        self.policy = HealthPolicy.from_config(config)
         self._story_lock = threading.Lock()
         # Set on shutdown: polls stop between entries, leaving the rest for the next start.
         self.stopping = threading.Event()
 
     @classmethod
-    def open(cls, config: Config) -> Pipeline:
+    def open(cls, config: Config, clock: Clock = SYSTEM_CLOCK) -> Pipeline:
         engine = create_db_engine(config.database)
         upgrade_schema(engine)
-        return cls(config, Store(engine))
+        return cls(config, Store(engine), clock=clock)
 
     def close(self, dispose_store: bool = True) -> None:
         """Release connections; `dispose_store=False` when a reloaded pipeline shares the store."""
@@ -217,7 +189,7 @@ class Pipeline:
                 log.exception("feed %r (%s): unexpected error", feed.name, feed.url)
                 report.error = f"internal error: {type(error).__name__}: {error}"
                 if state is not None:
-                    outcome = PollOutcome(utcnow(), None, report.error, "internal")
+                    outcome = PollOutcome(self.clock.now(), None, report.error, "internal")
                     self._record(feed, state, outcome, None, 0, None)
         if not report.skipped:  # held back (backoff, Retry-After, disabled): not a poll
             metrics.record_poll(report.error is None, report.not_modified)
@@ -226,7 +198,7 @@ class Pipeline:
     def _poll_feed(
         self, feed: FeedConfig, state: FeedState, report: FeedReport, buffer: FeedStateBuffer | None
     ) -> None:
-        held_back = hold_back_reason(state.health, feed.interval, utcnow())
+        held_back = hold_back_reason(state.health, feed.interval, self.clock.now())
         if held_back:
             report.skipped = held_back
             log.info("feed %r: not polled: %s", feed.name, held_back)
@@ -239,15 +211,15 @@ class Pipeline:
             report.error = str(result.error)
             log.error("feed %r (%s): fetch failed: %s", feed.name, poll_url, result.error)
             outcome = PollOutcome(
-                utcnow(), result.status, report.error, result.error.kind.value, result.retry_after
+                self.clock.now(), result.status, report.error, result.error.kind.value, result.retry_after
             )
             self._record(feed, state, outcome, None, 0, buffer)
             return
         if result.not_modified:
             report.not_modified = True
             log.info("feed %r: not modified", feed.name)
-            outcome = PollOutcome(utcnow(), 304, moved_to=moved_to, not_modified=True)
-            validators = _refreshed_validators(state.conditional, result)
+            outcome = PollOutcome(self.clock.now(), 304, moved_to=moved_to, not_modified=True)
+            validators = refreshed_validators(state.conditional, result)
             self._record(feed, state, outcome, validators, 0, buffer)
             return
         try:
@@ -256,7 +228,7 @@ class Pipeline:
             report.error = f"parse: {error}"
             log.error("feed %r (%s): %s", feed.name, poll_url, error)
             # The broken body's validators are not stored: a 304 must not pass for a fixed feed.
-            outcome = PollOutcome(utcnow(), result.status, report.error, "parse")
+            outcome = PollOutcome(self.clock.now(), result.status, report.error, "parse")
             self._record(feed, state, outcome, None, 0, buffer)
             return
         if parsed.warning:
@@ -273,7 +245,7 @@ class Pipeline:
             log.warning("feed %r: stopping; %d entries left for the next start", feed.name, abandoned.left)
             return
         outcome = PollOutcome(
-            utcnow(),
+            self.clock.now(),
             result.status,
             new_items=new_to_feed,
             moved_to=moved_to,
@@ -315,7 +287,8 @@ class Pipeline:
             log.warning("feed health: %s: %s", event.subject, event.text)
             notice = Notice(event.subject, event.text, event.details)
             for channel in self.config.health.channels:
-                self.store.queue_notice(channel, notice_key(event, feed.url, channel), notice)
+                key = notice_key(event.kind, feed.url, event.incident, channel)
+                self.store.queue_notice(channel, key, notice)
 
     def _process_entries(
         self, feed: FeedConfig, state: FeedState, entries: list[FeedEntry], report: FeedReport
@@ -384,7 +357,7 @@ class Pipeline:
                     return int(self.store.add_source(same_text, state.feed_id, article.url))
             story_id, story_key = None, key
             if fingerprint.signature:
-                since = utcnow() - timedelta(seconds=self.config.dedup.story_window)
+                since = self.clock.now() - timedelta(seconds=self.config.dedup.story_window)
                 candidates = self.store.story_candidates(fingerprint.bands, since)
                 closest = closest_story(fingerprint.signature, candidates, self.config.dedup.story_similarity)
                 if closest is not None:
@@ -430,7 +403,7 @@ class Pipeline:
     def monitoring_counts(self) -> dict[str, dict[str, int]]:
         """Outbox rows by status and configured feeds by state, for the /metrics gauges."""
         states = self.store.feed_states([(feed.url, feed.name) for feed in self.config.feeds], register=False)
-        now = utcnow()
+        now = self.clock.now()
         feeds = Counter(
             describe_state(states[feed.url].health, feed.interval, now) if feed.url in states else "new"
             for feed in self.config.feeds
@@ -443,7 +416,7 @@ class Pipeline:
         """Raise 'silent' notices (and their recoveries) from each feed's publishing rhythm."""
         states = self.store.feed_states([(feed.url, feed.name) for feed in self.config.feeds], register=False)
         item_times = self.store.recent_item_times([state.feed_id for state in states.values()])
-        now = utcnow()
+        now = self.clock.now()
         for feed in self.config.feeds:
             state = states.get(feed.url)
             if state is None:
@@ -465,7 +438,7 @@ class Pipeline:
     # --- whole cycle -----------------------------------------------------------
 
     def dispatch(self) -> DispatchReport:
-        return dispatch_due(self.store, self.channels, self.config)
+        return dispatch_due(self.store, self.channels, self.config, clock=self.clock.now)
 
     def poll_all(self) -> list[FeedReport]:
         feeds = self.config.feeds
@@ -498,11 +471,3 @@ class Pipeline:
 class _Abandoned(Exception):
     def __init__(self, left: int) -> None:
         self.left = left
-
-
-def _refreshed_validators(stored: ConditionalState, result: FetchResult) -> ConditionalState:
-    """A 304 may carry updated validators; keep the stored ones it does not replace."""
-    fresh = result.validators
-    return ConditionalState(
-        etag=fresh.etag or stored.etag, last_modified=fresh.last_modified or stored.last_modified
-    )

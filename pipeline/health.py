@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from pipeline.config import Config
 from pipeline.models import FeedHealth, HealthState
 
 # A feed due "now" may fire a little early (scheduler jitter, the previous poll's duration).
@@ -31,12 +32,26 @@ FUTURE_TOLERANCE = timedelta(hours=1)
 
 @dataclass(frozen=True, slots=True)
 class HealthPolicy:
-    failing_after: int = 5
-    silent_after_factor: float = 4.0
-    silent_min: float = 86400.0
-    rhythm_min_items: int = 5
-    max_backoff: float = 6 * 3600.0
-    max_retry_after: float = 24 * 3600.0
+    """The runtime form of `health:` and the backoff limits of `fetch:`. No defaults here: they live
+    in the config schema alone."""
+
+    failing_after: int
+    silent_after_factor: float
+    silent_min: float
+    rhythm_min_items: int
+    max_backoff: float
+    max_retry_after: float
+
+    @classmethod
+    def from_config(cls, config: Config) -> HealthPolicy:
+        return cls(
+            failing_after=config.health.failing_after,
+            silent_after_factor=config.health.silent_after_factor,
+            silent_min=config.health.silent_min,
+            rhythm_min_items=config.health.rhythm_min_items,
+            max_backoff=config.fetch.max_backoff,
+            max_retry_after=config.fetch.max_retry_after,
+        )
 
 
 @dataclass(frozen=True, slots=True)

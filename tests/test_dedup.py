@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
+from pipeline.config import DedupConfig
 from pipeline.dedup import (
-    DEFAULT_STORY_SIMILARITY,
     canonical_url,
     content_fingerprint,
     fingerprint_article,
@@ -71,7 +71,7 @@ def test_similarity_signature_clusters_edits_and_separates_stories() -> None:
     edited = fingerprint_article(SEED_TITLE + " | Harbour Times", light_edit(SEED_BODY, "Harbour Times"))
     unrelated = fingerprint_article(*UNRELATED_TEXT.partition("\n")[::2])
     assert original.signature and edited.signature and unrelated.signature
-    assert similarity(original.signature, edited.signature) >= DEFAULT_STORY_SIMILARITY
+    assert similarity(original.signature, edited.signature) >= DedupConfig().story_similarity
     assert set(original.bands) & set(edited.bands)  # the index finds the candidate
     assert similarity(original.signature, unrelated.signature) < 0.1
     assert original.content != edited.content
