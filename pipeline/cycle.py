@@ -8,8 +8,7 @@ stops the others.
 Concurrency: feeds are polled by a bounded thread pool (`fetch.max_connections` threads); the
 fetcher itself enforces the global and per-host request limits, so pages fetched by many feed
 threads obey them too. Page extraction, the CPU-heavy step, runs in `ExtractionPool`'s worker
-processes. Story assignment and the article's transaction run under one lock, so two copies of a
-story polled at the same moment by two threads cannot both found a story.
+processes. Which items are new and which story they join is decided in pipeline/stories.py.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from pipeline import metrics
 from pipeline.alert import Channel, build_channels, plan_alerts
@@ -27,7 +25,6 @@ from pipeline.alert.dispatch import DispatchReport, dispatch_due
 from pipeline.alert.keys import notice_key
 from pipeline.clock import SYSTEM_CLOCK, Clock
 from pipeline.config import Config, FeedConfig
-from pipeline.dedup import closest_story, entry_key
 from pipeline.extract import ExtractionPool
 from pipeline.fetch import Fetcher, FetchLimits, refreshed_validators, trusted_hosts
 from pipeline.health import (
@@ -46,6 +43,7 @@ from pipeline.parse import FeedParseError, parse_feed
 from pipeline.schedule import IntervalBounds, adaptive_interval
 from pipeline.store import Store, create_db_engine, upgrade_schema
 from pipeline.store.repository import FeedState, FeedUpdate
+from pipeline.stories import Filing, Stories
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +147,7 @@ class Pipeline:
         )
         self.channels: dict[str, Channel] = build_channels(config.channels)
         self.policy = HealthPolicy.from_config(config)
-        self._story_lock = threading.Lock()
+        self.stories = Stories(store, config.dedup, clock)
         # Set on shutdown: polls stop between entries, leaving the rest for the next start.
         self.stopping = threading.Event()
 
@@ -294,27 +292,21 @@ class Pipeline:
         self, feed: FeedConfig, state: FeedState, entries: list[FeedEntry], report: FeedReport
     ) -> int:
         """Store what is new; return how many items this feed carried for the first time."""
-        keyed = [(entry_key(entry, feed.url), entry) for entry in entries]
-        known = self.store.known_article_sources([key for key, _ in keyed], state.feed_id)
-        seen_this_poll: set[str] = set()
+        arrivals = self.stories.arrivals(entries, feed.url, state.feed_id)
         new_to_feed = 0
-        for position, (key, entry) in enumerate(keyed):
+        for position, arrival in enumerate(arrivals):
             if self.stopping.is_set():
-                raise _Abandoned(len(keyed) - position)
-            if key in seen_this_poll:
-                continue
-            seen_this_poll.add(key)
-            if key in known:
-                article_id, carried = known[key]
-                if not carried and self.store.add_source(article_id, state.feed_id, entry.link or key):
+                raise _Abandoned(len(arrivals) - position)
+            if arrival.known is not None:
+                if self.stories.record_known(arrival, state.feed_id):
                     new_to_feed += 1
                     report.duplicates += 1
                 continue
             try:
-                with log_context(article=entry.link or key):
-                    new_to_feed += self._process_new_entry(feed, state, key, entry, report)
+                with log_context(article=arrival.link):
+                    new_to_feed += self._process_new_entry(feed, state, arrival.key, arrival.entry, report)
             except Exception as error:
-                message = f"{entry.link or key}: {type(error).__name__}: {error}"
+                message = f"{arrival.link}: {type(error).__name__}: {error}"
                 report.entry_errors.append(message)
                 log.exception("feed %r: entry failed: %s", feed.name, message)
         return new_to_feed
@@ -343,42 +335,22 @@ class Pipeline:
         with metrics.EXTRACT_SECONDS.time():
             article, fingerprint = self.extractor.extract(entry, key, feed.name, page, page_url, problem)
         verdicts = self.matcher.match(article)
-        with self._story_lock:
-            if fingerprint.content:
-                same_text = self.store.article_id_by_fingerprint(fingerprint.content)
-                if same_text is not None:
-                    log.info(
-                        "feed %r: %s has the same text as stored article %d; recorded as another source",
-                        feed.name,
-                        article.url,
-                        same_text,
-                    )
-                    report.duplicates += 1
-                    return int(self.store.add_source(same_text, state.feed_id, article.url))
-            story_id, story_key = None, key
-            if fingerprint.signature:
-                since = self.clock.now() - timedelta(seconds=self.config.dedup.story_window)
-                candidates = self.store.story_candidates(fingerprint.bands, since)
-                closest = closest_story(fingerprint.signature, candidates, self.config.dedup.story_similarity)
-                if closest is not None:
-                    story_id, story_key = closest[0].story_id, closest[0].story_key
-                    report.clustered += 1
-                    log.info(
-                        "feed %r: %s joins the story of %s (similarity %.2f)",
-                        feed.name,
-                        article.url,
-                        story_key,
-                        closest[1],
-                    )
-            planned = plan_alerts(verdicts, self.config.topics, story=story_key)
-            saved = self.store.save_article(article, state.feed_id, verdicts, planned, fingerprint, story_id)
-        if not saved.created:
-            # Another thread stored the same article first; this feed was recorded as a source.
+        filed = self.stories.file(
+            key,
+            article,
+            fingerprint,
+            state.feed_id,
+            verdicts,
+            lambda story_key: plan_alerts(verdicts, self.config.topics, story=story_key),
+            feed.name,
+        )
+        report.clustered += int(filed.clustered)
+        if filed.outcome is not Filing.CREATED:
             report.duplicates += 1
-            return 1
+            return filed.new_to_feed
+        report.alerts_queued += filed.alerts_created
         report.new += 1
         report.matched += 1 if verdicts else 0
-        report.alerts_queued += saved.alerts_created
         metrics.ARTICLES.labels(method=article.method.value).inc()
         for verdict in verdicts:
             metrics.MATCHES.labels(topic=verdict.topic).inc()

@@ -188,8 +188,11 @@ class StoredArticle:
 @dataclass(frozen=True, slots=True)
 class SavedArticle:
     article_id: int
-    created: bool
     alerts_created: int
+
+
+class ArticleConflict(Exception):
+    """The database refused an article: a row with its canonical URL or content already exists."""
 
 
 class Store:
@@ -382,12 +385,11 @@ class Store:
     ) -> SavedArticle:
         """Store an article, its matches and their outbox rows in one transaction.
 
-        If another poll stored the same canonical URL (or the same content) first,
-        nothing of ours is written except the source link, and `created` is False:
-        that poll owns the matches and alerts, so nothing is sent twice. An alert
-        whose idempotency key is already in the outbox (the same topic, story and
-        channel) is not written again. `story_id` joins the article to a story;
-        None starts a new story with this article.
+        A unique constraint refusing the article (another poll stored the same canonical URL or
+        content first) rolls everything back and raises `ArticleConflict`; what that means is
+        decided in pipeline/stories.py. An alert whose idempotency key is already in the outbox
+        (the same topic, story and channel) is not written again. `story_id` joins the article to
+        a story; None starts a new story with this article.
         """
         alerts = list(alerts)
         try:
@@ -470,15 +472,9 @@ class Store:
                         )
                     )
                     created_alerts += 1
-                return SavedArticle(article_id=article_id, created=True, alerts_created=created_alerts)
-        except IntegrityError:
-            existing = self.known_article_ids([article.canonical_url]).get(article.canonical_url)
-            if existing is None and fingerprint and fingerprint.content:
-                existing = self.article_id_by_fingerprint(fingerprint.content)
-            if existing is None:
-                raise
-            self.add_source(existing, feed_id, article.url)
-            return SavedArticle(article_id=existing, created=False, alerts_created=0)
+                return SavedArticle(article_id=article_id, alerts_created=created_alerts)
+        except IntegrityError as error:
+            raise ArticleConflict(article.canonical_url) from error
 
     def stored_articles(self, since: datetime | None = None, batch: int = 500) -> Iterator[StoredArticle]:
         """Every article first seen at or after `since` (all if None), oldest first, with the topics
@@ -647,4 +643,4 @@ def _outgoing(
     )
 
 
-__all__ = ["FeedState", "FeedUpdate", "SavedArticle", "Store", "StoredArticle"]
+__all__ = ["ArticleConflict", "FeedState", "FeedUpdate", "SavedArticle", "Store", "StoredArticle"]
