@@ -15,34 +15,24 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from pipeline import metrics
 from pipeline.alert import Channel, build_channels, plan_alerts
 from pipeline.alert.dispatch import DispatchReport, dispatch_due
-from pipeline.alert.keys import notice_key
 from pipeline.clock import SYSTEM_CLOCK, Clock
 from pipeline.config import Config, FeedConfig
 from pipeline.extract import ExtractionPool
+from pipeline.feedhealth import FeedHealthKeeper, FeedStateBuffer
 from pipeline.fetch import Fetcher, FetchLimits, refreshed_validators, trusted_hosts
-from pipeline.health import (
-    HealthEvent,
-    HealthPolicy,
-    PollOutcome,
-    after_poll,
-    assess_silence,
-    describe_state,
-    hold_back_reason,
-)
+from pipeline.health import PollOutcome
 from pipeline.logs import log_context
 from pipeline.match import Matcher
-from pipeline.models import ConditionalState, FeedEntry, FetchResult, Notice
+from pipeline.models import FeedEntry, FeedState, FetchResult
 from pipeline.parse import FeedParseError, parse_feed
 from pipeline.schedule import IntervalBounds, adaptive_interval
 from pipeline.store import Store, create_db_engine, upgrade_schema
-from pipeline.store.repository import FeedState, FeedUpdate
 from pipeline.stories import Filing, Stories
 
 log = logging.getLogger(__name__)
@@ -97,31 +87,6 @@ class CycleReport:
         )
 
 
-class FeedStateBuffer:
-    """Feed states written in batches during a cycle: one transaction per `size` polls instead of
-    one per poll (for a cycle of 304s, these writes would cost as much as the HTTP requests).
-    Articles are never buffered; losing buffered states to a crash only costs a re-fetch."""
-
-    def __init__(self, store: Store, size: int = 250) -> None:
-        self.store = store
-        self.size = size
-        self._updates: list[FeedUpdate] = []
-        self._lock = threading.Lock()
-
-    def add(self, update: FeedUpdate) -> None:
-        with self._lock:
-            self._updates.append(update)
-            if len(self._updates) < self.size:
-                return
-            batch, self._updates = self._updates, []
-        self.store.save_feed_healths(batch)
-
-    def flush(self) -> None:
-        with self._lock:
-            batch, self._updates = self._updates, []
-        self.store.save_feed_healths(batch)
-
-
 class Pipeline:
     """Everything one cycle needs, built once from a validated config."""
 
@@ -146,7 +111,7 @@ class Pipeline:
             else Matcher.from_topics(config.topics, config.aliases)
         )
         self.channels: dict[str, Channel] = build_channels(config.channels)
-        self.policy = HealthPolicy.from_config(config)
+        self.health = FeedHealthKeeper(config, store, clock)
         self.stories = Stories(store, config.dedup, clock)
         # Set on shutdown: polls stop between entries, leaving the rest for the next start.
         self.stopping = threading.Event()
@@ -188,7 +153,7 @@ class Pipeline:
                 report.error = f"internal error: {type(error).__name__}: {error}"
                 if state is not None:
                     outcome = PollOutcome(self.clock.now(), None, report.error, "internal")
-                    self._record(feed, state, outcome, None, 0, None)
+                    self.health.record(feed, state, outcome, None, 0, None)
         if not report.skipped:  # held back (backoff, Retry-After, disabled): not a poll
             metrics.record_poll(report.error is None, report.not_modified)
         return report
@@ -196,7 +161,7 @@ class Pipeline:
     def _poll_feed(
         self, feed: FeedConfig, state: FeedState, report: FeedReport, buffer: FeedStateBuffer | None
     ) -> None:
-        held_back = hold_back_reason(state.health, feed.interval, self.clock.now())
+        held_back = self.health.hold_back_reason(feed, state)
         if held_back:
             report.skipped = held_back
             log.info("feed %r: not polled: %s", feed.name, held_back)
@@ -211,14 +176,14 @@ class Pipeline:
             outcome = PollOutcome(
                 self.clock.now(), result.status, report.error, result.error.kind.value, result.retry_after
             )
-            self._record(feed, state, outcome, None, 0, buffer)
+            self.health.record(feed, state, outcome, None, 0, buffer)
             return
         if result.not_modified:
             report.not_modified = True
             log.info("feed %r: not modified", feed.name)
             outcome = PollOutcome(self.clock.now(), 304, moved_to=moved_to, not_modified=True)
             validators = refreshed_validators(state.conditional, result)
-            self._record(feed, state, outcome, validators, 0, buffer)
+            self.health.record(feed, state, outcome, validators, 0, buffer)
             return
         try:
             parsed = parse_feed(result.body, result.final_url, result.headers)
@@ -227,7 +192,7 @@ class Pipeline:
             log.error("feed %r (%s): %s", feed.name, poll_url, error)
             # The broken body's validators are not stored: a 304 must not pass for a fixed feed.
             outcome = PollOutcome(self.clock.now(), result.status, report.error, "parse")
-            self._record(feed, state, outcome, None, 0, buffer)
+            self.health.record(feed, state, outcome, None, 0, buffer)
             return
         if parsed.warning:
             log.warning("feed %r: malformed but usable (%s)", feed.name, parsed.warning)
@@ -249,7 +214,7 @@ class Pipeline:
             moved_to=moved_to,
             parse_warning=parsed.warning,
         )
-        self._record(feed, state, outcome, result.validators, new_to_feed, buffer)
+        self.health.record(feed, state, outcome, result.validators, new_to_feed, buffer)
         log.info(
             "feed %r: %d entries, %d new, %d matched, %d alerts queued",
             feed.name,
@@ -258,35 +223,6 @@ class Pipeline:
             report.matched,
             report.alerts_queued,
         )
-
-    def _record(
-        self,
-        feed: FeedConfig,
-        state: FeedState,
-        outcome: PollOutcome,
-        validators: ConditionalState | None,
-        new_items: int,
-        buffer: FeedStateBuffer | None,
-    ) -> None:
-        health, events = after_poll(feed.name, feed.url, state.health, outcome, feed.interval, self.policy)
-        changed = (health.health_state, health.health_since) != (
-            state.health.health_state,
-            state.health.health_since,
-        )
-        update = FeedUpdate(state.feed_id, health, validators or state.conditional, new_items, changed)
-        if buffer is not None:
-            buffer.add(update)
-        else:
-            self.store.save_feed_healths([update])
-        self._raise(feed, events)
-
-    def _raise(self, feed: FeedConfig, events: list[HealthEvent]) -> None:
-        for event in events:
-            log.warning("feed health: %s: %s", event.subject, event.text)
-            notice = Notice(event.subject, event.text, event.details)
-            for channel in self.config.health.channels:
-                key = notice_key(event.kind, feed.url, event.incident, channel)
-                self.store.queue_notice(channel, key, notice)
 
     def _process_entries(
         self, feed: FeedConfig, state: FeedState, entries: list[FeedEntry], report: FeedReport
@@ -374,38 +310,11 @@ class Pipeline:
 
     def monitoring_counts(self) -> dict[str, dict[str, int]]:
         """Outbox rows by status and configured feeds by state, for the /metrics gauges."""
-        states = self.store.feed_states([(feed.url, feed.name) for feed in self.config.feeds], register=False)
-        now = self.clock.now()
-        feeds = Counter(
-            describe_state(states[feed.url].health, feed.interval, now) if feed.url in states else "new"
-            for feed in self.config.feeds
-        )
-        return {"alerts": self.store.alert_counts(), "feeds": dict(feeds)}
-
-    # --- feed health across feeds ------------------------------------------------
+        return {"alerts": self.store.alert_counts(), "feeds": self.health.state_counts(self.config.feeds)}
 
     def check_feed_health(self) -> None:
         """Raise 'silent' notices (and their recoveries) from each feed's publishing rhythm."""
-        states = self.store.feed_states([(feed.url, feed.name) for feed in self.config.feeds], register=False)
-        item_times = self.store.recent_item_times([state.feed_id for state in states.values()])
-        now = self.clock.now()
-        for feed in self.config.feeds:
-            state = states.get(feed.url)
-            if state is None:
-                continue
-            health, events = assess_silence(
-                feed.name,
-                feed.url,
-                state.health,
-                item_times.get(state.feed_id, []),
-                feed.interval,
-                now,
-                self.policy,
-                watched_since=state.created_at,
-            )
-            if events:
-                self.store.set_health_state(state.feed_id, health.health_state, health.health_since)
-                self._raise(feed, events)
+        self.health.check_silence(self.config.feeds)
 
     # --- whole cycle -----------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -21,6 +21,8 @@ from pipeline.models import (
     ConditionalState,
     ExtractionMethod,
     FeedHealth,
+    FeedState,
+    FeedUpdate,
     HealthState,
     MatchDetails,
     Notice,
@@ -37,33 +39,6 @@ from pipeline.store.tables import (
     FeedRow,
     MatchRow,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class FeedState:
-    feed_id: int
-    url: str
-    conditional: ConditionalState
-    consecutive_failures: int
-    name: str = ""
-    health: FeedHealth = field(default_factory=FeedHealth)
-    items_seen: int = 0
-    # When the feed was first registered (newswatch started watching it).
-    created_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FeedUpdate:
-    """One feed's state to write after a poll."""
-
-    feed_id: int
-    health: FeedHealth
-    conditional: ConditionalState
-    new_items: int = 0
-    # False when the poll left health_state as it found it: then the columns are not written, so
-    # a silence check that ran during the poll keeps its word.
-    health_state_changed: bool = True
-
 
 _HEALTH_COLUMNS = (
     "last_polled_at",
