@@ -33,6 +33,7 @@ from pipeline.models import FeedEntry, FeedState, FetchResult
 from pipeline.parse import FeedParseError, parse_feed
 from pipeline.schedule import IntervalBounds, adaptive_interval
 from pipeline.store import Store, create_db_engine, upgrade_schema
+from pipeline.store.outbox import Outbox
 from pipeline.stories import Filing, Stories
 
 log = logging.getLogger(__name__)
@@ -310,7 +311,7 @@ class Pipeline:
 
     def monitoring_counts(self) -> dict[str, dict[str, int]]:
         """Outbox rows by status and configured feeds by state, for the /metrics gauges."""
-        return {"alerts": self.store.alert_counts(), "feeds": self.health.state_counts(self.config.feeds)}
+        return {"alerts": Outbox(self.store).counts(), "feeds": self.health.state_counts(self.config.feeds)}
 
     def check_feed_health(self) -> None:
         """Raise 'silent' notices (and their recoveries) from each feed's publishing rhythm."""

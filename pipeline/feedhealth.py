@@ -19,6 +19,7 @@ from pipeline.health import HealthEvent, HealthPolicy, PollOutcome, after_poll, 
 from pipeline.health import hold_back_reason as _hold_back_reason
 from pipeline.models import ConditionalState, FeedState, FeedUpdate, Notice
 from pipeline.store import Store
+from pipeline.store.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class FeedHealthKeeper:
         self.policy = HealthPolicy.from_config(config)
         self.channels = list(config.health.channels)
         self.store = store
+        self.outbox = Outbox(store)
         self.clock = clock
 
     def hold_back_reason(self, feed: FeedConfig, state: FeedState) -> str | None:
@@ -122,4 +124,4 @@ class FeedHealthKeeper:
             notice = Notice(event.subject, event.text, event.details)
             for channel in self.channels:
                 key = notice_key(event.kind, feed.url, event.incident, channel)
-                self.store.queue_notice(channel, key, notice)
+                self.outbox.queue_notice(channel, key, notice)
