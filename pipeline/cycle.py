@@ -95,27 +95,49 @@ class Pipeline:
         self,
         config: Config,
         store: Store,
-        previous_matcher: Matcher | None = None,
+        previous: Pipeline | None = None,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        """`previous_matcher`: on a reload, the running one, reused unless topics or aliases changed.
-        `clock`: every time the cycle and the health checks read (a `ManualClock` in tests)."""
+        """`previous`: on a reload, the running pipeline; each of its parts whose settings did not
+        change is taken over instead of rebuilt (a topic edit must not restart the extraction
+        workers or drop the fetcher's connections). `clock`: every time the cycle and the health
+        checks read (a `ManualClock` in tests)."""
         self.config = config
         self.store = store
         self.clock = clock
-        limits = FetchLimits.from_config(config.fetch)
-        self.fetcher = Fetcher(limits, trusted_hosts=trusted_hosts(config.feeds))
-        self.extractor = ExtractionPool.from_config(config.extract)
+        # The parts a newer pipeline took over; `close` leaves them to it.
+        self._handed_over: set[str] = set()
+        kept: set[str] = set()
+        limits, hosts = FetchLimits.from_config(config.fetch), trusted_hosts(config.feeds)
+        if previous is not None and previous.fetcher.built_as(limits, hosts):
+            self.fetcher = previous.fetcher
+            kept.add("fetcher")
+        else:
+            self.fetcher = Fetcher(limits, trusted_hosts=hosts)
+        if previous is not None and previous.config.extract == config.extract:
+            self.extractor = previous.extractor
+            kept.add("extractor")
+        else:
+            self.extractor = ExtractionPool.from_config(config.extract)
+        if previous is not None and previous.config.channels == config.channels:
+            self.channels: dict[str, Channel] = previous.channels
+            kept.add("channels")
+        else:
+            self.channels = build_channels(config.channels)
+        # The matcher decides for itself: it is kept unless topics or aliases changed.
         self.matcher = (
-            previous_matcher.reloaded(config.topics, config.aliases)
-            if previous_matcher is not None
+            previous.matcher.reloaded(config.topics, config.aliases)
+            if previous is not None
             else Matcher.from_topics(config.topics, config.aliases)
         )
-        self.channels: dict[str, Channel] = build_channels(config.channels)
         self.health = FeedHealthKeeper(config, store, clock)
         self.stories = Stories(store, config.dedup, clock)
         # Set on shutdown: polls stop between entries, leaving the rest for the next start.
         self.stopping = threading.Event()
+        if previous is not None:
+            # Only once this pipeline is complete: a failed build leaves the previous one whole.
+            previous._handed_over |= kept
+        self.kept_from_previous = frozenset(kept)
 
     @classmethod
     def open(cls, config: Config, clock: Clock = SYSTEM_CLOCK) -> Pipeline:
@@ -124,11 +146,15 @@ class Pipeline:
         return cls(config, Store(engine), clock=clock)
 
     def close(self, dispose_store: bool = True) -> None:
-        """Release connections; `dispose_store=False` when a reloaded pipeline shares the store."""
-        self.fetcher.close()
-        self.extractor.close()
-        for channel in self.channels.values():
-            channel.close()
+        """Release connections and workers, except those a reloaded pipeline took over;
+        `dispose_store=False` when a reloaded pipeline shares the store."""
+        if "fetcher" not in self._handed_over:
+            self.fetcher.close()
+        if "extractor" not in self._handed_over:
+            self.extractor.close()
+        if "channels" not in self._handed_over:
+            for channel in self.channels.values():
+                channel.close()
         if dispose_store:
             self.store.engine.dispose()
 

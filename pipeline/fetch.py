@@ -482,10 +482,18 @@ class Fetcher:
         self._transports: list[_GuardedTransport] = []
         self._client = self._make_client(GuardedNetworkBackend(limits.allow_private_addresses))
         trusted = frozenset(host.lower() for host in trusted_hosts)
+        self.trusted_hosts = trusted
         self._trusted_client = (
             self._make_client(GuardedNetworkBackend(limits.allow_private_addresses, trusted))
             if trusted and not limits.allow_private_addresses
             else self._client
+        )
+
+    def built_as(self, limits: FetchLimits, trusted_hosts: Iterable[str]) -> bool:
+        """True if a Fetcher built with these arguments would behave as this one, so a config
+        reload can keep this one and its open connections."""
+        return self.limits == limits and self.trusted_hosts == frozenset(
+            host.lower() for host in trusted_hosts
         )
 
     def _make_client(self, backend: GuardedNetworkBackend) -> httpx.Client:
