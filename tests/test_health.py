@@ -20,11 +20,11 @@ from pipeline.health import (
     PollOutcome,
     after_poll,
     assess_silence,
-    backoff_seconds,
     hold_back_reason,
     typical_gap,
 )
 from pipeline.models import FeedHealth, HealthState
+from pipeline.schedule import backoff_seconds
 from pipeline.store.tables import FeedRow
 from tests.support.configs import write_test_config
 from tests.support.feeds import RSS_HEADERS, Item, open_pipeline, rss
