@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.config import Config, ConfigError, load_config, resolve_config_path
 from pipeline.extract import article_from_page, article_from_text
-from pipeline.fetch import Fetcher
+from pipeline.fetch import Fetcher, FetchLimits
 from pipeline.logs import setup_logging
 from pipeline.match import Matcher
 from pipeline.models import Article, Verdict
@@ -169,12 +169,10 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
 
 def _read_input(source: str, config: Config) -> Article:
     if source.startswith(("http://", "https://")):
-        from pipeline.cycle import fetch_limits
-
         # The operator typed this URL, so its own host is trusted like a configured feed's;
         # redirects elsewhere are still checked against private addresses.
         host = urlsplit(source).hostname or ""
-        with Fetcher(fetch_limits(config), trusted_hosts=[host]) as fetcher:
+        with Fetcher(FetchLimits.from_config(config.fetch), trusted_hosts=[host]) as fetcher:
             result = fetcher.fetch(source, trusted=True)
         if not result.ok:
             raise OSError(f"cannot fetch {source}: {result.error}")

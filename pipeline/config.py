@@ -412,6 +412,8 @@ class AlertConfig(_Strict):
     # How long a dispatcher owns an alert it is sending; one that dies mid-send leaves the alert to
     # be taken over after this. Keep it longer than any single send can take.
     lease: Duration = 300.0
+    # However long a receiver asks us to wait (Retry-After), come back within this.
+    max_retry_after: Duration = 86400.0
 
 
 class WebConfig(_Strict):

@@ -8,45 +8,33 @@ stops the others.
 Concurrency: feeds are polled by a bounded thread pool (`fetch.max_connections` threads); the
 fetcher itself enforces the global and per-host request limits, so pages fetched by many feed
 threads obey them too. Page extraction, the CPU-heavy step, runs in `ExtractionPool`'s worker
-processes. Story assignment and the article's transaction run under one lock, so two copies of a
-story polled at the same moment by two threads cannot both found a story.
+processes. Which items are new and which story they join is decided in pipeline/stories.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
-from urllib.parse import urlsplit
 
 from pipeline import metrics
 from pipeline.alert import Channel, build_channels, plan_alerts
 from pipeline.alert.dispatch import DispatchReport, dispatch_due
+from pipeline.clock import SYSTEM_CLOCK, Clock
 from pipeline.config import Config, FeedConfig
-from pipeline.dedup import closest_story, entry_key
 from pipeline.extract import ExtractionPool
-from pipeline.fetch import Fetcher, FetchLimits
-from pipeline.health import (
-    HealthEvent,
-    HealthPolicy,
-    PollOutcome,
-    after_poll,
-    assess_silence,
-    describe_state,
-    hold_back_reason,
-)
+from pipeline.feedhealth import FeedHealthKeeper, FeedStateBuffer
+from pipeline.fetch import Fetcher, FetchLimits, refreshed_validators, trusted_hosts
+from pipeline.health import PollOutcome
 from pipeline.logs import log_context
 from pipeline.match import Matcher
-from pipeline.models import ConditionalState, FeedEntry, FetchResult, Notice
+from pipeline.models import FeedEntry, FeedState, FetchResult
 from pipeline.parse import FeedParseError, parse_feed
 from pipeline.schedule import IntervalBounds, adaptive_interval
 from pipeline.store import Store, create_db_engine, upgrade_schema
-from pipeline.store.repository import FeedState, FeedUpdate
-from pipeline.store.tables import utcnow
+from pipeline.store.outbox import Outbox
+from pipeline.stories import Filing, Stories
 
 log = logging.getLogger(__name__)
 
@@ -100,99 +88,73 @@ class CycleReport:
         )
 
 
-def fetch_limits(config: Config) -> FetchLimits:
-    settings = config.fetch
-    return FetchLimits(
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        total_timeout=settings.total_timeout,
-        max_bytes=settings.max_bytes,
-        max_redirects=settings.max_redirects,
-        user_agent=settings.user_agent,
-        max_connections=settings.max_connections,
-        max_per_host=settings.max_per_host,
-        allow_private_addresses=settings.allow_private_addresses,
-    )
-
-
-def health_policy(config: Config) -> HealthPolicy:
-    return HealthPolicy(
-        failing_after=config.health.failing_after,
-        silent_after_factor=config.health.silent_after_factor,
-        silent_min=config.health.silent_min,
-        rhythm_min_items=config.health.rhythm_min_items,
-        max_backoff=config.fetch.max_backoff,
-        max_retry_after=config.fetch.max_retry_after,
-    )
-
-
-def notice_key(event: HealthEvent, feed_url: str, channel: str) -> str:
-    """One notice per (incident, channel): a second report of the same incident is ignored."""
-    digest = hashlib.sha256(f"{event.kind}\x1f{feed_url}\x1f{event.incident}\x1f{channel}".encode())
-    return f"nw-health-{digest.hexdigest()[:40]}"
-
-
-def _trusted_hosts(feeds: list[FeedConfig]) -> set[str]:
-    return {urlsplit(feed.url).hostname or "" for feed in feeds if feed.allow_private_addresses} - {""}
-
-
-class FeedStateBuffer:
-    """Feed states written in batches during a cycle: one transaction per `size` polls instead of
-    one per poll (for a cycle of 304s, these writes would cost as much as the HTTP requests).
-    Articles are never buffered; losing buffered states to a crash only costs a re-fetch."""
-
-    def __init__(self, store: Store, size: int = 250) -> None:
-        self.store = store
-        self.size = size
-        self._updates: list[FeedUpdate] = []
-        self._lock = threading.Lock()
-
-    def add(self, update: FeedUpdate) -> None:
-        with self._lock:
-            self._updates.append(update)
-            if len(self._updates) < self.size:
-                return
-            batch, self._updates = self._updates, []
-        self.store.save_feed_healths(batch)
-
-    def flush(self) -> None:
-        with self._lock:
-            batch, self._updates = self._updates, []
-        self.store.save_feed_healths(batch)
-
-
 class Pipeline:
     """Everything one cycle needs, built once from a validated config."""
 
-    def __init__(self, config: Config, store: Store, previous_matcher: Matcher | None = None) -> None:
-        """`previous_matcher`: on a reload, the running one, reused unless topics or aliases changed."""
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        previous: Pipeline | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        """`previous`: on a reload, the running pipeline; each of its parts whose settings did not
+        change is taken over instead of rebuilt (a topic edit must not restart the extraction
+        workers or drop the fetcher's connections). `clock`: every time the cycle and the health
+        checks read (a `ManualClock` in tests)."""
         self.config = config
         self.store = store
-        self.fetcher = Fetcher(fetch_limits(config), trusted_hosts=_trusted_hosts(config.feeds))
-        self.extractor = ExtractionPool(config.extract.workers, config.extract.timeout)
+        self.clock = clock
+        # The parts a newer pipeline took over; `close` leaves them to it.
+        self._handed_over: set[str] = set()
+        kept: set[str] = set()
+        limits, hosts = FetchLimits.from_config(config.fetch), trusted_hosts(config.feeds)
+        if previous is not None and previous.fetcher.built_as(limits, hosts):
+            self.fetcher = previous.fetcher
+            kept.add("fetcher")
+        else:
+            self.fetcher = Fetcher(limits, trusted_hosts=hosts)
+        if previous is not None and previous.config.extract == config.extract:
+            self.extractor = previous.extractor
+            kept.add("extractor")
+        else:
+            self.extractor = ExtractionPool.from_config(config.extract)
+        if previous is not None and previous.config.channels == config.channels:
+            self.channels: dict[str, Channel] = previous.channels
+            kept.add("channels")
+        else:
+            self.channels = build_channels(config.channels)
+        # The matcher decides for itself: it is kept unless topics or aliases changed.
         self.matcher = (
-            previous_matcher.reloaded(config.topics, config.aliases)
-            if previous_matcher is not None
+            previous.matcher.reloaded(config.topics, config.aliases)
+            if previous is not None
             else Matcher.from_topics(config.topics, config.aliases)
         )
-        self.channels: dict[str, Channel] = build_channels(config.channels)
-        self.policy = health_policy(config)
-        self._story_lock = threading.Lock()
+        self.health = FeedHealthKeeper(config, store, clock)
+        self.stories = Stories(store, config.dedup, clock)
         # Set on shutdown: polls stop between entries, leaving the rest for the next start.
         self.stopping = threading.Event()
+        if previous is not None:
+            # Only once this pipeline is complete: a failed build leaves the previous one whole.
+            previous._handed_over |= kept
+        self.kept_from_previous = frozenset(kept)
 
     @classmethod
-    def open(cls, config: Config) -> Pipeline:
+    def open(cls, config: Config, clock: Clock = SYSTEM_CLOCK) -> Pipeline:
         engine = create_db_engine(config.database)
         upgrade_schema(engine)
-        return cls(config, Store(engine))
+        return cls(config, Store(engine), clock=clock)
 
     def close(self, dispose_store: bool = True) -> None:
-        """Release connections; `dispose_store=False` when a reloaded pipeline shares the store."""
-        self.fetcher.close()
-        self.extractor.close()
-        for channel in self.channels.values():
-            channel.close()
+        """Release connections and workers, except those a reloaded pipeline took over;
+        `dispose_store=False` when a reloaded pipeline shares the store."""
+        if "fetcher" not in self._handed_over:
+            self.fetcher.close()
+        if "extractor" not in self._handed_over:
+            self.extractor.close()
+        if "channels" not in self._handed_over:
+            for channel in self.channels.values():
+                channel.close()
         if dispose_store:
             self.store.engine.dispose()
 
@@ -217,8 +179,8 @@ class Pipeline:
                 log.exception("feed %r (%s): unexpected error", feed.name, feed.url)
                 report.error = f"internal error: {type(error).__name__}: {error}"
                 if state is not None:
-                    outcome = PollOutcome(utcnow(), None, report.error, "internal")
-                    self._record(feed, state, outcome, None, 0, None)
+                    outcome = PollOutcome(self.clock.now(), None, report.error, "internal")
+                    self.health.record(feed, state, outcome, None, 0, None)
         if not report.skipped:  # held back (backoff, Retry-After, disabled): not a poll
             metrics.record_poll(report.error is None, report.not_modified)
         return report
@@ -226,7 +188,7 @@ class Pipeline:
     def _poll_feed(
         self, feed: FeedConfig, state: FeedState, report: FeedReport, buffer: FeedStateBuffer | None
     ) -> None:
-        held_back = hold_back_reason(state.health, feed.interval, utcnow())
+        held_back = self.health.hold_back_reason(feed, state)
         if held_back:
             report.skipped = held_back
             log.info("feed %r: not polled: %s", feed.name, held_back)
@@ -239,16 +201,16 @@ class Pipeline:
             report.error = str(result.error)
             log.error("feed %r (%s): fetch failed: %s", feed.name, poll_url, result.error)
             outcome = PollOutcome(
-                utcnow(), result.status, report.error, result.error.kind.value, result.retry_after
+                self.clock.now(), result.status, report.error, result.error.kind.value, result.retry_after
             )
-            self._record(feed, state, outcome, None, 0, buffer)
+            self.health.record(feed, state, outcome, None, 0, buffer)
             return
         if result.not_modified:
             report.not_modified = True
             log.info("feed %r: not modified", feed.name)
-            outcome = PollOutcome(utcnow(), 304, moved_to=moved_to, not_modified=True)
-            validators = _refreshed_validators(state.conditional, result)
-            self._record(feed, state, outcome, validators, 0, buffer)
+            outcome = PollOutcome(self.clock.now(), 304, moved_to=moved_to, not_modified=True)
+            validators = refreshed_validators(state.conditional, result)
+            self.health.record(feed, state, outcome, validators, 0, buffer)
             return
         try:
             parsed = parse_feed(result.body, result.final_url, result.headers)
@@ -256,8 +218,8 @@ class Pipeline:
             report.error = f"parse: {error}"
             log.error("feed %r (%s): %s", feed.name, poll_url, error)
             # The broken body's validators are not stored: a 304 must not pass for a fixed feed.
-            outcome = PollOutcome(utcnow(), result.status, report.error, "parse")
-            self._record(feed, state, outcome, None, 0, buffer)
+            outcome = PollOutcome(self.clock.now(), result.status, report.error, "parse")
+            self.health.record(feed, state, outcome, None, 0, buffer)
             return
         if parsed.warning:
             log.warning("feed %r: malformed but usable (%s)", feed.name, parsed.warning)
@@ -273,13 +235,13 @@ class Pipeline:
             log.warning("feed %r: stopping; %d entries left for the next start", feed.name, abandoned.left)
             return
         outcome = PollOutcome(
-            utcnow(),
+            self.clock.now(),
             result.status,
             new_items=new_to_feed,
             moved_to=moved_to,
             parse_warning=parsed.warning,
         )
-        self._record(feed, state, outcome, result.validators, new_to_feed, buffer)
+        self.health.record(feed, state, outcome, result.validators, new_to_feed, buffer)
         log.info(
             "feed %r: %d entries, %d new, %d matched, %d alerts queued",
             feed.name,
@@ -289,59 +251,25 @@ class Pipeline:
             report.alerts_queued,
         )
 
-    def _record(
-        self,
-        feed: FeedConfig,
-        state: FeedState,
-        outcome: PollOutcome,
-        validators: ConditionalState | None,
-        new_items: int,
-        buffer: FeedStateBuffer | None,
-    ) -> None:
-        health, events = after_poll(feed.name, feed.url, state.health, outcome, feed.interval, self.policy)
-        changed = (health.health_state, health.health_since) != (
-            state.health.health_state,
-            state.health.health_since,
-        )
-        update = FeedUpdate(state.feed_id, health, validators or state.conditional, new_items, changed)
-        if buffer is not None:
-            buffer.add(update)
-        else:
-            self.store.save_feed_healths([update])
-        self._raise(feed, events)
-
-    def _raise(self, feed: FeedConfig, events: list[HealthEvent]) -> None:
-        for event in events:
-            log.warning("feed health: %s: %s", event.subject, event.text)
-            notice = Notice(event.subject, event.text, event.details)
-            for channel in self.config.health.channels:
-                self.store.queue_notice(channel, notice_key(event, feed.url, channel), notice)
-
     def _process_entries(
         self, feed: FeedConfig, state: FeedState, entries: list[FeedEntry], report: FeedReport
     ) -> int:
         """Store what is new; return how many items this feed carried for the first time."""
-        keyed = [(entry_key(entry, feed.url), entry) for entry in entries]
-        known = self.store.known_article_sources([key for key, _ in keyed], state.feed_id)
-        seen_this_poll: set[str] = set()
+        arrivals = self.stories.arrivals(entries, feed.url, state.feed_id)
         new_to_feed = 0
-        for position, (key, entry) in enumerate(keyed):
+        for position, arrival in enumerate(arrivals):
             if self.stopping.is_set():
-                raise _Abandoned(len(keyed) - position)
-            if key in seen_this_poll:
-                continue
-            seen_this_poll.add(key)
-            if key in known:
-                article_id, carried = known[key]
-                if not carried and self.store.add_source(article_id, state.feed_id, entry.link or key):
+                raise _Abandoned(len(arrivals) - position)
+            if arrival.known is not None:
+                if self.stories.record_known(arrival, state.feed_id):
                     new_to_feed += 1
                     report.duplicates += 1
                 continue
             try:
-                with log_context(article=entry.link or key):
-                    new_to_feed += self._process_new_entry(feed, state, key, entry, report)
+                with log_context(article=arrival.link):
+                    new_to_feed += self._process_new_entry(feed, state, arrival.key, arrival.entry, report)
             except Exception as error:
-                message = f"{entry.link or key}: {type(error).__name__}: {error}"
+                message = f"{arrival.link}: {type(error).__name__}: {error}"
                 report.entry_errors.append(message)
                 log.exception("feed %r: entry failed: %s", feed.name, message)
         return new_to_feed
@@ -373,42 +301,22 @@ class Pipeline:
         with metrics.EXTRACT_SECONDS.time():
             article, fingerprint = self.extractor.extract(entry, key, feed.name, page, page_url, problem)
         verdicts = self.matcher.match(article)
-        with self._story_lock:
-            if fingerprint.content:
-                same_text = self.store.article_id_by_fingerprint(fingerprint.content)
-                if same_text is not None:
-                    log.info(
-                        "feed %r: %s has the same text as stored article %d; recorded as another source",
-                        feed.name,
-                        article.url,
-                        same_text,
-                    )
-                    report.duplicates += 1
-                    return int(self.store.add_source(same_text, state.feed_id, article.url))
-            story_id, story_key = None, key
-            if fingerprint.signature:
-                since = utcnow() - timedelta(seconds=self.config.dedup.story_window)
-                candidates = self.store.story_candidates(fingerprint.bands, since)
-                closest = closest_story(fingerprint.signature, candidates, self.config.dedup.story_similarity)
-                if closest is not None:
-                    story_id, story_key = closest[0].story_id, closest[0].story_key
-                    report.clustered += 1
-                    log.info(
-                        "feed %r: %s joins the story of %s (similarity %.2f)",
-                        feed.name,
-                        article.url,
-                        story_key,
-                        closest[1],
-                    )
-            planned = plan_alerts(verdicts, self.config.topics, story=story_key)
-            saved = self.store.save_article(article, state.feed_id, verdicts, planned, fingerprint, story_id)
-        if not saved.created:
-            # Another thread stored the same article first; this feed was recorded as a source.
+        filed = self.stories.file(
+            key,
+            article,
+            fingerprint,
+            state.feed_id,
+            verdicts,
+            lambda story_key: plan_alerts(verdicts, self.config.topics, story=story_key),
+            feed.name,
+        )
+        report.clustered += int(filed.clustered)
+        if filed.outcome is not Filing.CREATED:
             report.duplicates += 1
-            return 1
+            return filed.new_to_feed
+        report.alerts_queued += filed.alerts_created
         report.new += 1
         report.matched += 1 if verdicts else 0
-        report.alerts_queued += saved.alerts_created
         metrics.ARTICLES.labels(method=article.method.value).inc()
         for verdict in verdicts:
             metrics.MATCHES.labels(topic=verdict.topic).inc()
@@ -432,43 +340,16 @@ class Pipeline:
 
     def monitoring_counts(self) -> dict[str, dict[str, int]]:
         """Outbox rows by status and configured feeds by state, for the /metrics gauges."""
-        states = self.store.feed_states([(feed.url, feed.name) for feed in self.config.feeds], register=False)
-        now = utcnow()
-        feeds = Counter(
-            describe_state(states[feed.url].health, feed.interval, now) if feed.url in states else "new"
-            for feed in self.config.feeds
-        )
-        return {"alerts": self.store.alert_counts(), "feeds": dict(feeds)}
-
-    # --- feed health across feeds ------------------------------------------------
+        return {"alerts": Outbox(self.store).counts(), "feeds": self.health.state_counts(self.config.feeds)}
 
     def check_feed_health(self) -> None:
         """Raise 'silent' notices (and their recoveries) from each feed's publishing rhythm."""
-        states = self.store.feed_states([(feed.url, feed.name) for feed in self.config.feeds], register=False)
-        item_times = self.store.recent_item_times([state.feed_id for state in states.values()])
-        now = utcnow()
-        for feed in self.config.feeds:
-            state = states.get(feed.url)
-            if state is None:
-                continue
-            health, events = assess_silence(
-                feed.name,
-                feed.url,
-                state.health,
-                item_times.get(state.feed_id, []),
-                feed.interval,
-                now,
-                self.policy,
-                watched_since=state.created_at,
-            )
-            if events:
-                self.store.set_health_state(state.feed_id, health.health_state, health.health_since)
-                self._raise(feed, events)
+        self.health.check_silence(self.config.feeds)
 
     # --- whole cycle -----------------------------------------------------------
 
     def dispatch(self) -> DispatchReport:
-        return dispatch_due(self.store, self.channels, self.config)
+        return dispatch_due(self.store, self.channels, self.config, clock=self.clock.now)
 
     def poll_all(self) -> list[FeedReport]:
         feeds = self.config.feeds
@@ -501,11 +382,3 @@ class Pipeline:
 class _Abandoned(Exception):
     def __init__(self, left: int) -> None:
         self.left = left
-
-
-def _refreshed_validators(stored: ConditionalState, result: FetchResult) -> ConditionalState:
-    """A 304 may carry updated validators; keep the stored ones it does not replace."""
-    fresh = result.validators
-    return ConditionalState(
-        etag=fresh.etag or stored.etag, last_modified=fresh.last_modified or stored.last_modified
-    )

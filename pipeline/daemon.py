@@ -1,8 +1,10 @@
 """The long-running daemon: APScheduler jobs, live reload, signals and shutdown.
 
 No pipeline logic lives here; jobs call into `Pipeline`. On reload a new Pipeline is
-built from the new config (sharing the store) and swapped in; the old one is closed
-once the jobs still using it have finished, so in-flight work is never cut off.
+built from the new config (sharing the store) and swapped in; it takes over every part of
+the old one whose settings did not change (fetcher, extraction workers, channels, matcher),
+so a topic edit swaps only the matcher. The old one is closed, except for what was taken
+over, once the jobs still using it have finished, so in-flight work is never cut off.
 """
 
 from __future__ import annotations
@@ -169,7 +171,8 @@ class Daemon:
         if keep_for is None:
             return
         with self.holder.use() as pipeline:
-            removed = pipeline.store.prune_unmatched_articles(datetime.now(UTC) - timedelta(seconds=keep_for))
+            cutoff = pipeline.clock.now() - timedelta(seconds=keep_for)
+            removed = pipeline.store.prune_unmatched_articles(cutoff)
         log.info("retention: pruned %d unmatched articles older than %gs", removed, keep_for)
 
     def _check_feed_health(self) -> None:
@@ -280,7 +283,7 @@ class Daemon:
             if new_config.web != old.config.web:
                 log.warning("web settings changed in the config: restart newswatch to apply them")
             try:
-                new_pipeline = Pipeline(new_config, old.store, previous_matcher=old.matcher)
+                new_pipeline = Pipeline(new_config, old.store, previous=old, clock=old.clock)
             except Exception:
                 CONFIG_RELOADS.labels(result="rejected").inc()
                 log.exception("config reload failed while building the new pipeline; keeping the old one")
@@ -291,8 +294,9 @@ class Daemon:
             added, removed, rescheduled = self._sync_feed_jobs(new_config)
             CONFIG_RELOADS.labels(result="applied").inc()
             recompiled = "recompiled" if new_pipeline.matcher is not old.matcher else "unchanged"
+            kept = ", ".join(sorted(new_pipeline.kept_from_previous)) or "nothing"
             log.info(
-                "config reloaded: feeds +%d -%d ~%d (now %d), topics %d (%s), channels %d",
+                "config reloaded: feeds +%d -%d ~%d (now %d), topics %d (%s), channels %d; kept: %s",
                 len(added),
                 len(removed),
                 len(rescheduled),
@@ -300,6 +304,7 @@ class Daemon:
                 len(new_config.topics),
                 recompiled,
                 len(new_config.channels),
+                kept,
             )
             return True
 

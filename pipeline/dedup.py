@@ -42,7 +42,6 @@ MINHASH_SEED = 20261125
 # over a handful of shingles is noise; such articles stay their own story.
 MIN_FINGERPRINT_CHARS = 200
 MIN_SHINGLES = 12
-DEFAULT_STORY_SIMILARITY = 0.5
 
 # A CJK character is a word of its own (those scripts put no spaces between words).
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]|[^\W_]+")
@@ -166,9 +165,9 @@ def similarity(signature_a: bytes, signature_b: bytes) -> float:
 
 
 def closest_story(
-    signature: bytes, candidates: Iterable[StoryCandidate], threshold: float = DEFAULT_STORY_SIMILARITY
+    signature: bytes, candidates: Iterable[StoryCandidate], threshold: float
 ) -> tuple[StoryCandidate, float] | None:
-    """The most similar candidate at or above `threshold`, with its similarity."""
+    """The most similar candidate at or above `threshold` (`dedup.story_similarity`), with its similarity."""
     best: tuple[StoryCandidate, float] | None = None
     for candidate in candidates:
         score = similarity(signature, candidate.signature)

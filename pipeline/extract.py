@@ -21,6 +21,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 
+from pipeline.config import ExtractConfig
 from pipeline.dedup import fingerprint_article
 from pipeline.models import Article, ArticleFingerprint, ExtractionMethod, FeedEntry
 from pipeline.parse import primary_language, title_from_summary
@@ -31,8 +32,6 @@ log = logging.getLogger(__name__)
 # together they cost about half a second of start-up.
 
 UNTITLED = "(untitled)"
-# A page whose extraction takes longer than this is matched on the feed summary instead.
-DEFAULT_TIMEOUT = 120.0
 # A worker is replaced after this many pages, so memory that lxml never gives back stays bounded.
 PAGES_PER_WORKER = 2000
 # How often a worker checks that the process that started it is still alive.
@@ -223,11 +222,16 @@ class ExtractionPool:
     feed summary is used, with the reason), never the cycle.
     """
 
-    def __init__(self, workers: int, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, workers: int, timeout: float) -> None:
+        """`timeout`: a page taking longer is matched on its feed summary (`extract.timeout`)."""
         self.workers = workers
         self.timeout = timeout
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_config(cls, settings: ExtractConfig) -> ExtractionPool:
+        return cls(settings.workers, settings.timeout)
 
     def _pool(self) -> ProcessPoolExecutor:
         with self._lock:

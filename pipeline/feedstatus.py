@@ -9,8 +9,7 @@ from typing import Any
 
 from pipeline.config import FeedConfig
 from pipeline.health import describe_state, next_poll_text, when_text
-from pipeline.models import FeedHealth
-from pipeline.store.repository import FeedState
+from pipeline.models import FeedHealth, FeedState
 
 # States an operator should look at; `newswatch feeds` exits 1 when any feed is in one.
 ATTENTION = ("failing", "silent", "disabled")

@@ -27,8 +27,6 @@ import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -37,6 +35,8 @@ import brotli
 import httpcore
 import httpx
 
+from pipeline.config import FeedConfig, FetchConfig
+from pipeline.http_headers import parse_retry_after
 from pipeline.models import ConditionalState, FetchError, FetchErrorKind, FetchResult
 
 _PERMANENT_REDIRECTS = {301, 308}
@@ -53,17 +53,47 @@ MAX_IDLE_ORIGINS = 256
 
 @dataclass(frozen=True, slots=True)
 class FetchLimits:
-    connect_timeout: float = 10.0
-    read_timeout: float = 20.0
+    """The runtime form of `fetch:` in the config. No defaults here: they live in `FetchConfig`
+    alone, so a limit has one value wherever it is read."""
+
+    connect_timeout: float
+    read_timeout: float
     # Wall-clock budget for one fetch, all redirect hops included (time spent waiting for a
     # concurrency slot is not counted: that is newswatch's queue, not the server's slowness).
-    total_timeout: float = 60.0
-    max_bytes: int = 10 * 1024 * 1024
-    max_redirects: int = 5
-    user_agent: str = "newswatch/0.1"
-    max_connections: int = 32
-    max_per_host: int = 2
-    allow_private_addresses: bool = False
+    total_timeout: float
+    max_bytes: int
+    max_redirects: int
+    user_agent: str
+    max_connections: int
+    max_per_host: int
+    allow_private_addresses: bool
+
+    @classmethod
+    def from_config(cls, settings: FetchConfig) -> FetchLimits:
+        return cls(
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            total_timeout=settings.total_timeout,
+            max_bytes=settings.max_bytes,
+            max_redirects=settings.max_redirects,
+            user_agent=settings.user_agent,
+            max_connections=settings.max_connections,
+            max_per_host=settings.max_per_host,
+            allow_private_addresses=settings.allow_private_addresses,
+        )
+
+
+def trusted_hosts(feeds: Iterable[FeedConfig]) -> set[str]:
+    """The feed hosts the operator vouched for (`allow_private_addresses` on the feed)."""
+    return {urlsplit(feed.url).hostname or "" for feed in feeds if feed.allow_private_addresses} - {""}
+
+
+def refreshed_validators(stored: ConditionalState, result: FetchResult) -> ConditionalState:
+    """A 304 may carry updated validators; keep the stored ones it does not replace."""
+    fresh = result.validators
+    return ConditionalState(
+        etag=fresh.etag or stored.etag, last_modified=fresh.last_modified or stored.last_modified
+    )
 
 
 # --- which addresses may be fetched --------------------------------------------------------
@@ -417,22 +447,6 @@ def _host_key(url: str) -> str:
     return f"{(parts.hostname or '').lower()}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP-date; None if absent/bad."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(int(value))
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
 def _reason(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
@@ -468,10 +482,18 @@ class Fetcher:
         self._transports: list[_GuardedTransport] = []
         self._client = self._make_client(GuardedNetworkBackend(limits.allow_private_addresses))
         trusted = frozenset(host.lower() for host in trusted_hosts)
+        self.trusted_hosts = trusted
         self._trusted_client = (
             self._make_client(GuardedNetworkBackend(limits.allow_private_addresses, trusted))
             if trusted and not limits.allow_private_addresses
             else self._client
+        )
+
+    def built_as(self, limits: FetchLimits, trusted_hosts: Iterable[str]) -> bool:
+        """True if a Fetcher built with these arguments would behave as this one, so a config
+        reload can keep this one and its open connections."""
+        return self.limits == limits and self.trusted_hosts == frozenset(
+            host.lower() for host in trusted_hosts
         )
 
     def _make_client(self, backend: GuardedNetworkBackend) -> httpx.Client:

@@ -1,9 +1,8 @@
 """Per-feed health: what one poll does to a feed's state, when it may be polled next, and when the
 operator must hear about it. Pure functions of values; the cycle reads and writes the store.
 
-- A failed poll counts a failure; from the second failure on, the next poll waits the feed's
-  interval x 2^(failures-1), capped, or longer if the server sent Retry-After (capped too).
-  A success resets all of it.
+- A failed poll counts a failure and holds the feed back for `schedule.failure_delay` (the
+  backoff and Retry-After arithmetic lives in schedule.py). A success resets all of it.
 - 410 Gone disables the feed until the operator re-enables it.
 - A permanent redirect is followed from then on, and the operator is told to update the config.
 - Failing: `failing_after` consecutive failures. Silent: no new item for much longer than the
@@ -20,23 +19,36 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from pipeline.config import Config
 from pipeline.models import FeedHealth, HealthState
+from pipeline.schedule import failure_delay, schedule_grace
 
-# A feed due "now" may fire a little early (scheduler jitter, the previous poll's duration).
-SCHEDULE_GRACE_FRACTION = 0.2
-SCHEDULE_GRACE_MAX = 300.0
 # Publication dates this far in the future are a publisher's clock error, not a rhythm.
 FUTURE_TOLERANCE = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
 class HealthPolicy:
-    failing_after: int = 5
-    silent_after_factor: float = 4.0
-    silent_min: float = 86400.0
-    rhythm_min_items: int = 5
-    max_backoff: float = 6 * 3600.0
-    max_retry_after: float = 24 * 3600.0
+    """The runtime form of `health:` and the backoff limits of `fetch:`. No defaults here: they live
+    in the config schema alone."""
+
+    failing_after: int
+    silent_after_factor: float
+    silent_min: float
+    rhythm_min_items: int
+    max_backoff: float
+    max_retry_after: float
+
+    @classmethod
+    def from_config(cls, config: Config) -> HealthPolicy:
+        return cls(
+            failing_after=config.health.failing_after,
+            silent_after_factor=config.health.silent_after_factor,
+            silent_min=config.health.silent_min,
+            rhythm_min_items=config.health.rhythm_min_items,
+            max_backoff=config.fetch.max_backoff,
+            max_retry_after=config.fetch.max_retry_after,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,17 +103,6 @@ def human_duration(seconds: float) -> str:
 
 def when_text(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
-
-
-def backoff_seconds(failures: int, interval: float, max_backoff: float) -> float:
-    """The wait before the next poll after `failures` consecutive failures (0 after the first)."""
-    if failures < 2:
-        return 0.0
-    return min(max_backoff, interval * 2 ** (failures - 1))
-
-
-def schedule_grace(interval: float) -> float:
-    return min(interval * SCHEDULE_GRACE_FRACTION, SCHEDULE_GRACE_MAX)
 
 
 def hold_back_reason(health: FeedHealth, interval: float, now: datetime) -> str | None:
@@ -160,9 +161,7 @@ def after_poll(
 
     failures = health.consecutive_failures + 1
     failing_since = health.failing_since or when
-    delay = backoff_seconds(failures, interval, policy.max_backoff)
-    if outcome.retry_after is not None:
-        delay = max(delay, min(outcome.retry_after, policy.max_retry_after))
+    delay = failure_delay(failures, interval, outcome.retry_after, policy.max_backoff, policy.max_retry_after)
     updated = replace(
         health,
         last_polled_at=when,

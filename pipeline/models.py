@@ -115,6 +115,34 @@ class FeedHealth:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedState:
+    """A feed as stored: its id, conditional-GET validators and health, read before a poll."""
+
+    feed_id: int
+    url: str
+    conditional: ConditionalState
+    consecutive_failures: int
+    name: str = ""
+    health: FeedHealth = field(default_factory=FeedHealth)
+    items_seen: int = 0
+    # When the feed was first registered (newswatch started watching it).
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedUpdate:
+    """One feed's state to write after a poll."""
+
+    feed_id: int
+    health: FeedHealth
+    conditional: ConditionalState
+    new_items: int = 0
+    # False when the poll left health_state as it found it: then the columns are not written, so
+    # a silence check that ran during the poll keeps its word.
+    health_state_changed: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class FeedEntry:
     """One item of a parsed feed, normalised away from feedparser's dict shape."""
 

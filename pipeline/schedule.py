@@ -1,4 +1,6 @@
-"""Adaptive polling: how often to poll a feed, from the rhythm of what it publishes. Pure."""
+"""When a feed is polled next: its adaptive interval (the rhythm of what it publishes), the backoff
+after failures, a server's Retry-After, and how early a due poll may start. Pure: callers pass the
+time and the feed's history in; nothing here reads a clock or the database."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ from itertools import pairwise
 MIN_GAPS = 3
 # Change the schedule only for a real difference, so jitter in publishing does not churn jobs.
 RESCHEDULE_TOLERANCE = 0.2
+# A feed due "now" may fire a little early (scheduler jitter, the previous poll's duration).
+SCHEDULE_GRACE_FRACTION = 0.2
+SCHEDULE_GRACE_MAX = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,3 +46,26 @@ def adaptive_interval(
 
 def worth_rescheduling(current: float, proposed: float) -> bool:
     return abs(proposed - current) > RESCHEDULE_TOLERANCE * current
+
+
+def backoff_seconds(failures: int, interval: float, max_backoff: float) -> float:
+    """The wait before the next poll after `failures` consecutive failures (0 after the first)."""
+    if failures < 2:
+        return 0.0
+    return min(max_backoff, interval * 2 ** (failures - 1))
+
+
+def failure_delay(
+    failures: int, interval: float, retry_after: float | None, max_backoff: float, max_retry_after: float
+) -> float:
+    """Seconds a failing feed is held back: its backoff, or the server's Retry-After if longer (each
+    capped, so a hostile server cannot park a feed for a year)."""
+    delay = backoff_seconds(failures, interval, max_backoff)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, max_retry_after))
+    return delay
+
+
+def schedule_grace(interval: float) -> float:
+    """How early a poll due now may start and still count as on schedule."""
+    return min(interval * SCHEDULE_GRACE_FRACTION, SCHEDULE_GRACE_MAX)

@@ -334,7 +334,7 @@ def test_notices_are_never_held_back_by_a_rate_limit(
     _, config, store = setup(tmp_path, database_url, {"hook": hook}, ["hook"])
     add_matches(store, config, [1, 2], "usfj")
     for number in range(3):
-        store.queue_notice("hook", f"nw-notice-{number}", Notice(f"Feed {number} is failing", "text"))
+        Outbox(store).queue_notice("hook", f"nw-notice-{number}", Notice(f"Feed {number} is failing", "text"))
     report = Dispatcher(store, build_channels(config.channels), config).run()
     assert (report.sent, report.rolled_over) == (4, 1)  # 1 match + 3 notices; 1 match waits
     assert Counter(payload["type"] for payload in webhook_receiver.payloads()) == {

@@ -11,6 +11,7 @@ import jsonschema
 from pipeline.alert.render import render_html, render_text, subject, webhook_payload
 from pipeline.models import AlertKind, MatchDetails, Notice, OutgoingAlert
 from pipeline.store import Store, create_db_engine, upgrade_schema
+from pipeline.store.outbox import Outbox
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "docs" / "webhook-payload.schema.json").read_text())
 WHEN = datetime(2025, 10, 29, 14, 20, tzinfo=UTC)
@@ -59,8 +60,8 @@ def test_notices_are_queued_once_per_key(database_url: str) -> None:
     upgrade_schema(engine)
     store = Store(engine)
     notice = Notice("Feed 'X' is failing", "text", {"Feed": "X"})
-    assert store.queue_notice("ops", "nw-feed-x-failing-1", notice)
-    assert not store.queue_notice("ops", "nw-feed-x-failing-1", notice)
-    (due,) = store.due_alerts(datetime.now(UTC))
+    assert Outbox(store).queue_notice("ops", "nw-feed-x-failing-1", notice)
+    assert not Outbox(store).queue_notice("ops", "nw-feed-x-failing-1", notice)
+    (due,) = Outbox(store).due_alerts(datetime.now(UTC))
     assert due.kind is AlertKind.NOTICE and due.notice == notice and due.match is None
     engine.dispose()

@@ -128,6 +128,54 @@ def test_reload_adds_and_removes_feeds(
     assert daemon.holder.current.matcher is matcher_before
 
 
+def worker_pids(pipeline: Pipeline) -> set[int]:
+    executor = pipeline.extractor._executor
+    return set(executor._processes) if executor is not None else set()
+
+
+def test_a_topic_edit_swaps_the_matcher_and_keeps_fetcher_workers_and_channels(
+    daemon: Daemon, daemon_config: Path
+) -> None:
+    before = daemon.holder.current
+    wait_for(lambda: len(worker_pids(before)) == before.extractor.workers > 0)
+    pids = worker_pids(before)
+
+    edit_config(daemon_config, add_ramen_topic)
+    wait_for(lambda: "ramen-watch" in daemon.config.topics)
+    after = daemon.holder.current
+    assert after is not before and after.matcher is not before.matcher
+    assert after.fetcher is before.fetcher and after.extractor is before.extractor
+    assert after.channels is before.channels
+    # The same worker processes, still running after the old pipeline was closed: nothing restarted.
+    assert worker_pids(after) == pids
+
+
+def test_a_channel_edit_rebuilds_the_channels_and_an_extract_edit_the_workers(
+    daemon: Daemon, daemon_config: Path
+) -> None:
+    first = daemon.holder.current
+
+    def slower_smtp(document: dict) -> None:
+        document["channels"]["test-email"]["smtp"]["timeout"] = "7s"
+
+    edit_config(daemon_config, slower_smtp)
+    wait_for(lambda: daemon.holder.current is not first)
+    second = daemon.holder.current
+    assert second.channels is not first.channels
+    assert second.fetcher is first.fetcher and second.extractor is first.extractor
+    assert second.matcher is first.matcher
+
+    def longer_extraction(document: dict) -> None:
+        document["extract"] = {"timeout": "90s"}
+
+    edit_config(daemon_config, longer_extraction)
+    wait_for(lambda: daemon.holder.current is not second)
+    third = daemon.holder.current
+    assert third.extractor is not second.extractor and third.extractor.timeout == 90
+    assert third.fetcher is second.fetcher and third.channels is second.channels
+    assert third.matcher is second.matcher
+
+
 def test_retention_prunes_old_unmatched_articles_only(database_url: str) -> None:
     from sqlalchemy import update
 

@@ -16,15 +16,19 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
+from pipeline.clock import ManualClock
+from pipeline.config import DedupConfig
 from pipeline.dedup import (
-    DEFAULT_STORY_SIMILARITY,
     canonical_url,
     content_fingerprint,
     fingerprint_article,
     similarity,
     similarity_signature,
 )
+from pipeline.models import Article, ArticleFingerprint, ExtractionMethod, PlannedAlert
+from pipeline.store import Store, create_db_engine, upgrade_schema
 from pipeline.store.tables import AlertRow, ArticleRow, ArticleSourceRow, MatchRow
+from pipeline.stories import Filing, Stories
 from tests.support.configs import WEBHOOK_SECRET
 from tests.support.feeds import RSS_HEADERS, Item, open_pipeline, rss
 from tests.support.servers import FIXTURES, LocalHTTPServer, Response, SmtpSink, WebhookReceiver
@@ -71,7 +75,7 @@ def test_similarity_signature_clusters_edits_and_separates_stories() -> None:
     edited = fingerprint_article(SEED_TITLE + " | Harbour Times", light_edit(SEED_BODY, "Harbour Times"))
     unrelated = fingerprint_article(*UNRELATED_TEXT.partition("\n")[::2])
     assert original.signature and edited.signature and unrelated.signature
-    assert similarity(original.signature, edited.signature) >= DEFAULT_STORY_SIMILARITY
+    assert similarity(original.signature, edited.signature) >= DedupConfig().story_similarity
     assert set(original.bands) & set(edited.bands)  # the index finds the candidate
     assert similarity(original.signature, unrelated.signature) < 0.1
     assert original.content != edited.content
@@ -204,6 +208,29 @@ def test_story_window_keeps_old_lookalikes_apart(
         with pipeline.store.session() as session:
             story_ids = session.scalars(select(ArticleRow.story_id).order_by(ArticleRow.id)).all()
     assert story_ids == [1, 2]
+
+
+def no_alerts(_story: str) -> list[PlannedAlert]:
+    return []
+
+
+def test_a_copy_another_thread_stored_first_becomes_a_source_not_a_second_article(database_url: str) -> None:
+    """Two threads may both find an item new; the one whose transaction loses is recorded as a source."""
+    engine = create_db_engine(database_url)
+    upgrade_schema(engine)
+    store = Store(engine)
+    stories = Stories(store, DedupConfig(), ManualClock())
+    one, two = (store.feed_state(f"https://{name}.example/feed", name) for name in ("one", "two"))
+    url = "https://news.example.org/usfj"
+    article = Article(url, url, SEED_TITLE, SEED_BODY, NOW, None, "en", "One", ExtractionMethod.PAGE)
+    fingerprint = fingerprint_article(SEED_TITLE, SEED_BODY)
+    first = stories.file(url, article, fingerprint, one.feed_id, [], no_alerts, "One")
+    # The second thread checked before the first committed, so it files the same URL again (with no
+    # fingerprint, the same-text check cannot catch it first: the database's constraint must).
+    late = stories.file(url, article, ArticleFingerprint(None), two.feed_id, [], no_alerts, "Two")
+    assert (first.outcome, late.outcome, late.new_to_feed) == (Filing.CREATED, Filing.RACED, 1)
+    assert store.known_article_sources([url], two.feed_id) == {url: (1, True)}
+    engine.dispose()
 
 
 def test_signatures_are_datasketchs_affine32_minhash() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.config import ExtractConfig
 from pipeline.extract import UNTITLED, ExtractionPool, extract_and_fingerprint, extract_article
 from pipeline.models import ExtractionMethod, FeedEntry
 from tests.support.corpus import corpus_files, missing_reason
@@ -85,7 +86,7 @@ def test_the_language_is_the_pages_declaration_then_the_feeds_then_a_guess() -> 
 
 def test_worker_pool_gives_the_same_articles_as_inline_extraction() -> None:
     pages = ARTICLES[:6]
-    pool = ExtractionPool(workers=2)
+    pool = ExtractionPool.from_config(ExtractConfig(workers=2))
     try:
         for path in pages:
             page = path.read_bytes()
@@ -105,7 +106,7 @@ def test_japanese_pages_are_recorded_as_japanese() -> None:
 
 
 def test_a_page_that_takes_too_long_falls_back_to_the_summary() -> None:
-    pool = ExtractionPool(workers=1, timeout=0.001)
+    pool = ExtractionPool.from_config(ExtractConfig(workers=1, timeout=0.001))
     try:
         article, _fingerprint = pool.extract(
             entry(summary="The feed's own summary."), URL, "Desk", SEED_PAGE, URL
@@ -121,7 +122,7 @@ import sys, time
 from pipeline.extract import ExtractionPool
 
 if __name__ == "__main__":
-    pool = ExtractionPool(2)
+    pool = ExtractionPool(2, timeout=120)
     pool.start()
     while len(pool._pool()._processes) < 2:
         time.sleep(0.05)

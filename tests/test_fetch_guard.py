@@ -17,11 +17,15 @@ from pathlib import Path
 import brotli
 import pytest
 
-from pipeline.fetch import ACCEPT_ENCODING, Fetcher, FetchLimits, blocked_address_reason, parse_retry_after
+from pipeline.config import FetchConfig
+from pipeline.fetch import ACCEPT_ENCODING, Fetcher, FetchLimits, blocked_address_reason
+from pipeline.http_headers import parse_retry_after
 from pipeline.models import FetchErrorKind
 from tests.support.servers import LocalHTTPServer, RecordedRequest, Response
 
-LOOPBACK_OK = FetchLimits(connect_timeout=2, read_timeout=2, total_timeout=5, allow_private_addresses=True)
+LOOPBACK_OK = FetchLimits.from_config(
+    FetchConfig(connect_timeout=2, read_timeout=2, total_timeout=5, allow_private_addresses=True)
+)
 
 
 @pytest.mark.parametrize(
@@ -114,9 +118,10 @@ def test_compression_bomb_stops_at_the_cap_without_inflating(http_server: LocalH
     # 1 GB of zeros in ~1 MB of gzip: the decoder must stop near the 1 MB cap, not inflate it all.
     bomb = gzip.compress(b"\0" * 200_000_000, compresslevel=9)
     url = http_server.add("/bomb", Response(200, bomb, {"Content-Encoding": "gzip"}))
-    limits = FetchLimits(
+    settings = FetchConfig(
         connect_timeout=2, read_timeout=5, total_timeout=10, max_bytes=1_000_000, allow_private_addresses=True
     )
+    limits = FetchLimits.from_config(settings)
     with Fetcher(limits) as fetcher:
         started = time.monotonic()
         result = fetcher.fetch(url)
@@ -144,7 +149,8 @@ def _concurrency_probe(server: LocalHTTPServer, path: str) -> tuple[str, list[in
 
 def test_per_host_and_global_limits(http_server: LocalHTTPServer) -> None:
     url, peak = _concurrency_probe(http_server, "/busy")
-    limits = FetchLimits(max_connections=3, max_per_host=2, allow_private_addresses=True)
+    settings = FetchConfig(max_connections=3, max_per_host=2, allow_private_addresses=True)
+    limits = FetchLimits.from_config(settings)
     with Fetcher(limits) as fetcher:
         threads = [threading.Thread(target=fetcher.fetch, args=(url,)) for _ in range(6)]
         for thread in threads:
@@ -165,7 +171,7 @@ def test_per_host_and_global_limits(http_server: LocalHTTPServer) -> None:
 
 def test_trusted_feed_host_does_not_trust_links_to_the_same_host(http_server: LocalHTTPServer) -> None:
     url = http_server.add("/feed", Response(200, b"<rss/>"))
-    with Fetcher(FetchLimits(), trusted_hosts=["127.0.0.1"]) as fetcher:
+    with Fetcher(FetchLimits.from_config(FetchConfig()), trusted_hosts=["127.0.0.1"]) as fetcher:
         assert fetcher.fetch(url, trusted=True).ok
         page = fetcher.fetch(url)
     assert page.error is not None and page.error.kind is FetchErrorKind.BLOCKED_ADDRESS

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from pipeline.cycle import Pipeline
-from pipeline.store.repository import FeedState
+from pipeline.models import FeedState
 from pipeline.store.tables import ArticleRow
 from tests.support.feeds import RSS_HEADERS, Item, open_pipeline, rss
 from tests.support.servers import LocalHTTPServer, RecordedRequest, Response

@@ -6,18 +6,21 @@ import gzip
 
 import pytest
 
+from pipeline.config import FetchConfig
 from pipeline.fetch import Fetcher, FetchLimits
 from pipeline.models import ConditionalState, FetchErrorKind
 from pipeline.parse import FeedParseError, parse_feed
 from tests.support.servers import FIXTURES, LocalHTTPServer, RecordedRequest, Response
 
-LIMITS = FetchLimits(
-    connect_timeout=2,
-    read_timeout=2,
-    total_timeout=5,
-    max_bytes=1000,
-    max_redirects=3,
-    allow_private_addresses=True,
+LIMITS = FetchLimits.from_config(
+    FetchConfig(
+        connect_timeout=2,
+        read_timeout=2,
+        total_timeout=5,
+        max_bytes=1000,
+        max_redirects=3,
+        allow_private_addresses=True,
+    )
 )
 
 

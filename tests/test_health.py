@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,24 +12,28 @@ import pytest
 from sqlalchemy import update
 
 from pipeline.cli import main
+from pipeline.clock import ManualClock
+from pipeline.config import Config, FetchConfig, HealthConfig
 from pipeline.health import (
     EventKind,
     HealthPolicy,
     PollOutcome,
     after_poll,
     assess_silence,
-    backoff_seconds,
     hold_back_reason,
     typical_gap,
 )
 from pipeline.models import FeedHealth, HealthState
+from pipeline.schedule import backoff_seconds
 from pipeline.store.tables import FeedRow
 from tests.support.configs import write_test_config
 from tests.support.feeds import RSS_HEADERS, Item, open_pipeline, rss
 from tests.support.servers import LocalHTTPServer, Response, SmtpSink
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-POLICY = HealthPolicy(failing_after=3, max_backoff=3600, max_retry_after=7200)
+POLICY = HealthPolicy.from_config(
+    Config(health=HealthConfig(failing_after=3), fetch=FetchConfig(max_backoff=3600, max_retry_after=7200))
+)
 INTERVAL = 600.0
 
 
@@ -119,7 +122,9 @@ def test_typical_gap_ignores_items_that_arrived_together() -> None:
 
 
 def test_silence_is_relative_to_the_feeds_rhythm() -> None:
-    policy = HealthPolicy(silent_after_factor=4, silent_min=3600, rhythm_min_items=5)
+    policy = HealthPolicy.from_config(
+        Config(health=HealthConfig(silent_after_factor=4, silent_min=3600, rhythm_min_items=5))
+    )
     hourly = [T0 - timedelta(hours=hour) for hour in range(10)]
     polled = FeedHealth(last_success_at=T0, last_polled_at=T0)
     health, events = assess_silence("Feed", "u", polled, hourly, INTERVAL, T0 + timedelta(hours=3), policy)
@@ -169,12 +174,21 @@ def test_failing_feed_raises_one_notice_per_incident_and_one_on_recovery(
     ]
     extra = {"health": {"channels": ["test-email"], "failing_after": 3}}
     fetch = {"fetch_pages": False}
+    # The pipeline's clock, moved past each backoff instead of sleeping through it. Ahead of the real
+    # clock, so the notices (queued at the database's real time) are due when the cycle dispatches.
+    clock = ManualClock()
     with open_pipeline(
-        tmp_path, feeds, database_url=database_url, smtp_port=smtp_sink.port, extra=extra, fetch=fetch
+        tmp_path,
+        feeds,
+        database_url=database_url,
+        smtp_port=smtp_sink.port,
+        extra=extra,
+        fetch=fetch,
+        clock=clock,
     ) as pipeline:
         for _ in range(5):
             pipeline.run_cycle()
-            time.sleep(0.9)  # past the capped backoff (50 ms x 2^n, at most 800 ms)
+            clock.advance(60)  # past the capped backoff (50 ms x 2^n, at most 800 ms)
         assert [mail.subject for mail in smtp_sink.messages] == ["[newswatch] feed 'Flaky' keeps failing"]
         text = smtp_sink.messages[0].part("text/plain")
         assert "Last error: http_status: HTTP 500 Internal Server Error" in text
@@ -189,7 +203,7 @@ def test_failing_feed_raises_one_notice_per_incident_and_one_on_recovery(
         http_server.add("/flaky.xml", Response(500, b"down again"))
         for _ in range(3):
             pipeline.run_cycle()
-            time.sleep(0.9)
+            clock.advance(60)
         assert [mail.subject for mail in smtp_sink.messages][2:] == ["[newswatch] feed 'Flaky' keeps failing"]
 
 

@@ -39,8 +39,6 @@ from pipeline.store.tables import utcnow
 
 log = logging.getLogger(__name__)
 
-# However long a receiver asks us to wait, come back within a day.
-MAX_RETRY_AFTER = 86400.0
 DEFAULT_BATCH = 10
 _process_ids: dict[int, str] = {}
 
@@ -85,7 +83,7 @@ def retry_delay(
     seconds = min(policy.max_backoff, policy.initial_backoff * 2 ** max(0, attempts - 1))
     seconds *= 1 - policy.jitter * (rng or random).random()
     if retry_after is not None:
-        seconds = max(seconds, min(retry_after, MAX_RETRY_AFTER))
+        seconds = max(seconds, min(retry_after, policy.max_retry_after))
     return timedelta(seconds=seconds)
 
 

@@ -12,14 +12,13 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 import httpx
 
 from pipeline.alert.base import Channel, DeliveryError
 from pipeline.alert.render import webhook_payload
 from pipeline.config import WebhookChannelConfig
+from pipeline.http_headers import parse_retry_after
 from pipeline.models import OutgoingAlert
 
 SECRET_PREFIX = "whsec_"
@@ -80,19 +79,3 @@ class WebhookChannel(Channel):
         if retry_after is not None:
             message += f", Retry-After {retry_after:g}s"
         raise DeliveryError(message, permanent=not retryable, retry_after=retry_after)
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a Retry-After header: delay-seconds or an HTTP date. None if absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

@@ -1,4 +1,8 @@
-"""The alert outbox's queries: claim due alerts under a lease, record outcomes, gather digests.
+"""The alert outbox: every read and write of alert rows lives here.
+
+Queued with a new article (`queue_planned`, inside the repository's transaction) or as an operator
+notice; claimed under a lease, sent, retried, rate-limited into overflow digests, gathered into
+scheduled digests, abandoned after dispatchers die mid-send, listed, counted and re-queued.
 
 Exactly-once towards the database, at-least-once towards the receiver:
 - A claim is one transaction that moves due rows to `sending` with a lease (`claimed_by`,
@@ -9,7 +13,10 @@ Exactly-once towards the database, at-least-once towards the receiver:
   dispatcher claims them again. The resend carries the same idempotency key.
 - Outcomes (sent, retry, failed) are written only by the claim's holder, except `sent`, which
   always wins: a send that went through is a fact.
-No business rules here: the dispatcher decides delays, limits and schedules and passes them in.
+The delays, limits and schedules are the dispatcher's (pipeline/alert/dispatch.py), passed in;
+the rules that are part of the row lifecycle are here: a limited channel's surplus goes to its
+overflow digest, an alert whose claims kept dying with its dispatcher is failed after
+`max_attempts`, and an idempotency key is queued once.
 """
 
 from __future__ import annotations
@@ -17,15 +24,19 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, and_, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pipeline.models import AlertKind, DigestDetails, OutgoingAlert
-from pipeline.store.repository import Store, _outgoing, _story_sources
+from pipeline.models import AlertKind, DigestDetails, Notice, OutgoingAlert, PlannedAlert
+from pipeline.store.rows import notice_payload, outgoing_alert, story_sources
 from pipeline.store.tables import AlertDigestRow, AlertRow, ArticleRow, MatchRow
+
+if TYPE_CHECKING:
+    # Only for annotations: the repository imports `queue_planned` from here.
+    from pipeline.store.repository import Store
 
 STATUSES = ("pending", "sending", "sent", "failed", "digested")
 
@@ -121,6 +132,40 @@ def _payload_title(row: AlertRow) -> str | None:
     return str(subject) if subject is not None else None
 
 
+def queue_planned(session: Session, alerts: Sequence[PlannedAlert], match_ids: Mapping[str, int]) -> int:
+    """Queue a new article's alerts in the caller's transaction; how many were new.
+
+    An alert whose idempotency key is already queued (the same topic, story and channel) is not
+    written again: a story alerts each topic on each channel once.
+    """
+    if not alerts:
+        return 0
+    already_queued = set(
+        session.scalars(
+            select(AlertRow.idempotency_key).where(
+                AlertRow.idempotency_key.in_([alert.idempotency_key for alert in alerts])
+            )
+        )
+    )
+    created = 0
+    for alert in alerts:
+        if alert.idempotency_key in already_queued:
+            continue
+        session.add(
+            AlertRow(
+                kind=AlertKind.MATCH.value,
+                match_id=match_ids[alert.topic],
+                channel=alert.channel,
+                idempotency_key=alert.idempotency_key,
+                status="pending",
+                attempts=0,
+                digest_key=alert.digest_key,
+            )
+        )
+        created += 1
+    return created
+
+
 class Outbox:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -131,6 +176,46 @@ class Outbox:
         if self.postgres:
             return query.with_for_update(skip_locked=skip_locked, of=AlertRow)
         return query
+
+    # --- queueing ----------------------------------------------------------------------
+
+    def queue_notice(self, channel: str, idempotency_key: str, notice: Notice) -> bool:
+        """Queue an operator notice; False if one with this key was already queued (so it is sent once)."""
+        try:
+            with self.store.session() as session, session.begin():
+                session.add(
+                    AlertRow(
+                        kind=AlertKind.NOTICE.value,
+                        payload=notice_payload(notice),
+                        channel=channel,
+                        idempotency_key=idempotency_key,
+                        status="pending",
+                        attempts=0,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def due_alerts(self, now: datetime, limit: int = 100) -> list[OutgoingAlert]:
+        """Alerts due for an immediate send (a read-only look; the dispatcher claims with `claim`)."""
+        query = (
+            self._with_match()
+            .where(
+                AlertRow.status == "pending",
+                AlertRow.digest_key.is_(None),
+                AlertRow.next_attempt_at <= now,
+            )
+            .order_by(AlertRow.next_attempt_at, AlertRow.id)
+            .limit(limit)
+        )
+        with self.store.session() as session:
+            rows = list(session.execute(query))
+            other_sources = story_sources(session, [article for _alert, _match, article in rows if article])
+            return [
+                outgoing_alert(alert, match, article, other_sources.get(article.id, []) if article else [])
+                for alert, match, article in rows
+            ]
 
     # --- claiming and outcomes -------------------------------------------------------
 
@@ -287,9 +372,9 @@ class Outbox:
             found = {}
             rows = list(session.execute(self._with_match().where(AlertRow.id.in_(ids))))
             # The other sources are read at send time, so a story's later copies are listed too.
-            sources = _story_sources(session, [article for _alert, _match, article in rows if article])
+            sources = story_sources(session, [article for _alert, _match, article in rows if article])
             for alert, match, article in rows:
-                outgoing = _outgoing(alert, match, article, sources.get(article.id) if article else None)
+                outgoing = outgoing_alert(alert, match, article, sources.get(article.id) if article else None)
                 if alert.kind == AlertKind.DIGEST.value:
                     outgoing = replace(outgoing, digest=self._digest_details(session, alert))
                 found[alert.id] = outgoing
@@ -299,7 +384,7 @@ class Outbox:
         members = list(
             session.execute(self._with_match().where(AlertRow.digest_id == digest.id).order_by(AlertRow.id))
         )
-        sources = _story_sources(session, [article for _alert, _match, article in members if article])
+        sources = story_sources(session, [article for _alert, _match, article in members if article])
         payload = digest.payload or {}
         return DigestDetails(
             schedule=str(payload.get("schedule", "")),
@@ -307,7 +392,7 @@ class Outbox:
             tick=_parse(payload.get("tick")) or digest.created_at,
             since=_parse(payload.get("since")),
             items=[
-                _outgoing(alert, match, article, sources.get(article.id) if article else None)
+                outgoing_alert(alert, match, article, sources.get(article.id) if article else None)
                 for alert, match, article in members
             ],
         )

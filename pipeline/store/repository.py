@@ -1,11 +1,13 @@
-"""The queries newswatch needs, each in its own short transaction. No business rules here:
-callers decide what to write; this module only writes it atomically."""
+"""Articles, their sources and matches, feeds and stories: the queries the pipeline needs, each in
+its own short transaction. Callers decide what to write (which article is new, which story it
+joins: pipeline/stories.py); this module writes it atomically. Every alert row, including those
+queued with a new article, is written by the outbox (store/outbox.py)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -15,78 +17,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.models import (
-    AlertKind,
     Article,
     ArticleFingerprint,
-    ConditionalState,
-    ExtractionMethod,
-    FeedHealth,
+    FeedState,
+    FeedUpdate,
     HealthState,
-    MatchDetails,
-    Notice,
-    OutgoingAlert,
     PlannedAlert,
     StoryCandidate,
     Verdict,
 )
-from pipeline.store.tables import (
-    AlertRow,
-    ArticleBandRow,
-    ArticleRow,
-    ArticleSourceRow,
-    FeedRow,
-    MatchRow,
-)
-
-
-@dataclass(frozen=True, slots=True)
-class FeedState:
-    feed_id: int
-    url: str
-    conditional: ConditionalState
-    consecutive_failures: int
-    name: str = ""
-    health: FeedHealth = field(default_factory=FeedHealth)
-    items_seen: int = 0
-    # When the feed was first registered (newswatch started watching it).
-    created_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FeedUpdate:
-    """One feed's state to write after a poll."""
-
-    feed_id: int
-    health: FeedHealth
-    conditional: ConditionalState
-    new_items: int = 0
-    # False when the poll left health_state as it found it: then the columns are not written, so
-    # a silence check that ran during the poll keeps its word.
-    health_state_changed: bool = True
-
-
-_HEALTH_COLUMNS = (
-    "last_polled_at",
-    "last_success_at",
-    "last_status",
-    "consecutive_failures",
-    "failing_since",
-    "last_error",
-    "last_error_kind",
-    "parse_warning",
-    "next_poll_at",
-    "moved_to",
-    "disabled_at",
-    "disabled_reason",
-    "health_state",
-    "health_since",
-)
-
-
-def _health_values(health: FeedHealth) -> dict[str, object]:
-    values: dict[str, object] = {column: getattr(health, column) for column in _HEALTH_COLUMNS}
-    values["health_state"] = health.health_state.value
-    return values
+from pipeline.store.outbox import queue_planned
+from pipeline.store.rows import HEALTH_COLUMNS, article_from_row, article_values, feed_state, health_values
+from pipeline.store.tables import ArticleBandRow, ArticleRow, ArticleSourceRow, FeedRow, MatchRow
 
 
 @cache
@@ -118,7 +60,7 @@ def _feed_update_statement(with_state: bool) -> Any:
     table = FeedRow.__table__
     columns = [
         column
-        for column in (*_HEALTH_COLUMNS, "etag", "last_modified")
+        for column in (*HEALTH_COLUMNS, "etag", "last_modified")
         if with_state or column not in _STATE_COLUMNS
     ]
     return (
@@ -132,7 +74,7 @@ def _feed_update_statement(with_state: bool) -> Any:
 
 
 def _feed_update_row(feed_update: FeedUpdate) -> dict[str, object]:
-    values = _health_values(feed_update.health)
+    values = health_values(feed_update.health)
     values["etag"] = feed_update.conditional.etag
     values["last_modified"] = feed_update.conditional.last_modified
     if not feed_update.health_state_changed:
@@ -141,38 +83,6 @@ def _feed_update_row(feed_update: FeedUpdate) -> dict[str, object]:
     row: dict[str, object] = {f"v_{column}": value for column, value in values.items()}
     row.update(feed_id=feed_update.feed_id, new_items=feed_update.new_items)
     return row
-
-
-def _health(row: FeedRow) -> FeedHealth:
-    return FeedHealth(
-        last_polled_at=row.last_polled_at,
-        last_success_at=row.last_success_at,
-        last_status=row.last_status,
-        consecutive_failures=row.consecutive_failures or 0,
-        failing_since=row.failing_since,
-        last_error=row.last_error,
-        last_error_kind=row.last_error_kind,
-        parse_warning=row.parse_warning,
-        next_poll_at=row.next_poll_at,
-        moved_to=row.moved_to,
-        disabled_at=row.disabled_at,
-        disabled_reason=row.disabled_reason,
-        health_state=HealthState(row.health_state or "ok"),
-        health_since=row.health_since,
-    )
-
-
-def _feed_state(row: FeedRow) -> FeedState:
-    return FeedState(
-        feed_id=row.id,
-        url=row.url,
-        conditional=ConditionalState(etag=row.etag, last_modified=row.last_modified),
-        consecutive_failures=row.consecutive_failures or 0,
-        name=row.name,
-        health=_health(row),
-        items_seen=row.items_seen or 0,
-        created_at=row.created_at,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +98,11 @@ class StoredArticle:
 @dataclass(frozen=True, slots=True)
 class SavedArticle:
     article_id: int
-    created: bool
     alerts_created: int
+
+
+class ArticleConflict(Exception):
+    """The database refused an article: a row with its canonical URL or content already exists."""
 
 
 class Store:
@@ -212,7 +125,7 @@ class Store:
                 session.flush()
             elif row.name != name:
                 row.name = name
-            return _feed_state(row)
+            return feed_state(row)
 
     def feed_states(self, feeds: Sequence[tuple[str, str]], register: bool = True) -> dict[str, FeedState]:
         """The stored state of many feeds, given as (url, name), in one transaction.
@@ -240,7 +153,7 @@ class Store:
                     row.name = name
             session.flush()
             for url, row in rows.items():
-                states[url] = _feed_state(row)
+                states[url] = feed_state(row)
         return states
 
     def set_health_state(self, feed_id: int, state: HealthState, since: datetime | None) -> None:
@@ -380,105 +293,21 @@ class Store:
         fingerprint: ArticleFingerprint | None = None,
         story_id: int | None = None,
     ) -> SavedArticle:
-        """Store an article, its matches and their outbox rows in one transaction.
+        """Store an article, its source, its matches and their outbox rows in one transaction.
 
-        If another poll stored the same canonical URL (or the same content) first,
-        nothing of ours is written except the source link, and `created` is False:
-        that poll owns the matches and alerts, so nothing is sent twice. An alert
-        whose idempotency key is already in the outbox (the same topic, story and
-        channel) is not written again. `story_id` joins the article to a story;
-        None starts a new story with this article.
+        A unique constraint refusing the article (another poll stored the same canonical URL or
+        content first) rolls everything back and raises `ArticleConflict`; what that means is
+        decided in pipeline/stories.py. `story_id` joins the article to a story; None starts a new
+        story with this article. The alert rows are written by the outbox (`queue_planned`).
         """
-        alerts = list(alerts)
         try:
             with self.session() as session, session.begin():
-                # Core statements: the ORM's unit of work costs more than the row itself here,
-                # and every new item of every feed comes through this path.
-                connection = session.connection()
-                articles = ArticleRow.__table__
-                article_id = connection.execute(
-                    insert(articles)
-                    .values(
-                        canonical_url=article.canonical_url,
-                        url=article.url,
-                        title=article.title,
-                        body=article.body,
-                        summary=article.summary,
-                        author=article.author,
-                        language=article.language,
-                        published_at=article.published,
-                        extraction_method=article.method.value,
-                        extraction_note=article.extraction_note,
-                        source=article.source,
-                        first_feed_id=feed_id,
-                        content_fingerprint=fingerprint.content if fingerprint else None,
-                        similarity_signature=fingerprint.signature if fingerprint else None,
-                        story_id=story_id,
-                    )
-                    .returning(articles.c.id)
-                ).scalar_one()
-                if story_id is None:
-                    connection.execute(
-                        update(articles).where(articles.c.id == article_id).values(story_id=article_id)
-                    )
-                if fingerprint and fingerprint.bands:
-                    connection.execute(
-                        insert(ArticleBandRow.__table__),
-                        [{"band": band, "article_id": article_id} for band in sorted(set(fingerprint.bands))],
-                    )
-                connection.execute(
-                    insert(ArticleSourceRow.__table__).values(
-                        article_id=article_id, feed_id=feed_id, url=article.url
-                    )
-                )
-                match_ids = {}
-                for verdict in verdicts:
-                    match = MatchRow(
-                        article_id=article_id,
-                        topic=verdict.topic,
-                        score=verdict.score,
-                        explanation=verdict.explanation,
-                        snippet=[list(segment) for segment in verdict.snippet],
-                    )
-                    session.add(match)
-                    session.flush()
-                    match_ids[verdict.topic] = match.id
-                created_alerts = 0
-                already_queued = (
-                    set(
-                        session.scalars(
-                            select(AlertRow.idempotency_key).where(
-                                AlertRow.idempotency_key.in_([alert.idempotency_key for alert in alerts])
-                            )
-                        )
-                    )
-                    if alerts
-                    else set()
-                )
-                for alert in alerts:
-                    if alert.idempotency_key in already_queued:
-                        continue  # this story already alerted this topic on this channel
-                    session.add(
-                        AlertRow(
-                            kind=AlertKind.MATCH.value,
-                            match_id=match_ids[alert.topic],
-                            channel=alert.channel,
-                            idempotency_key=alert.idempotency_key,
-                            status="pending",
-                            attempts=0,
-                            digest_key=alert.digest_key,
-                        )
-                    )
-                    created_alerts += 1
-                return SavedArticle(article_id=article_id, created=True, alerts_created=created_alerts)
-        except IntegrityError:
-            existing = self.known_article_ids([article.canonical_url]).get(article.canonical_url)
-            if existing is None and fingerprint and fingerprint.content:
-                existing = self.article_id_by_fingerprint(fingerprint.content)
-            if existing is None:
-                raise
-            self.add_source(existing, feed_id, article.url)
-            return SavedArticle(article_id=existing, created=False, alerts_created=0)
+                article_id = _insert_article(session, article, feed_id, fingerprint, story_id)
+                match_ids = _insert_matches(session, article_id, verdicts)
+                created_alerts = queue_planned(session, list(alerts), match_ids)
+                return SavedArticle(article_id=article_id, alerts_created=created_alerts)
+        except IntegrityError as error:
+            raise ArticleConflict(article.canonical_url) from error
 
     def stored_articles(self, since: datetime | None = None, batch: int = 500) -> Iterator[StoredArticle]:
         """Every article first seen at or after `since` (all if None), oldest first, with the topics
@@ -497,67 +326,10 @@ class Store:
             for row in session.scalars(articles.execution_options(yield_per=batch)):
                 yield StoredArticle(
                     article_id=row.id,
-                    article=Article(
-                        url=row.url,
-                        canonical_url=row.canonical_url,
-                        title=row.title,
-                        body=row.body,
-                        published=row.published_at,
-                        author=row.author,
-                        language=row.language,
-                        source=row.source,
-                        method=ExtractionMethod(row.extraction_method),
-                        summary=row.summary,
-                        extraction_note=row.extraction_note,
-                    ),
+                    article=article_from_row(row),
                     matched_topics=frozenset(topics.get(row.id, ())),
                     first_seen_at=row.first_seen_at,
                 )
-
-    # --- alert outbox ----------------------------------------------------------
-
-    def due_alerts(self, now: datetime, limit: int = 100) -> list[OutgoingAlert]:
-        """Alerts due for an immediate send (a read-only look; the dispatcher claims through Outbox)."""
-        query = (
-            select(AlertRow, MatchRow, ArticleRow)
-            .outerjoin(MatchRow, AlertRow.match_id == MatchRow.id)
-            .outerjoin(ArticleRow, MatchRow.article_id == ArticleRow.id)
-            .where(
-                AlertRow.status == "pending",
-                AlertRow.digest_key.is_(None),
-                AlertRow.next_attempt_at <= now,
-            )
-            .order_by(AlertRow.next_attempt_at, AlertRow.id)
-            .limit(limit)
-        )
-        with self.session() as session:
-            rows = list(session.execute(query))
-            other_sources = _story_sources(session, [article for _alert, _match, article in rows if article])
-            return [
-                _outgoing(alert, match, article, other_sources.get(article.id, []) if article else [])
-                for alert, match, article in rows
-            ]
-
-    def queue_notice(self, channel: str, idempotency_key: str, notice: Notice) -> bool:
-        """Queue an operator notice; False if one with this key was already queued (so it is sent once)."""
-        payload = {"subject": notice.subject, "text": notice.text, "details": dict(notice.details)}
-        try:
-            with self.session() as session, session.begin():
-                session.add(
-                    AlertRow(
-                        kind=AlertKind.NOTICE.value,
-                        payload=payload,
-                        channel=channel,
-                        idempotency_key=idempotency_key,
-                        status="pending",
-                        attempts=0,
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
-
-    # Claiming, sending, retrying and digests: pipeline/store/outbox.py (Outbox).
 
     # --- maintenance and monitoring -------------------------------------------------
 
@@ -575,76 +347,50 @@ class Store:
             )
             return int(result.rowcount or 0)
 
-    def alert_counts(self) -> dict[str, int]:
-        with self.session() as session:
-            rows = session.execute(select(AlertRow.status, func.count()).group_by(AlertRow.status))
-            return {status: count for status, count in rows}
 
-
-def _story_sources(session: Session, articles: Sequence[ArticleRow]) -> dict[int, list[tuple[str, str]]]:
-    """For each article: the other (feed name, URL) pairs that carried its story, oldest first."""
-    story_ids = {article.story_id for article in articles if article.story_id is not None}
-    if not story_ids:
-        return {}
-    rows = session.execute(
-        select(ArticleRow.story_id, ArticleSourceRow.article_id, ArticleSourceRow.feed_id, FeedRow.name)
-        .add_columns(ArticleSourceRow.url)
-        .join(ArticleRow, ArticleRow.id == ArticleSourceRow.article_id)
-        .join(FeedRow, FeedRow.id == ArticleSourceRow.feed_id)
-        .where(ArticleRow.story_id.in_(story_ids))
-        .order_by(ArticleSourceRow.seen_at, ArticleSourceRow.id)
-    ).all()
-    sources: dict[int, list[tuple[str, str]]] = {}
-    for article in articles:
-        found: list[tuple[str, str]] = []
-        for story_id, article_id, feed_id, name, url in rows:
-            is_this_alert = article_id == article.id and feed_id == article.first_feed_id
-            if story_id == article.story_id and not is_this_alert and (name, url) not in found:
-                found.append((name, url))
-        sources[article.id] = found
-    return sources
-
-
-def _outgoing(
-    alert: AlertRow,
-    match: MatchRow | None,
-    article: ArticleRow | None,
-    other_sources: list[tuple[str, str]] | None = None,
-) -> OutgoingAlert:
-    details = None
-    if match is not None and article is not None:
-        details = MatchDetails(
-            topic=match.topic,
-            score=match.score,
-            explanation=match.explanation,
-            snippet=[(str(text), bool(flag)) for text, flag in match.snippet],
-            # The canonical URL is the clean one (no tracking parameters) a reader should get.
-            article_url=article.canonical_url if article.canonical_url.startswith("http") else article.url,
-            title=article.title,
-            source=article.source,
-            published=article.published_at,
-            author=article.author,
-            language=article.language,
-            matched_at=match.matched_at,
-            other_sources=list(other_sources or []),
+def _insert_article(
+    session: Session,
+    article: Article,
+    feed_id: int,
+    fingerprint: ArticleFingerprint | None,
+    story_id: int | None,
+) -> int:
+    """The article's row (its own story's founder when `story_id` is None), its LSH bands and its
+    first source. Core statements: the ORM's unit of work costs more than the row itself here, and
+    every new item of every feed comes through this path."""
+    connection = session.connection()
+    articles = ArticleRow.__table__
+    values = article_values(article, feed_id, fingerprint, story_id)
+    inserted = connection.execute(insert(articles).values(values).returning(articles.c.id))
+    article_id: int = inserted.scalar_one()
+    if story_id is None:
+        connection.execute(update(articles).where(articles.c.id == article_id).values(story_id=article_id))
+    if fingerprint and fingerprint.bands:
+        connection.execute(
+            insert(ArticleBandRow.__table__),
+            [{"band": band, "article_id": article_id} for band in sorted(set(fingerprint.bands))],
         )
-    notice = None
-    if alert.payload is not None and alert.kind == AlertKind.NOTICE.value:
-        notice = Notice(
-            subject=str(alert.payload.get("subject", "")),
-            text=str(alert.payload.get("text", "")),
-            details={str(key): str(value) for key, value in (alert.payload.get("details") or {}).items()},
-        )
-    return OutgoingAlert(
-        alert_id=alert.id,
-        idempotency_key=alert.idempotency_key,
-        channel=alert.channel,
-        attempts=alert.attempts,
-        kind=AlertKind(alert.kind),
-        created_at=alert.created_at,
-        match=details,
-        notice=notice,
+    connection.execute(
+        insert(ArticleSourceRow.__table__).values(article_id=article_id, feed_id=feed_id, url=article.url)
     )
+    return article_id
 
 
-__all__ = ["FeedState", "FeedUpdate", "SavedArticle", "Store", "StoredArticle"]
+def _insert_matches(session: Session, article_id: int, verdicts: Iterable[Verdict]) -> dict[str, int]:
+    """One match row per verdict; their ids by topic, for the alerts that point at them."""
+    match_ids = {}
+    for verdict in verdicts:
+        match = MatchRow(
+            article_id=article_id,
+            topic=verdict.topic,
+            score=verdict.score,
+            explanation=verdict.explanation,
+            snippet=[list(segment) for segment in verdict.snippet],
+        )
+        session.add(match)
+        session.flush()
+        match_ids[verdict.topic] = match.id
+    return match_ids
+
+
+__all__ = ["ArticleConflict", "FeedState", "FeedUpdate", "SavedArticle", "Store", "StoredArticle"]

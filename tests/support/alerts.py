@@ -97,7 +97,6 @@ def add_matches(
         item = article(number, **article_fields)
         verdicts = [verdict(topic, before=snippet_before)]
         planned = plan_alerts(verdicts, config.topics, story=item.canonical_url)
-        saved = store.save_article(item, source, verdicts, planned)
-        assert saved.created
+        store.save_article(item, source, verdicts, planned)
         keys += [alert.idempotency_key for alert in planned]
     return keys

@@ -9,6 +9,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from pipeline.clock import SYSTEM_CLOCK, Clock
 from pipeline.config import load_config
 from pipeline.cycle import Pipeline
 from tests.support.configs import write_test_config
@@ -57,6 +58,7 @@ def open_pipeline(
     smtp_port: int | None = None,
     webhook_url: str | None = None,
     name: str = "newswatch.yaml",
+    clock: Clock = SYSTEM_CLOCK,
 ) -> Pipeline:
     """A Pipeline on the shipped topics with these feeds; `fetch` keys override the test defaults."""
     document_extra = dict(extra or {})
@@ -76,4 +78,4 @@ def open_pipeline(
         webhook_url=webhook_url,
         extra=document_extra,
     )
-    return Pipeline.open(load_config(path))
+    return Pipeline.open(load_config(path), clock=clock)

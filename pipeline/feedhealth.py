@@ -1,0 +1,127 @@
+"""Feed health policy applied to the store: what a poll's outcome writes to its feed, which notices it
+raises, the silence check across feeds, and the per-state feed counts for /metrics.
+
+The rules themselves are pure functions in `health.py`; this module is where they meet the stored
+feed states and the outbox, so the cycle only reports what a poll came to.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Sequence
+
+from pipeline.alert.keys import notice_key
+from pipeline.clock import Clock
+from pipeline.config import Config, FeedConfig
+from pipeline.health import HealthEvent, HealthPolicy, PollOutcome, after_poll, assess_silence, describe_state
+from pipeline.health import hold_back_reason as _hold_back_reason
+from pipeline.models import ConditionalState, FeedState, FeedUpdate, Notice
+from pipeline.store import Store
+from pipeline.store.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+
+class FeedStateBuffer:
+    """Feed states written in batches during a cycle: one transaction per `size` polls instead of
+    one per poll (for a cycle of 304s, these writes would cost as much as the HTTP requests).
+    Articles are never buffered; losing buffered states to a crash only costs a re-fetch."""
+
+    def __init__(self, store: Store, size: int = 250) -> None:
+        self.store = store
+        self.size = size
+        self._updates: list[FeedUpdate] = []
+        self._lock = threading.Lock()
+
+    def add(self, update: FeedUpdate) -> None:
+        with self._lock:
+            self._updates.append(update)
+            if len(self._updates) < self.size:
+                return
+            batch, self._updates = self._updates, []
+        self.store.save_feed_healths(batch)
+
+    def flush(self) -> None:
+        with self._lock:
+            batch, self._updates = self._updates, []
+        self.store.save_feed_healths(batch)
+
+
+class FeedHealthKeeper:
+    """Keeps each feed's stored health and tells the operator (`health.channels`) about incidents."""
+
+    def __init__(self, config: Config, store: Store, clock: Clock) -> None:
+        self.policy = HealthPolicy.from_config(config)
+        self.channels = list(config.health.channels)
+        self.store = store
+        self.outbox = Outbox(store)
+        self.clock = clock
+
+    def hold_back_reason(self, feed: FeedConfig, state: FeedState) -> str | None:
+        """Why the feed must not be polled now (backing off, Retry-After, disabled), or None."""
+        return _hold_back_reason(state.health, feed.interval, self.clock.now())
+
+    def record(
+        self,
+        feed: FeedConfig,
+        state: FeedState,
+        outcome: PollOutcome,
+        validators: ConditionalState | None,
+        new_items: int,
+        buffer: FeedStateBuffer | None,
+    ) -> None:
+        """Write what one poll did to the feed (now, or into `buffer`), and raise its notices."""
+        health, events = after_poll(feed.name, feed.url, state.health, outcome, feed.interval, self.policy)
+        changed = (health.health_state, health.health_since) != (
+            state.health.health_state,
+            state.health.health_since,
+        )
+        update = FeedUpdate(state.feed_id, health, validators or state.conditional, new_items, changed)
+        if buffer is not None:
+            buffer.add(update)
+        else:
+            self.store.save_feed_healths([update])
+        self._raise(feed, events)
+
+    def check_silence(self, feeds: Sequence[FeedConfig]) -> None:
+        """Raise 'silent' notices (and their recoveries) from each feed's publishing rhythm."""
+        states = self.store.feed_states([(feed.url, feed.name) for feed in feeds], register=False)
+        item_times = self.store.recent_item_times([state.feed_id for state in states.values()])
+        now = self.clock.now()
+        for feed in feeds:
+            state = states.get(feed.url)
+            if state is None:
+                continue
+            health, events = assess_silence(
+                feed.name,
+                feed.url,
+                state.health,
+                item_times.get(state.feed_id, []),
+                feed.interval,
+                now,
+                self.policy,
+                watched_since=state.created_at,
+            )
+            if events:
+                self.store.set_health_state(state.feed_id, health.health_state, health.health_since)
+                self._raise(feed, events)
+
+    def state_counts(self, feeds: Sequence[FeedConfig]) -> dict[str, int]:
+        """Configured feeds by state ('new' for one never polled), for the /metrics gauges."""
+        states = self.store.feed_states([(feed.url, feed.name) for feed in feeds], register=False)
+        now = self.clock.now()
+        counts = Counter(
+            describe_state(states[feed.url].health, feed.interval, now) if feed.url in states else "new"
+            for feed in feeds
+        )
+        return dict(counts)
+
+    def _raise(self, feed: FeedConfig, events: list[HealthEvent]) -> None:
+        for event in events:
+            log.warning("feed health: %s: %s", event.subject, event.text)
+            notice = Notice(event.subject, event.text, event.details)
+            for channel in self.channels:
+                key = notice_key(event.kind, feed.url, event.incident, channel)
+                self.outbox.queue_notice(channel, key, notice)

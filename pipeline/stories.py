@@ -1,0 +1,157 @@
+"""Which items are new, which are another copy of a stored article, and which story a new one joins.
+
+`dedup.py` computes identities (canonical URLs, fingerprints, similarity) without I/O; this module
+holds the decisions made with them against the store, in one place:
+
+- an item whose canonical URL is stored is not stored again: the feed is recorded as one more
+  source of it;
+- a new item with the exact text of a stored article is that article reached by another URL:
+  again only a source is recorded;
+- otherwise it joins the most similar story first seen within `dedup.story_window` (at least
+  `dedup.story_similarity`), or founds a new story;
+- if another thread stored the same article first, that thread owns its matches and alerts, and
+  this feed is recorded as a source, so nothing is alerted twice.
+
+Story assignment and the article's transaction run under one lock, so two copies of a story polled
+at the same moment by two threads cannot both found a story.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from pipeline.clock import Clock
+from pipeline.config import DedupConfig
+from pipeline.dedup import closest_story, entry_key
+from pipeline.models import Article, ArticleFingerprint, FeedEntry, PlannedAlert, Verdict
+from pipeline.store import Store
+from pipeline.store.repository import ArticleConflict
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """One distinct item of a poll, under the key it is stored by."""
+
+    key: str
+    entry: FeedEntry
+    # (article id, whether this feed already carried it) when the key is already stored.
+    known: tuple[int, bool] | None
+
+    @property
+    def link(self) -> str:
+        return self.entry.link or self.key
+
+
+class Filing(enum.Enum):
+    CREATED = "created"
+    # The same text as a stored article (another URL for it): recorded as a source only.
+    SAME_TEXT = "same_text"
+    # Another thread stored the same article first: recorded as a source only.
+    RACED = "raced"
+
+
+@dataclass(frozen=True, slots=True)
+class Filed:
+    outcome: Filing
+    # 1 when this feed carried the item for the first time.
+    new_to_feed: int
+    # True when the new article joined an existing story.
+    clustered: bool = False
+    alerts_created: int = 0
+
+
+class Stories:
+    """The dedup and story decisions of the cycle, against one store."""
+
+    def __init__(self, store: Store, settings: DedupConfig, clock: Clock) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self._lock = threading.Lock()
+
+    def arrivals(self, entries: Sequence[FeedEntry], feed_url: str, feed_id: int) -> list[Arrival]:
+        """The poll's items, each once (a feed may list an item twice), with what the store knows."""
+        keyed = [(entry_key(entry, feed_url), entry) for entry in entries]
+        known = self.store.known_article_sources([key for key, _ in keyed], feed_id)
+        seen: set[str] = set()
+        arrivals = []
+        for key, entry in keyed:
+            if key not in seen:
+                seen.add(key)
+                arrivals.append(Arrival(key, entry, known.get(key)))
+        return arrivals
+
+    def record_known(self, arrival: Arrival, feed_id: int) -> bool:
+        """Record this feed as a source of a stored item; True if it carries it for the first time."""
+        assert arrival.known is not None
+        article_id, carried = arrival.known
+        return not carried and self.store.add_source(article_id, feed_id, arrival.link)
+
+    def file(
+        self,
+        key: str,
+        article: Article,
+        fingerprint: ArticleFingerprint,
+        feed_id: int,
+        verdicts: list[Verdict],
+        plan: Callable[[str], list[PlannedAlert]],
+        feed_name: str,
+    ) -> Filed:
+        """Store a new article in its story, or record it as another source of a stored one.
+
+        `plan(story_key)` gives the alerts to queue: their idempotency keys name the story, so a
+        story alerts each topic on each channel once.
+        """
+        with self._lock:
+            if fingerprint.content:
+                same_text = self.store.article_id_by_fingerprint(fingerprint.content)
+                if same_text is not None:
+                    log.info(
+                        "feed %r: %s has the same text as stored article %d; recorded as another source",
+                        feed_name,
+                        article.url,
+                        same_text,
+                    )
+                    added = self.store.add_source(same_text, feed_id, article.url)
+                    return Filed(Filing.SAME_TEXT, int(added))
+            story_id, story_key = None, key
+            if fingerprint.signature:
+                since = self.clock.now() - timedelta(seconds=self.settings.story_window)
+                candidates = self.store.story_candidates(fingerprint.bands, since)
+                closest = closest_story(fingerprint.signature, candidates, self.settings.story_similarity)
+                if closest is not None:
+                    story_id, story_key = closest[0].story_id, closest[0].story_key
+                    log.info(
+                        "feed %r: %s joins the story of %s (similarity %.2f)",
+                        feed_name,
+                        article.url,
+                        story_key,
+                        closest[1],
+                    )
+            try:
+                saved = self.store.save_article(
+                    article, feed_id, verdicts, plan(story_key), fingerprint, story_id
+                )
+            except ArticleConflict:
+                if not self._record_race(article, fingerprint, feed_id):
+                    raise  # not a duplicate after all: the conflict is a real error
+                return Filed(Filing.RACED, 1, clustered=story_id is not None)
+        return Filed(Filing.CREATED, 1, clustered=story_id is not None, alerts_created=saved.alerts_created)
+
+    def _record_race(self, article: Article, fingerprint: ArticleFingerprint, feed_id: int) -> bool:
+        """Another poll stored the same URL or text first: it owns the matches and alerts, and this
+        feed becomes a source. False if no such article exists."""
+        existing = self.store.known_article_ids([article.canonical_url]).get(article.canonical_url)
+        if existing is None and fingerprint.content:
+            existing = self.store.article_id_by_fingerprint(fingerprint.content)
+        if existing is None:
+            return False
+        self.store.add_source(existing, feed_id, article.url)
+        return True
