@@ -17,6 +17,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from pipeline import metrics
 from pipeline.alert import Channel, build_channels, plan_alerts
