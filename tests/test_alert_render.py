@@ -11,19 +11,22 @@ import jsonschema
 from pipeline.alert.render import render_html, render_text, subject, webhook_payload
 from pipeline.models import AlertKind, MatchDetails, Notice, OutgoingAlert
 from pipeline.store import Store, create_db_engine, upgrade_schema
+from tests.support.alerts import article, verdict
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "docs" / "webhook-payload.schema.json").read_text())
 WHEN = datetime(2025, 10, 29, 14, 20, tzinfo=UTC)
 
 
 def hostile_match_alert() -> OutgoingAlert:
+    title = "<img src=x onerror=alert(1)> USFJ news"
+    found = verdict("usfj", article(1, title=title, body="<script>x</script> USFJ reorganisation & more"))
     details = MatchDetails(
         topic="usfj-reorganisation",
-        score=4,
-        explanation={"hits": [{"field": "body", "term": "USFJ", "start": 0, "end": 4, "text": "USFJ"}]},
-        snippet=[("<script>x</script> ", False), ("USFJ", True), (" & more", False)],
+        score=found.score,
+        explanation=found.explanation,
+        snippet=found.snippet,
         article_url='https://example.org/a?x="1"',
-        title="<img src=x onerror=alert(1)> USFJ news",
+        title=title,
         source="Feed & Co",
         published=WHEN,
         author=None,
@@ -36,6 +39,7 @@ def hostile_match_alert() -> OutgoingAlert:
 def test_match_alert_html_escapes_third_party_text() -> None:
     page = render_html(hostile_match_alert())
     assert "<script>" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;x&lt;/script&gt; <mark>USFJ</mark>" in page
     assert "&lt;img src=x onerror=alert(1)&gt; USFJ news" in page
     assert "<mark>USFJ</mark>" in page and "Feed &amp; Co" in page
     assert 'href="https://example.org/a?x=&quot;1&quot;"' in page

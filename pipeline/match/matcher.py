@@ -39,6 +39,7 @@ from pipeline.match.evaluate import (
     reasons_not_matched,
     score,
 )
+from pipeline.match.explanation import Explanation
 from pipeline.match.normalize import NormalisedText, normalise
 from pipeline.match.query import (
     AliasNode,
@@ -413,27 +414,27 @@ def build_verdict(topic: CompiledTopic, scanned: ScannedArticle, outcome: Outcom
     if not reasons and topic_score < topic.min_score:
         reasons.append(f"score {topic_score:g} is below the topic's minimum {topic.min_score:g}")
     hits = [_hit(found, scanned) for found in positive]
-    explanation: dict[str, Any] = {
-        "query": topic.tree.source,
-        "clauses": clause_tree(outcome),
-        "hits": [
-            {"field": hit.field, "term": hit.term, "start": hit.start, "end": hit.end, "text": hit.text}
-            for hit in sorted(hits, key=lambda hit: (hit.field != "title", hit.start))
-        ],
-        "score": topic_score,
-        "min_score": topic.min_score,
-        "reasons_not_matched": reasons,
-    }
     body_hits = [hit for hit in hits if hit.field == "body"]
     title_hits = [hit for hit in hits if hit.field == "title"]
+    snippet = build_snippet(scanned.article.body, body_hits) or build_snippet(
+        scanned.article.title, title_hits
+    )
+    explanation = Explanation(
+        query=topic.tree.source,
+        clauses=clause_tree(outcome),
+        hits=tuple(sorted(hits, key=lambda hit: (hit.field != "title", hit.start))),
+        score=topic_score,
+        min_score=topic.min_score,
+        reasons_not_matched=tuple(reasons),
+        snippet=tuple(snippet),
+    )
     return Verdict(
         topic=topic.name,
         matched=not reasons,
         score=topic_score,
         hits=hits,
         explanation=explanation,
-        snippet=build_snippet(scanned.article.body, body_hits)
-        or build_snippet(scanned.article.title, title_hits),
+        snippet=snippet,
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, Select, bindparam, delete, func, insert, select, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline.match.explanation import Explanation
 from pipeline.models import (
     AlertKind,
     Article,
@@ -437,7 +438,7 @@ class Store:
                         article_id=article_id,
                         topic=verdict.topic,
                         score=verdict.score,
-                        explanation=verdict.explanation,
+                        explanation=verdict.explanation.to_json(),
                         snippet=[list(segment) for segment in verdict.snippet],
                     )
                     session.add(match)
@@ -616,7 +617,7 @@ def _outgoing(
         details = MatchDetails(
             topic=match.topic,
             score=match.score,
-            explanation=match.explanation,
+            explanation=Explanation.from_json(match.explanation),
             snippet=[(str(text), bool(flag)) for text, flag in match.snippet],
             # The canonical URL is the clean one (no tracking parameters) a reader should get.
             article_url=article.canonical_url if article.canonical_url.startswith("http") else article.url,
