@@ -16,12 +16,11 @@ import pytest
 from standardwebhooks import Webhook
 
 from pipeline.alert import build_channels
-from pipeline.alert.apprise import AppriseChannel
+from pipeline.alert.apprise import AppriseChannel, AppriseChannelConfig
 from pipeline.alert.base import DeliveryError
 from pipeline.alert.dispatch import Dispatcher
-from pipeline.alert.email import EmailChannel
-from pipeline.alert.webhook import WebhookChannel, parse_retry_after
-from pipeline.config import AppriseChannelConfig, EmailChannelConfig, WebhookChannelConfig
+from pipeline.alert.email import EmailChannel, EmailChannelConfig
+from pipeline.alert.webhook import WebhookChannel, WebhookChannelConfig, parse_retry_after
 from pipeline.models import AlertKind, DigestDetails, Notice, OutgoingAlert
 from pipeline.store.outbox import Outbox
 from tests.support.alerts import (
@@ -30,7 +29,10 @@ from tests.support.alerts import (
     HOSTILE_TITLE,
     SEED_BODY,
     add_matches,
+    article,
+    matcher_for,
     open_store,
+    verdict,
     write_config,
 )
 from tests.support.configs import WEBHOOK_SECRET
@@ -109,6 +111,7 @@ def test_email_over_starttls_with_login_carries_the_whole_match_escaped(
     assert mail.subject.startswith("[newswatch] usfj: <script>")
     text, page = mail.part("text/plain"), mail.part("text/html")
     link = "https://news.example.org/2025/10/29/story-1"
+    score = verdict("usfj", article(1, HOSTILE_TITLE, HOSTILE_BODY), matcher_for(config)).score
     # Plain text: everything a reader needs, verbatim (no markup to escape).
     for expected in (
         HOSTILE_TITLE,
@@ -117,7 +120,7 @@ def test_email_over_starttls_with_login_carries_the_whole_match_escaped(
         "Published: 2025-10-29 14:20 UTC",
         f"Link:      {link}",
         "  yes USFJ (2 mentions)",
-        "  score 4 (minimum 1)",
+        f"  score {score:g} (minimum 1)",
         "[USFJ]",
     ):
         assert expected in text
@@ -166,7 +169,8 @@ def test_a_real_match_of_the_seed_article_mails_its_clause_tree_in_text_and_html
         '      yes NOT "U.S. Forces Korea": absent, as required',
     ]
     assert "\n".join(tree) in text
-    assert f"  query: {query}" in text and "  score 14 (minimum 1)" in text
+    score = verdict("usfj", article(1, body=SEED_BODY), matcher_for(config)).score
+    assert f"  query: {query}" in text and f"  score {score:g} (minimum 1)" in text
     assert "[U.S. Forces Japan] ([USFJ]) has completed the first phase" in text
     # The HTML part: the same lines, escaped, nested as lists.
     for line in tree:
