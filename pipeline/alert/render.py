@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pipeline.match.explanation import Clause, clause_line, explanation_lines
+from pipeline.match.explanation import Clause, Explanation, clause_line, explanation_lines
 from pipeline.models import DigestDetails, MatchDetails, Notice, OutgoingAlert
 
 # 2: `explanation` is the typed explanation's JSON (format_version, clause tree, snippet, ...).
@@ -51,14 +51,18 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def why_matched(match: MatchDetails) -> list[str]:
-    """The matcher's explanation as plain-text lines (the one rendering `newswatch match` also prints):
-    the query, each clause with yes/no and the terms it found, the score, and the passage."""
+def _explanation(match: MatchDetails) -> Explanation:
     explanation = match.explanation
     if not explanation.score and match.score:
         # Explanations stored by the first releases carried no score; the match row always has it.
-        explanation = replace(explanation, score=match.score)
-    return explanation_lines(explanation, snippet=match.snippet)
+        return replace(explanation, score=match.score)
+    return explanation
+
+
+def why_matched(match: MatchDetails) -> list[str]:
+    """The matcher's explanation as plain-text lines (the one rendering `newswatch match` also prints):
+    the query, each clause with yes/no and the terms it found, the score, and the passage."""
+    return explanation_lines(_explanation(match), snippet=match.snippet)
 
 
 def _clause_html(clause: Clause) -> str:
@@ -72,7 +76,7 @@ def _clause_html(clause: Clause) -> str:
 def explanation_html(match: MatchDetails) -> str:
     """The explanation for an HTML email: the same lines as the plain text, the clause tree as nested
     lists. Every piece is escaped: clause text is the operator's, hit text the article's."""
-    explanation = match.explanation
+    explanation = _explanation(match)
     escape = html.escape
     parts = [f"<p>Query: <code>{escape(explanation.query)}</code></p>"] if explanation.query else []
     if explanation.clauses is not None:
