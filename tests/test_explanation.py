@@ -77,7 +77,8 @@ def test_reads_the_oldest_all_any_none_lists_as_a_tree() -> None:
 
 
 def test_tolerates_what_it_cannot_read() -> None:
-    for stored in (None, {}, {"hits": "nonsense", "clauses": 3, "snippet": [1, 2]}):
+    broken_hit = {"term": "USFJ", "start": "x", "end": None}
+    for stored in (None, {}, {"hits": "nonsense", "clauses": 3, "snippet": [1, 2]}, {"hits": [broken_hit]}):
         explanation = Explanation.from_json(stored)  # type: ignore[arg-type]
         assert explanation.clauses is None and explanation.hits == ()
         assert explanation_lines(explanation) == ["score 0 (minimum 0)"]

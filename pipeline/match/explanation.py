@@ -153,23 +153,22 @@ def _jsonable(value: Any) -> Any:
 
 def _hits(value: Any) -> tuple[Hit, ...]:
     found = []
-    for item in value or ():
-        if isinstance(item, Mapping) and item.get("term"):
-            found.append(
-                Hit(
-                    str(item.get("field", "body")),
-                    int(item.get("start", 0)),
-                    int(item.get("end", 0)),
-                    str(item["term"]),
-                    str(item.get("text", "")),
-                )
-            )
+    for item in value if isinstance(value, list | tuple) else ():
+        if not (isinstance(item, Mapping) and item.get("term")):
+            continue
+        try:
+            start, end = int(item.get("start", 0)), int(item.get("end", 0))
+        except (TypeError, ValueError):
+            continue  # a hit without usable offsets says nothing a renderer can use
+        found.append(
+            Hit(str(item.get("field", "body")), start, end, str(item["term"]), str(item.get("text", "")))
+        )
     return tuple(found)
 
 
 def _snippet(value: Any) -> tuple[SnippetSegment, ...]:
     pieces = []
-    for item in value or ():
+    for item in value if isinstance(value, list | tuple) else ():
         if isinstance(item, Mapping):
             pieces.append((str(item.get("text", "")), bool(item.get("hit"))))
         elif isinstance(item, list | tuple) and len(item) == 2:
