@@ -71,7 +71,7 @@ def evaluate(matcher: Matcher, eval_dir: Path = EVAL_DIR) -> tuple[dict[str, Top
                 why[f"{verdict.topic} {name}"] = f"false positive (score {verdict.score:g}; {terms})"
             elif expected:
                 score.false_negatives.append(name)
-                reasons = "; ".join(verdict.explanation["reasons_not_matched"])
+                reasons = "; ".join(verdict.explanation.reasons_not_matched)
                 why[f"{verdict.topic} {name}"] = f"missed: {reasons}"
     return scores, why
 

@@ -20,6 +20,7 @@ from pipeline.extract import article_from_page, article_from_text
 from pipeline.fetch import Fetcher, FetchLimits
 from pipeline.logs import setup_logging
 from pipeline.match import Matcher
+from pipeline.match.explanation import explanation_lines
 from pipeline.models import Article, Verdict
 
 if TYPE_CHECKING:
@@ -191,41 +192,21 @@ def _verdict_json(source: str, verdict: Verdict) -> str:
             "topic": verdict.topic,
             "matched": verdict.matched,
             "score": verdict.score,
-            "explanation": {**verdict.explanation, "snippet": verdict.snippet_text},
+            # The same JSON the store and the webhooks carry (the snippet as pieces with their hits).
+            "explanation": verdict.explanation.to_json(),
         },
         ensure_ascii=False,
     )
-
-
-def _clause_lines(clause: dict[str, Any], depth: int) -> list[str]:
-    mark = "yes" if clause["matched"] else "no "
-    line = f"{'    ' * depth}{mark} {clause['clause']}"
-    if "terms" in clause:
-        line += f": {', '.join(clause['terms']) or '-'} ({clause['count']})"
-    elif clause["count"]:
-        line += f" ({clause['count']} hits)"
-    lines = [line]
-    # A term or alias is one line; a NOT shows what it excludes only when that is present.
-    if clause["op"] not in ("term", "alias", "not"):
-        for child in clause.get("children", []):
-            lines.extend(_clause_lines(child, depth + 1))
-    return lines
 
 
 def _verdict_text(source: str, article: Article, verdict: Verdict) -> str:
     label = "MATCH   " if verdict.matched else "no match"
     explanation = verdict.explanation
     lines = [
-        f"{label} {verdict.topic} (score {verdict.score:g}, minimum {explanation['min_score']:g}) "
+        f"{label} {verdict.topic} (score {verdict.score:g}, minimum {explanation.min_score:g}) "
         f"{source}: {article.title}",
-        f"    query: {explanation['query']}",
+        *(f"    {line}" for line in explanation_lines(explanation)),
     ]
-    lines.extend(_clause_lines(explanation["clauses"], 1))
-    for reason in explanation.get("reasons_not_matched", []):
-        lines.append(f"    why not: {reason}")
-    if verdict.snippet:
-        snippet = "".join(f"[{text}]" if flagged else text for text, flagged in verdict.snippet)
-        lines.append(f"    snippet: {snippet}")
     return "\n".join(lines) + "\n"
 
 

@@ -10,7 +10,11 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # Only a type here: match/ produces explanations, and match/ imports the values below.
+    from pipeline.match.explanation import Explanation
 
 
 class FetchErrorKind(enum.StrEnum):
@@ -233,7 +237,7 @@ class Verdict:
     matched: bool
     score: float
     hits: list[Hit]
-    explanation: dict[str, Any]
+    explanation: Explanation
     # The passage around the strongest hits, as (text, is_hit) pieces so every
     # renderer (plain text, HTML, JSON) can highlight without re-parsing.
     snippet: list[SnippetSegment]
@@ -257,7 +261,7 @@ class MatchDetails:
 
     topic: str
     score: float
-    explanation: dict[str, Any]
+    explanation: Explanation
     snippet: list[SnippetSegment]
     article_url: str
     title: str

@@ -5,6 +5,7 @@ and the JSON Schema, and Apprise delivering through a json:// URL."""
 from __future__ import annotations
 
 import base64
+import html
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,19 +16,23 @@ import pytest
 from standardwebhooks import Webhook
 
 from pipeline.alert import build_channels
-from pipeline.alert.apprise import AppriseChannel
+from pipeline.alert.apprise import AppriseChannel, AppriseChannelConfig
 from pipeline.alert.base import DeliveryError
 from pipeline.alert.dispatch import Dispatcher
-from pipeline.alert.email import EmailChannel
-from pipeline.alert.webhook import WebhookChannel, parse_retry_after
-from pipeline.config import AppriseChannelConfig, EmailChannelConfig, WebhookChannelConfig
+from pipeline.alert.email import EmailChannel, EmailChannelConfig
+from pipeline.alert.webhook import WebhookChannel, WebhookChannelConfig, parse_retry_after
 from pipeline.models import AlertKind, DigestDetails, Notice, OutgoingAlert
 from pipeline.store.outbox import Outbox
 from tests.support.alerts import (
+    ALIASES,
     HOSTILE_BODY,
     HOSTILE_TITLE,
+    SEED_BODY,
     add_matches,
+    article,
+    matcher_for,
     open_store,
+    verdict,
     write_config,
 )
 from tests.support.configs import WEBHOOK_SECRET
@@ -43,7 +48,6 @@ from tests.support.tls import CertificateFiles, make_certificates
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "docs" / "webhook-payload.schema.json").read_text())
 SMTP_USER, SMTP_PASSWORD = "newswatch", "smtp-pass-Zq81!"
-HOSTILE_SNIPPET = '<a href="javascript:alert(2)">click</a> U.S. Forces Japan ('
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +97,7 @@ def test_email_over_starttls_with_login_carries_the_whole_match_escaped(
         )
         store = open_store(config.database)
         (key,) = add_matches(
-            store, config, [1], "usfj", title=HOSTILE_TITLE, body=HOSTILE_BODY, snippet_before=HOSTILE_SNIPPET
+            store, config, [1], "usfj", title=HOSTILE_TITLE, body=HOSTILE_BODY
         )
         report = Dispatcher(store, build_channels(config.channels), config).run()
     finally:
@@ -107,6 +111,7 @@ def test_email_over_starttls_with_login_carries_the_whole_match_escaped(
     assert mail.subject.startswith("[newswatch] usfj: <script>")
     text, page = mail.part("text/plain"), mail.part("text/html")
     link = "https://news.example.org/2025/10/29/story-1"
+    score = verdict("usfj", article(1, HOSTILE_TITLE, HOSTILE_BODY), matcher_for(config)).score
     # Plain text: everything a reader needs, verbatim (no markup to escape).
     for expected in (
         HOSTILE_TITLE,
@@ -114,9 +119,8 @@ def test_email_over_starttls_with_login_carries_the_whole_match_escaped(
         "Source:    Pacific Security Desk",
         "Published: 2025-10-29 14:20 UTC",
         f"Link:      {link}",
-        "Why:       required @usfj: USFJ (2 mentions)",
-        "absent, as required: U.S. Forces Korea",
-        "score 4 (minimum 1)",
+        "  yes USFJ (2 mentions)",
+        f"  score {score:g} (minimum 1)",
         "[USFJ]",
     ):
         assert expected in text
@@ -127,8 +131,56 @@ def test_email_over_starttls_with_login_carries_the_whole_match_escaped(
     assert "<mark>USFJ</mark>" in page
     assert f'<a href="{link}">{link}</a>' in page
     assert "Pacific Security Desk" in page and "2025-10-29 14:20 UTC" in page
-    assert "required @usfj: USFJ (2 mentions)" in page
+    assert "yes USFJ (2 mentions)" in page
     store.engine.dispose()
+
+
+def test_a_real_match_of_the_seed_article_mails_its_clause_tree_in_text_and_html(
+    tmp_path: Path, database_url: str, smtp_sink: SmtpSink
+) -> None:
+    # A query with every kind of line: an alias with its terms, an OR with a branch that found
+    # nothing, and a NOT whose excluded phrase is absent.
+    query = '@usfj AND (reorgani* OR "joint force headquarters" OR 統合軍司令部) NOT "U.S. Forces Korea"'
+    config = write_config(
+        tmp_path / "c.yaml",
+        {
+            "database": database_url,
+            "aliases": ALIASES,
+            "topics": {"usfj": {"query": query, "channels": ["mail"]}},
+            "channels": {"mail": email_document(smtp_sink.port)},
+        },
+    )
+    store = open_store(config.database)
+    (key,) = add_matches(store, config, [1], "usfj", body=SEED_BODY)  # matched by the real matcher
+    report = Dispatcher(store, build_channels(config.channels), config).run()
+    store.engine.dispose()
+
+    assert report.sent == 1
+    (mail,) = smtp_sink.messages
+    assert mail.message["X-Newswatch-Alert"] == key
+    text, page = mail.part("text/plain").replace("\r\n", "\n"), mail.part("text/html")
+    tree = [
+        f"  yes {query} (10 hits)",
+        "      yes @usfj: USFJ, U.S. Forces Japan (6 mentions)",
+        '      yes (reorgani* OR "joint force headquarters" OR 統合軍司令部) (4 hits)',
+        "          yes reorgani* (3 mentions)",
+        '          yes "joint force headquarters" (1 mention)',
+        "          no  統合軍司令部: not found",
+        '      yes NOT "U.S. Forces Korea": absent, as required',
+    ]
+    assert "\n".join(tree) in text
+    score = verdict("usfj", article(1, body=SEED_BODY), matcher_for(config)).score
+    assert f"  query: {query}" in text and f"  score {score:g} (minimum 1)" in text
+    assert "[U.S. Forces Japan] ([USFJ]) has completed the first phase" in text
+    # The HTML part: the same lines, escaped, nested as lists.
+    for line in tree:
+        assert html.escape(line.strip()) in page
+    assert (
+        '<ul><li style="color: #1a7f37">yes @usfj: USFJ, U.S. Forces Japan (6 mentions)</li>'
+        in page
+    )
+    assert '<li style="color: #999">no  統合軍司令部: not found</li>' in page
+    assert "<mark>U.S. Forces Japan</mark> (<mark>USFJ</mark>) has completed" in page
 
 
 # aiosmtpd knows STARTTLS only, so it warns about AUTH without TLS on an implicit-TLS listener.
@@ -360,7 +412,7 @@ def test_apprise_json_url_delivers_a_match_to_a_local_receiver(
     body = json.loads(request.body)
     assert body["title"] == "[newswatch] usfj: USFJ reorganisation update 1"
     assert "Link:      https://news.example.org/2025/10/29/story-1" in body["message"]
-    assert "Why:       required @usfj: USFJ (2 mentions)" in body["message"]
+    assert "  yes USFJ (4 mentions)" in body["message"]
     assert f"newswatch alert {key}" in body["message"]
     assert body["type"] == "info"
     # The credentials in the URL reached the receiver as HTTP basic auth.

@@ -137,7 +137,8 @@ def test_hourly_digest_over_a_simulated_afternoon(
     assert "newswatch digest: 4 matches from " in text and "(schedule '0 * * * *')" in text
     for number in (1, 2, 3, 4):
         assert f"https://news.example.org/2025/10/29/story-{number}" in text and f"#{number}" in text
-    assert text.count("Why:       required @usfj") == 4
+    # Each match with its explanation's clause tree (the topics are `all: [USFJ]`), in both parts.
+    assert text.count("\n  yes USFJ (") == 4 and page.count('">yes USFJ (') == 4
     assert (
         "<script>" not in page and page.count("&lt;script&gt;") == 4 and page.count("<mark>USFJ</mark>") == 4
     )

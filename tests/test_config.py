@@ -89,11 +89,11 @@ def test_the_shipped_watchlist_polls_real_publishers_over_https() -> None:
         ),
         (
             {"channels": {"ops": {"type": "pager", "url": "https://x"}}},
-            "channels.ops: unknown channel type; expected one of email, webhook, apprise",
+            "channels.ops: unknown channel type; expected one of email, webhook, apprise, console",
         ),
         (
             {"channels": {"ops": {"url": "https://x"}}},
-            "channels.ops: missing 'type' (email, webhook, apprise)",
+            "channels.ops: missing 'type' (email, webhook, apprise, console)",
         ),
         (
             {"channels": {"ops": {"type": "email", "to": [], "from": "a@b", "smtp": {"host": "h"}}}},

@@ -179,16 +179,17 @@ def test_a_channel_edit_rebuilds_the_channels_and_an_extract_edit_the_workers(
 def test_retention_prunes_old_unmatched_articles_only(database_url: str) -> None:
     from sqlalchemy import update
 
-    from pipeline.models import Article, ExtractionMethod, Verdict
+    from pipeline.models import Article, ExtractionMethod
     from pipeline.store import Store, create_db_engine, upgrade_schema
     from pipeline.store.tables import ArticleRow
+    from tests.support.alerts import verdict
 
     engine = create_db_engine(database_url)
     upgrade_schema(engine)
     store = Store(engine)
     feed = store.feed_state("https://example.org/feed", "Feed")
     urls = [f"https://example.org/{name}" for name in ("old-unmatched", "old-matched", "new-unmatched")]
-    matched = Verdict("t", True, 1.0, [], {"hits": []}, [])
+    matched = verdict("usfj")  # a real match (of the seed article), stored with these articles
     for url in urls:
         article = Article(url, url, url, "body", None, None, "en", "Feed", ExtractionMethod.PAGE)
         store.save_article(article, feed.feed_id, [matched] if "-matched" in url else [], [])

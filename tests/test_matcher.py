@@ -9,6 +9,7 @@ import pytest
 from pipeline.config import parse_config
 from pipeline.extract import article_from_text
 from pipeline.match import Matcher
+from pipeline.match.explanation import Clause
 from tests.support.articles import article
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -66,7 +67,7 @@ def test_all_any_none() -> None:
     assert not verdict(topic, "alliance talks").matched  # missing 'all'
     outcome = verdict(topic, "Japan alliance of baseball leagues")
     assert not outcome.matched
-    assert outcome.explanation["reasons_not_matched"] == ["excluded term present: baseball"]
+    assert outcome.explanation.reasons_not_matched == ("excluded term present: baseball",)
 
 
 def test_alias_is_any_of_its_terms() -> None:
@@ -103,16 +104,10 @@ def test_score_weighs_title_hits_and_min_score() -> None:
 def test_explanation_offsets_point_into_the_original_text() -> None:
     body = "Ｔｏｋｙｏ — the ＵＳＦＪ command said the USFJ plan is ready."
     outcome = verdict({"any": ["USFJ"]}, "headline", body)
-    spans = [(hit["start"], hit["end"]) for hit in outcome.explanation["hits"]]
+    spans = [(hit.start, hit.end) for hit in outcome.explanation.hits]
     assert [body[start:end] for start, end in spans] == ["ＵＳＦＪ", "USFJ"]
     assert ("ＵＳＦＪ", True) in outcome.snippet
-    assert outcome.explanation["clauses"] == {
-        "clause": "USFJ",
-        "op": "term",
-        "matched": True,
-        "terms": ["USFJ"],
-        "count": 2,
-    }
+    assert outcome.explanation.clauses == Clause("USFJ", "term", True, ("USFJ",), 2)
 
 
 def test_seed_article_matches_the_shipped_topic_and_the_unrelated_one_does_not() -> None:

@@ -84,7 +84,7 @@ def test_near_requires_both_in_the_same_field() -> None:
 def test_near_counts_only_the_hits_that_are_near() -> None:
     outcome = judge("USFJ NEAR/2 headquarters", "x", "USFJ headquarters. " + "filler " * 30 + "USFJ again.")
     assert outcome.matched
-    assert [hit["text"] for hit in outcome.explanation["hits"]] == ["USFJ", "headquarters"]
+    assert [hit.text for hit in outcome.explanation.hits] == ["USFJ", "headquarters"]
 
 
 @pytest.mark.parametrize(
@@ -181,9 +181,9 @@ def test_case_sensitive_phrase() -> None:
 def test_hits_point_into_the_original_text_whatever_its_characters() -> None:
     body = "Ｔｏｋｙｏ … ﬁne — the U.S.–Japan alliance’s ＵＳＦＪ"
     outcome = judge('"U.S.-Japan alliance" OR USFJ', "x", body)
-    assert [hit["text"] for hit in outcome.explanation["hits"]] == ["U.S.–Japan alliance", "ＵＳＦＪ"]
-    for hit in outcome.explanation["hits"]:
-        assert body[hit["start"] : hit["end"]] == hit["text"]
+    assert [hit.text for hit in outcome.explanation.hits] == ["U.S.–Japan alliance", "ＵＳＦＪ"]
+    for hit in outcome.explanation.hits:
+        assert body[hit.start : hit.end] == hit.text
 
 
 # --- scoring and explanation ---------------------------------------------------------
@@ -201,45 +201,45 @@ def test_a_passing_mention_falls_below_the_minimum_score() -> None:
     )
     outcome = judge(query, "Rice prices climb for a third month", long_unrelated, min_score=4)
     assert not outcome.matched
-    assert outcome.explanation["reasons_not_matched"] == ["score 2 is below the 4.5 needed for 375 words"]
+    assert outcome.explanation.reasons_not_matched == ("score 2 is below the 4.5 needed for 375 words",)
     assert judge(query, "USFJ reorganization enters phase two", "USFJ said.", min_score=4).matched
 
 
 def test_overlapping_hits_count_once() -> None:
     outcome = judge('"joint force headquarters" OR headquarters', "x", "a joint force headquarters")
     assert outcome.score == 1
-    assert [hit["text"] for hit in outcome.explanation["hits"]] == ["joint force headquarters"]
+    assert [hit.text for hit in outcome.explanation.hits] == ["joint force headquarters"]
 
 
 def test_explanation_lists_clauses_and_reasons() -> None:
     outcome = judge("@usfj AND (reorgani* OR upgrade) NOT USFK", "x", "USFJ and USFK upgrade plans")
     assert not outcome.matched
-    clauses = outcome.explanation["clauses"]
-    assert clauses["op"] == "and" and clauses["matched"] is False
-    assert [child["clause"] for child in clauses["children"]] == [
+    clauses = outcome.explanation.clauses
+    assert clauses is not None and clauses.op == "and" and clauses.matched is False
+    assert [child.clause for child in clauses.children] == [
         "@usfj",
         "(reorgani* OR upgrade)",
         "NOT USFK",
     ]
-    assert clauses["children"][0]["terms"] == ["USFJ"]
-    assert clauses["children"][1]["matched"] is True
-    assert clauses["children"][2] | {"children": None} == {
-        "clause": "NOT USFK",
-        "op": "not",
-        "matched": False,
-        "terms": ["USFK"],
-        "count": 1,
-        "children": None,
-    }
-    assert outcome.explanation["reasons_not_matched"] == ["excluded term present: USFK"]
-    assert outcome.explanation["query"] == "@usfj AND (reorgani* OR upgrade) NOT USFK"
+    assert clauses.children[0].terms == ("USFJ",)
+    assert clauses.children[1].matched is True
+    excluded = clauses.children[2]
+    assert (excluded.clause, excluded.op, excluded.matched, excluded.terms, excluded.count) == (
+        "NOT USFK",
+        "not",
+        False,
+        ("USFK",),
+        1,
+    )
+    assert outcome.explanation.reasons_not_matched == ("excluded term present: USFK",)
+    assert outcome.explanation.query == "@usfj AND (reorgani* OR upgrade) NOT USFK"
 
 
 def test_near_failure_is_explained() -> None:
     outcome = judge("USFJ NEAR/2 headquarters", "x", "USFJ " + "word " * 5 + "headquarters")
-    assert outcome.explanation["reasons_not_matched"] == [
-        "USFJ and headquarters both occur, but never within 2 words of each other"
-    ]
+    assert outcome.explanation.reasons_not_matched == (
+        "USFJ and headquarters both occur, but never within 2 words of each other",
+    )
 
 
 def test_lists_and_query_compile_to_one_tree() -> None:
@@ -247,7 +247,7 @@ def test_lists_and_query_compile_to_one_tree() -> None:
     assert matches(**topic, title="Japan alliance pact")  # type: ignore[arg-type]
     assert not matches(**topic, title="Japan alliance")  # type: ignore[arg-type]
     assert not matches(**topic, title="Japan alliance pact baseball")  # type: ignore[arg-type]
-    assert judge(**topic, title="x").explanation["query"] == (  # type: ignore[arg-type]
+    assert judge(**topic, title="x").explanation.query == (  # type: ignore[arg-type]
         "Japan AND alliance AND (treaty OR pact) AND NOT baseball"
     )
 

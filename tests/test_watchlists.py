@@ -109,8 +109,8 @@ def test_a_passing_mention_in_a_long_unrelated_story_does_not_match(
     assert not verdict.matched
     assert any(
         "passing mention" in reason or "below the" in reason
-        for reason in verdict.explanation["reasons_not_matched"]
-    ), verdict.explanation["reasons_not_matched"]
+        for reason in verdict.explanation.reasons_not_matched
+    ), verdict.explanation.reasons_not_matched
 
 
 def test_the_same_mention_in_the_lead_of_a_story_about_it_matches(shipped: Matcher) -> None:
@@ -192,7 +192,7 @@ def test_japanese_near_counts_words_across_a_clause() -> None:
     assert judge("在日米軍 NEAR/20 再編", "x", body).matched
     outcome = judge("在日米軍 NEAR/5 再編", "x", body)
     assert not outcome.matched
-    assert "never within 5 words" in outcome.explanation["reasons_not_matched"][0]
+    assert "never within 5 words" in outcome.explanation.reasons_not_matched[0]
 
 
 def test_the_analyser_cuts_japanese_into_words() -> None:

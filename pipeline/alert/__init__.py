@@ -5,33 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from pipeline.alert.base import Channel, DeliveryError
-from pipeline.alert.email import EmailChannel
 from pipeline.alert.keys import idempotency_key
+from pipeline.alert.registry import build_channel
 from pipeline.alert.routing import route_digest_key
-from pipeline.alert.webhook import WebhookChannel
-from pipeline.config import (
-    AppriseChannelConfig,
-    ChannelConfig,
-    EmailChannelConfig,
-    TopicConfig,
-    WebhookChannelConfig,
-)
+from pipeline.config import ChannelConfigBase, TopicConfig
 from pipeline.models import PlannedAlert, Verdict
 
 
-def build_channel(name: str, config: ChannelConfig) -> Channel:
-    if isinstance(config, EmailChannelConfig):
-        return EmailChannel(name, config)
-    if isinstance(config, WebhookChannelConfig):
-        return WebhookChannel(name, config)
-    if isinstance(config, AppriseChannelConfig):
-        from pipeline.alert.apprise import AppriseChannel
-
-        return AppriseChannel(name, config)
-    raise TypeError(f"no channel implementation for {type(config).__name__}")
-
-
-def build_channels(configs: Mapping[str, ChannelConfig]) -> dict[str, Channel]:
+def build_channels(configs: Mapping[str, ChannelConfigBase]) -> dict[str, Channel]:
     return {name: build_channel(name, config) for name, config in configs.items()}
 
 
@@ -53,4 +34,4 @@ def plan_alerts(
     ]
 
 
-__all__ = ["Channel", "DeliveryError", "build_channels", "idempotency_key", "plan_alerts"]
+__all__ = ["Channel", "DeliveryError", "build_channel", "build_channels", "idempotency_key", "plan_alerts"]

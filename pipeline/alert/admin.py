@@ -9,51 +9,23 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from pipeline.alert.base import duration_text
 from pipeline.alert.schedule import CronSchedule
-from pipeline.alert.secrets import MASK, Redactor, redact_url
-from pipeline.config import (
-    AppriseChannelConfig,
-    ChannelConfig,
-    Config,
-    EmailChannelConfig,
-    WebhookChannelConfig,
-)
+from pipeline.alert.secrets import Redactor
+from pipeline.config import ChannelConfigBase, Config
 from pipeline.store.outbox import AlertListing, StreamState
-
-
-def _duration(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds / size:g}{unit}"
-    return f"{seconds:g}s"
 
 
 def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
 
-def describe_channel(name: str, config: ChannelConfig) -> str:
-    if isinstance(config, EmailChannelConfig):
-        smtp = config.smtp
-        security = "implicit TLS" if smtp.ssl else "STARTTLS" if smtp.starttls else "no TLS"
-        login = f", login {smtp.username} with password {MASK}" if smtp.username else ""
-        trust = f", trusting CA file {smtp.ca_file}" if smtp.ca_file else ""
-        text = (
-            f"email to {', '.join(config.to)} from {config.sender} via {smtp.host}:{smtp.port} "
-            f"({security}{login}{trust})"
-        )
-    elif isinstance(config, WebhookChannelConfig):
-        signing = f"signed with secret {MASK}" if config.secret else "UNSIGNED (no secret)"
-        text = f"webhook POST {redact_url(config.url)} ({signing}, timeout {_duration(config.timeout)})"
-    elif isinstance(config, AppriseChannelConfig):
-        scheme = config.url.get_secret_value().split("://", 1)[0]
-        text = f"apprise {scheme}://{MASK}"
-    else:  # pragma: no cover - the config union is closed
-        text = config.type
+def describe_channel(name: str, config: ChannelConfigBase) -> str:
+    text = config.describe()  # each channel type describes itself, secrets masked
     if config.rate_limit is not None:
         limit = config.rate_limit
         text += (
-            f"; at most {limit.max} alerts per {_duration(limit.per)}, "
+            f"; at most {limit.max} alerts per {duration_text(limit.per)}, "
             f"the rest in a digest '{limit.schedule}' {limit.timezone}"
         )
     return f"channel {name}: {text}"

@@ -9,12 +9,65 @@ token), so its logger gets a filter that masks every secret of every Apprise cha
 from __future__ import annotations
 
 import logging
+from typing import Literal
+
+from pydantic import SecretStr, field_validator
 
 from pipeline.alert.base import Channel, DeliveryError
+from pipeline.alert.registry import register
 from pipeline.alert.render import render_text, subject
-from pipeline.alert.secrets import RedactingFilter, Redactor, url_secrets
-from pipeline.config import AppriseChannelConfig
+from pipeline.alert.secrets import MASK, RedactingFilter, Redactor, url_secrets
+from pipeline.config import ChannelConfigBase
 from pipeline.models import AlertKind, OutgoingAlert
+
+
+def _drop_record(_record: logging.LogRecord) -> bool:
+    return False
+
+
+class AppriseChannelConfig(ChannelConfigBase):
+    """Any service Apprise knows (Slack, Discord, Telegram, Teams, ntfy, Matrix, ...) by its URL.
+
+    One URL per channel, so that a channel's delivery either happened or did not.
+    The URL usually carries a token, so it is a secret: never echoed.
+    """
+
+    type: Literal["apprise"]
+    url: SecretStr
+
+    @field_validator("url")
+    @classmethod
+    def _apprise_understands(cls, url: SecretStr) -> SecretStr:
+        # Imported here: Apprise is large, and only configs with an Apprise channel need it.
+        from apprise import Apprise
+
+        value = url.get_secret_value()
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        # Apprise logs what it cannot parse, with part of the URL: the token must not reach the logs.
+        apprise_log = logging.getLogger("apprise")
+        apprise_log.addFilter(_drop_record)
+        try:
+            understood = Apprise.instantiate(value) is not None
+        finally:
+            apprise_log.removeFilter(_drop_record)
+        if not understood:
+            # Only the scheme is shown: the rest of the URL is usually a token.
+            raise ValueError(
+                f"not a usable Apprise URL (scheme {scheme!r}); the Apprise wiki gives each service's URL"
+                if scheme
+                else "not an Apprise URL; expected SCHEME://... (e.g. slack://, discord://, json://)"
+            )
+        return url
+
+    def describe(self) -> str:
+        scheme = self.url.get_secret_value().split("://", 1)[0]
+        return f"apprise {scheme}://{MASK}"
+
+    def secrets(self) -> list[str]:
+        # Apprise URLs carry tokens anywhere: in the host, the path or the query.
+        return url_secrets(self.url.get_secret_value(), whole_path=True)
+
+
 
 APPRISE_LOGGER = "apprise"
 _redactor = Redactor([])
@@ -29,6 +82,7 @@ def _mask_in_apprise_logs(secrets: list[str]) -> None:
         logger.addFilter(_filter)
 
 
+@register("apprise", AppriseChannelConfig)
 class AppriseChannel(Channel):
     def __init__(self, name: str, config: AppriseChannelConfig) -> None:
         super().__init__(name)

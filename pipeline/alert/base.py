@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Any
 
 from pipeline.models import OutgoingAlert
 
@@ -23,7 +24,10 @@ class DeliveryError(Exception):
 
 
 class Channel(ABC):
-    def __init__(self, name: str) -> None:
+    """One configured channel. Its type registers it with its config model (pipeline/alert/registry.py);
+    the registry builds it as `ChannelClass(name, config)`."""
+
+    def __init__(self, name: str, config: Any = None) -> None:
         self.name = name
 
     @abstractmethod
@@ -32,3 +36,11 @@ class Channel(ABC):
 
     def close(self) -> None:  # noqa: B027 - most channels hold nothing open
         """Release connections; called when the daemon stops or reloads."""
+
+
+def duration_text(seconds: float) -> str:
+    """30s, 10m, 2h, 1d: how durations are written in the config, so descriptions read the same."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"

@@ -11,11 +11,86 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 
 from pipeline.alert.base import Channel, DeliveryError
+from pipeline.alert.registry import register
 from pipeline.alert.render import render_html, render_text, subject
-from pipeline.config import EmailChannelConfig
+from pipeline.alert.secrets import MASK
+from pipeline.config import ChannelConfigBase, Duration, StrictModel
 from pipeline.models import OutgoingAlert
+
+
+class SmtpConfig(StrictModel):
+    host: str
+    port: int = Field(default=25, gt=0, lt=65536)
+    starttls: bool = False
+    ssl: bool = False
+    username: str | None = None
+    password: SecretStr | None = None
+    timeout: Duration = 30.0
+    # A PEM file of CA certificates to trust instead of the system's (a private or self-signed CA).
+    ca_file: str | None = None
+
+    @model_validator(mode="after")
+    def _tls_is_consistent(self) -> SmtpConfig:
+        if self.ssl and self.starttls:
+            raise ValueError("choose one of ssl (implicit TLS, port 465) and starttls (port 587)")
+        if self.username and not (self.ssl or self.starttls):
+            raise ValueError(
+                "a username without ssl or starttls would send the password in clear; "
+                "set starttls: true (port 587) or ssl: true (port 465)"
+            )
+        if self.ca_file and not (self.ssl or self.starttls):
+            raise ValueError("ca_file only applies with ssl or starttls")
+        return self
+
+    @field_validator("ca_file")
+    @classmethod
+    def _ca_file_readable(cls, ca_file: str | None) -> str | None:
+        if ca_file is not None and not Path(ca_file).is_file():
+            raise ValueError(f"no such file: {ca_file}")
+        return ca_file
+
+
+def _check_address(value: str) -> str:
+    from email.headerregistry import Address
+    from email.utils import parseaddr
+
+    address = parseaddr(value)[1]
+    try:
+        Address(addr_spec=address)
+    except Exception:
+        address = ""
+    if "@" not in address:
+        raise ValueError(f"{value!r} is not an email address")
+    return value
+
+
+class EmailChannelConfig(ChannelConfigBase):
+    type: Literal["email"]
+    to: list[Annotated[str, AfterValidator(_check_address)]] = Field(min_length=1)
+    sender: Annotated[str, AfterValidator(_check_address)] = Field(alias="from")
+    smtp: SmtpConfig
+
+    def describe(self) -> str:
+        smtp = self.smtp
+        security = "implicit TLS" if smtp.ssl else "STARTTLS" if smtp.starttls else "no TLS"
+        login = f", login {smtp.username} with password {MASK}" if smtp.username else ""
+        trust = f", trusting CA file {smtp.ca_file}" if smtp.ca_file else ""
+        return (
+            f"email to {', '.join(self.to)} from {self.sender} via {smtp.host}:{smtp.port} "
+            f"({security}{login}{trust})"
+        )
+
+    def secrets(self) -> list[str]:
+        password = self.smtp.password
+        return [password.get_secret_value()] if password and password.get_secret_value() else []
+
+
 
 
 def message_id(idempotency_key: str, sender: str) -> str:
@@ -43,6 +118,7 @@ def _is_permanent(code: int) -> bool:
     return 500 <= code < 600
 
 
+@register("email", EmailChannelConfig)
 class EmailChannel(Channel):
     def __init__(self, name: str, config: EmailChannelConfig) -> None:
         super().__init__(name)

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pipeline.match.explanation import Clause, Explanation, clause_line, explanation_lines
 from pipeline.models import DigestDetails, MatchDetails, Notice, OutgoingAlert
 
-WEBHOOK_PAYLOAD_VERSION = 1
+# 2: `explanation` is the typed explanation's JSON (format_version, clause tree, snippet, ...).
+WEBHOOK_PAYLOAD_VERSION = 2
 _SUBJECT_LIMIT = 250
 
 
@@ -48,49 +51,39 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def matched_terms(match: MatchDetails) -> list[str]:
-    terms: list[str] = []
-    for hit in match.explanation.get("hits", []):
-        if isinstance(hit, dict) and hit.get("term") and hit["term"] not in terms:
-            terms.append(str(hit["term"]))
-    return terms
-
-
-def _clause_line(label: str, clause: dict[str, Any]) -> str:
-    terms = ", ".join(str(term) for term in clause.get("terms", []))
-    count = clause.get("count")
-    mentions = f" ({count} mention{'s' if count != 1 else ''})" if isinstance(count, int) else ""
-    return f"{label} {clause.get('clause', '?')}: {terms or '-'}{mentions}"
+def _explanation(match: MatchDetails) -> Explanation:
+    explanation = match.explanation
+    if not explanation.score and match.score:
+        # Explanations stored by the first releases carried no score; the match row always has it.
+        return replace(explanation, score=match.score)
+    return explanation
 
 
 def why_matched(match: MatchDetails) -> list[str]:
-    """The matcher's explanation as short lines a reader follows: which clauses held, with which words.
+    """The matcher's explanation as plain-text lines (the one rendering `newswatch match` also prints):
+    the query, each clause with yes/no and the terms it found, the score, and the passage."""
+    return explanation_lines(_explanation(match), snippet=match.snippet)
 
-    Reads what the explanation offers and ignores what it does not know, so a richer
-    matcher's explanation still renders.
-    """
-    explanation = match.explanation
-    given = explanation.get("why")
-    if isinstance(given, list) and given:
-        return [str(line) for line in given]
-    lines = []
-    for list_name, label in (("all", "required"), ("any", "one of"), ("clauses", "clause")):
-        for clause in explanation.get(list_name) or []:
-            if isinstance(clause, dict) and clause.get("matched"):
-                lines.append(_clause_line(label, clause))
-    excluded = [
-        str(clause.get("clause"))
-        for clause in explanation.get("none") or []
-        if isinstance(clause, dict) and not clause.get("matched")
-    ]
-    if excluded:
-        lines.append(f"absent, as required: {', '.join(excluded)}")
-    if not lines and matched_terms(match):
-        lines.append(f"matched terms: {', '.join(matched_terms(match))}")
-    minimum = explanation.get("min_score")
-    threshold = f" (minimum {minimum:g})" if isinstance(minimum, int | float) else ""
-    lines.append(f"score {match.score:g}{threshold}")
-    return lines
+
+def _clause_html(clause: Clause) -> str:
+    children = ""
+    if clause.op not in ("term", "alias", "not") and clause.children:
+        children = "<ul>" + "".join(_clause_html(child) for child in clause.children) + "</ul>"
+    colour = "#1a7f37" if clause.matched else "#999"
+    return f'<li style="color: {colour}">{html.escape(clause_line(clause))}{children}</li>'
+
+
+def explanation_html(match: MatchDetails) -> str:
+    """The explanation for an HTML email: the same lines as the plain text, the clause tree as nested
+    lists. Every piece is escaped: clause text is the operator's, hit text the article's."""
+    explanation = _explanation(match)
+    escape = html.escape
+    parts = [f"<p>Query: <code>{escape(explanation.query)}</code></p>"] if explanation.query else []
+    if explanation.clauses is not None:
+        parts.append(f'<ul style="font-family: monospace">{_clause_html(explanation.clauses)}</ul>')
+    parts.append(f"<p>score {explanation.score:g} (minimum {explanation.min_score:g})</p>")
+    parts += [f"<p>why not: {escape(reason)}</p>" for reason in explanation.reasons_not_matched]
+    return "\n".join(parts)
 
 
 def subject(alert: OutgoingAlert) -> str:
@@ -116,14 +109,10 @@ def _topic_counts(items: Iterable[OutgoingAlert]) -> dict[str, int]:
     return counts
 
 
-def plain_snippet(match: MatchDetails) -> str:
-    return "".join(f"[{text}]" if flagged else text for text, flagged in match.snippet)
-
-
 def html_snippet(match: MatchDetails) -> str:
     return "".join(
         f"<mark>{html.escape(text)}</mark>" if flagged else html.escape(text)
-        for text, flagged in match.snippet
+        for text, flagged in (match.explanation.snippet or match.snippet)
     )
 
 
@@ -139,20 +128,18 @@ def _also_in_lines(match: MatchDetails) -> list[str]:
 
 
 def _match_text(match: MatchDetails) -> list[str]:
-    why = why_matched(match)
-    lines = [
+    return [
         _one_line(match.title),
         "",
         f"Topic:     {match.topic}",
         f"Source:    {match.source}",
         f"Published: {_date(match.published)}",
         f"Link:      {match.article_url}",
-        f"Why:       {why[0]}",
-        *(f"           {line}" for line in why[1:]),
         *_also_in_lines(match),
+        "",
+        "Why:",
+        *(f"  {line}" for line in why_matched(match)),
     ]
-    snippet = plain_snippet(match)
-    return [*lines, "", snippet] if snippet else lines
 
 
 def render_text(alert: OutgoingAlert) -> str:
@@ -197,13 +184,11 @@ def _rows(rows: list[tuple[str, str]]) -> str:
 def _match_html(match: MatchDetails, level: str = "h2") -> str:
     escape = html.escape
     heading = f'<a href="{escape(match.article_url, quote=True)}">{escape(_one_line(match.title))}</a>'
-    why = "<br>".join(escape(line) for line in why_matched(match))
     rows = [
         ("Topic", f"<strong>{escape(match.topic)}</strong>"),
         ("Source", escape(match.source)),
         ("Published", escape(_date(match.published))),
         ("Link", f'<a href="{escape(match.article_url, quote=True)}">{escape(match.article_url)}</a>'),
-        ("Why", why),
     ]
     if match.other_sources:
         links = "<br>".join(
@@ -213,7 +198,8 @@ def _match_html(match: MatchDetails, level: str = "h2") -> str:
         rows.append(("Also in", links))
     return (
         f'<{level} style="margin-bottom: 0.2em">{heading}</{level}>\n{_rows(rows)}\n'
-        f'<blockquote style="{_QUOTE_STYLE}">{html_snippet(match)}</blockquote>'
+        f'<blockquote style="{_QUOTE_STYLE}">{html_snippet(match)}</blockquote>\n'
+        f"<p><strong>Why</strong></p>\n{explanation_html(match)}"
     )
 
 
@@ -261,8 +247,8 @@ def _match_payload(alert: OutgoingAlert) -> dict[str, Any]:
             "language": match.language,
         },
         "snippet": [{"text": text, "hit": flagged} for text, flagged in match.snippet],
-        "matched_terms": matched_terms(match),
-        "explanation": match.explanation,
+        "matched_terms": match.explanation.matched_terms,
+        "explanation": match.explanation.to_json(),
         "other_sources": [{"source": name, "url": url} for name, url in match.other_sources],
     }
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl, urlsplit
 
-from pipeline.config import AppriseChannelConfig, ChannelConfig, EmailChannelConfig, WebhookChannelConfig
+from pipeline.config import ChannelConfigBase
 
 MASK = "********"
 # Shorter query values are flags and words (method=POST), not tokens.
@@ -60,19 +60,9 @@ def url_secrets(url: str, *, whole_path: bool) -> list[str]:
     return found
 
 
-def channel_secrets(config: ChannelConfig) -> list[str]:
-    if isinstance(config, EmailChannelConfig):
-        password = config.smtp.password
-        return [password.get_secret_value()] if password and password.get_secret_value() else []
-    if isinstance(config, WebhookChannelConfig):
-        found = url_secrets(config.url, whole_path=False)[1:]
-        if config.secret is not None:
-            value = config.secret.get_secret_value()
-            found += [value, value.removeprefix("whsec_")]
-        return found
-    if isinstance(config, AppriseChannelConfig):
-        return url_secrets(config.url.get_secret_value(), whole_path=True)
-    return []
+def channel_secrets(config: ChannelConfigBase) -> list[str]:
+    """Each channel's config knows its secrets (see its module in pipeline/alert/)."""
+    return config.secrets()
 
 
 class Redactor:
@@ -81,7 +71,7 @@ class Redactor:
         self.secrets = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
 
     @classmethod
-    def for_channels(cls, channels: Mapping[str, ChannelConfig]) -> Redactor:
+    def for_channels(cls, channels: Mapping[str, ChannelConfigBase]) -> Redactor:
         return cls(secret for config in channels.values() for secret in channel_secrets(config))
 
     def __call__(self, text: str) -> str:

@@ -8,20 +8,68 @@ with any off-the-shelf Standard Webhooks library.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
 import time
+from typing import Literal
 
 import httpx
+from pydantic import SecretStr, field_validator
 
-from pipeline.alert.base import Channel, DeliveryError
+from pipeline.alert.base import Channel, DeliveryError, duration_text
+from pipeline.alert.registry import register
 from pipeline.alert.render import webhook_payload
-from pipeline.config import WebhookChannelConfig
+from pipeline.alert.secrets import MASK, redact_url, url_secrets
+from pipeline.config import ChannelConfigBase, Duration, require_http_url
 from pipeline.http_headers import parse_retry_after
 from pipeline.models import OutgoingAlert
 
 SECRET_PREFIX = "whsec_"
+
+
+class WebhookChannelConfig(ChannelConfigBase):
+    type: Literal["webhook"]
+    url: str
+    # Standard Webhooks secret: base64, optionally prefixed "whsec_".
+    secret: SecretStr | None = None
+    timeout: Duration = 10.0
+
+    _url = field_validator("url")(require_http_url)
+
+    @field_validator("secret")
+    @classmethod
+    def _secret_is_base64(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is None:
+            return None
+        encoded = secret.get_secret_value().removeprefix("whsec_")
+        try:
+            decoded = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+        except binascii.Error:
+            decoded = b""
+        if len(decoded) < 16:
+            # The value itself is never echoed: it is a secret.
+            raise ValueError(
+                "must be at least 16 bytes of base64, optionally prefixed 'whsec_' "
+                '(e.g. the output of: python -c "import secrets,base64;'
+                "print('whsec_'+base64.b64encode(secrets.token_bytes(32)).decode())\")"
+            )
+        return secret
+
+    def describe(self) -> str:
+        signing = f"signed with secret {MASK}" if self.secret else "UNSIGNED (no secret)"
+        return f"webhook POST {redact_url(self.url)} ({signing}, timeout {duration_text(self.timeout)})"
+
+    def secrets(self) -> list[str]:
+        # The URL's password and query values (tokens); its path is usually a readable route.
+        found = url_secrets(self.url, whole_path=False)[1:]
+        if self.secret is not None:
+            value = self.secret.get_secret_value()
+            found += [value, value.removeprefix(SECRET_PREFIX)]
+        return found
+
+
 
 
 def decode_secret(secret: str) -> bytes:
@@ -35,6 +83,7 @@ def sign(secret: bytes, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
+@register("webhook", WebhookChannelConfig)
 class WebhookChannel(Channel):
     def __init__(
         self, name: str, config: WebhookChannelConfig, transport: httpx.BaseTransport | None = None

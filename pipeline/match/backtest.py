@@ -81,7 +81,7 @@ def run_backtest(
                 score = verdict.score
             elif topic in matcher.topics:
                 verdict = matcher.evaluate(article, [topic])[0]
-                why = "; ".join(verdict.explanation["reasons_not_matched"])
+                why = "; ".join(verdict.explanation.reasons_not_matched)
                 score = verdict.score
             else:
                 why, score = "the topic is not in the new config", 0.0

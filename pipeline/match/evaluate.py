@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import NamedTuple
 
+from pipeline.match.explanation import Clause
 from pipeline.match.japanese import Words
 from pipeline.match.normalize import SPACED_WORD_CHAR
 from pipeline.match.query import (
@@ -372,26 +373,26 @@ def _labels(hits: Iterable[Found]) -> list[str]:
     return labels
 
 
-def clause_tree(outcome: Outcome) -> dict[str, object]:
-    """The outcome as JSON-ready nested clauses: what each part of the query found."""
+def clause_tree(outcome: Outcome) -> Clause:
+    """The outcome as nested clauses: what each part of the query found."""
     node = outcome.node
-    report: dict[str, object] = {"clause": node.source, "op": _op(node), "matched": outcome.matched}
+    counted = outcome.hits
+    terms: list[str] = []
     if isinstance(node, TermNode | AliasNode):
-        report["terms"] = _labels(outcome.hits)
-        report["count"] = len(outcome.hits)
+        terms = _labels(outcome.hits)
     elif isinstance(node, NotNode):
-        excluded = outcome.children[0].hits
-        report["terms"] = _labels(excluded)
-        report["count"] = len(excluded)
-    else:
-        report["count"] = len(outcome.hits)
-    if isinstance(node, NearNode):
-        report["distance"] = node.distance
-    if isinstance(node, FieldNode):
-        report["field"] = node.field
-    if outcome.children:
-        report["children"] = [clause_tree(child) for child in outcome.children]
-    return report
+        counted = outcome.children[0].hits
+        terms = _labels(counted)
+    return Clause(
+        clause=node.source,
+        op=_op(node),
+        matched=outcome.matched,
+        terms=tuple(terms),
+        count=len(counted),
+        distance=node.distance if isinstance(node, NearNode) else None,
+        field=node.field if isinstance(node, FieldNode) else None,
+        children=tuple(clause_tree(child) for child in outcome.children),
+    )
 
 
 def reasons_not_matched(outcome: Outcome) -> list[str]:

@@ -80,7 +80,7 @@ def check_examples(
                     detail = f"score {verdict.score:g}" if verdict.matched else "no match, as expected"
                     results.append(ExampleResult(name, key, source, should_match, True, detail))
                 elif should_match:
-                    reasons = "; ".join(verdict.explanation["reasons_not_matched"])
+                    reasons = "; ".join(verdict.explanation.reasons_not_matched)
                     results.append(
                         ExampleResult(name, key, source, True, False, f"should match but does not: {reasons}")
                     )

@@ -42,6 +42,7 @@ from pipeline.match.evaluate import (
     reasons_not_matched,
     substance,
 )
+from pipeline.match.explanation import Explanation
 from pipeline.match.japanese import Words, words_of
 from pipeline.match.normalize import NormalisedText, normalise
 from pipeline.match.query import (
@@ -443,31 +444,31 @@ def build_verdict(topic: CompiledTopic, scanned: ScannedArticle, outcome: Outcom
     if not reasons:
         reasons.extend(weight.reasons())
     hits = [_hit(found, scanned) for found in positive]
-    explanation: dict[str, Any] = {
-        "query": topic.tree.source,
-        "clauses": clause_tree(outcome),
-        "hits": [
-            {"field": hit.field, "term": hit.term, "start": hit.start, "end": hit.end, "text": hit.text}
-            for hit in sorted(hits, key=lambda hit: (hit.field != "title", hit.start))
-        ],
-        "score": topic_score,
-        "min_score": topic.min_score,
-        "required_score": round(weight.required, 2),
-        "words": weight.words,
-        "paragraphs": weight.paragraphs,
-        "paragraphs_with_hits": weight.paragraphs_with_hits,
-        "reasons_not_matched": reasons,
-    }
     body_hits = [hit for hit in hits if hit.field == "body"]
     title_hits = [hit for hit in hits if hit.field == "title"]
+    snippet = build_snippet(scanned.article.body, body_hits) or build_snippet(
+        scanned.article.title, title_hits
+    )
+    explanation = Explanation(
+        query=topic.tree.source,
+        clauses=clause_tree(outcome),
+        hits=tuple(sorted(hits, key=lambda hit: (hit.field != "title", hit.start))),
+        score=topic_score,
+        min_score=topic.min_score,
+        required_score=round(weight.required, 2),
+        words=weight.words,
+        paragraphs=weight.paragraphs,
+        paragraphs_with_hits=weight.paragraphs_with_hits,
+        reasons_not_matched=tuple(reasons),
+        snippet=tuple(snippet),
+    )
     return Verdict(
         topic=topic.name,
         matched=not reasons,
         score=topic_score,
         hits=hits,
         explanation=explanation,
-        snippet=build_snippet(scanned.article.body, body_hits)
-        or build_snippet(scanned.article.title, title_hits),
+        snippet=snippet,
     )
 
 

@@ -251,7 +251,7 @@ def _mistake(topic: str, item: LabelledItem, verdict: Verdict) -> Mistake:
     if verdict.matched:
         terms = ", ".join(dict.fromkeys(hit.term for hit in verdict.hits))
         return Mistake(topic, "false alarm", item, f"matched with score {verdict.score:g}: {terms}")
-    reasons = verdict.explanation.get("reasons_not_matched") or ["no reason given"]
+    reasons = list(verdict.explanation.reasons_not_matched) or ["no reason given"]
     return Mistake(topic, "missed", item, "why not: " + "; ".join(str(reason) for reason in reasons))
 
 

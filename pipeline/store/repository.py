@@ -384,7 +384,7 @@ def _insert_matches(session: Session, article_id: int, verdicts: Iterable[Verdic
             article_id=article_id,
             topic=verdict.topic,
             score=verdict.score,
-            explanation=verdict.explanation,
+            explanation=verdict.explanation.to_json(),
             snippet=[list(segment) for segment in verdict.snippet],
         )
         session.add(match)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipeline.match.explanation import Explanation
 from pipeline.models import (
     AlertKind,
     Article,
@@ -170,7 +171,7 @@ def outgoing_alert(
         details = MatchDetails(
             topic=match.topic,
             score=match.score,
-            explanation=match.explanation,
+            explanation=Explanation.from_json(match.explanation),
             snippet=[(str(text), bool(flag)) for text, flag in match.snippet],
             # The canonical URL is the clean one (no tracking parameters) a reader should get.
             article_url=article.canonical_url if article.canonical_url.startswith("http") else article.url,

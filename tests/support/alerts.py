@@ -1,5 +1,10 @@
 """Helpers for alert tests: a store with matched articles in its outbox (written through the real
-Store.save_article path, keys from the real plan_alerts), and a clock tests move by hand."""
+Store.save_article path, keys from the real plan_alerts), and a clock tests move by hand.
+
+Verdicts, and so the explanations alerts render, come from the real matcher run over the article
+being stored (by default the seed article's text): never written out by hand, so a change to the
+explanation's shape reaches every alert test.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +16,22 @@ from typing import Any
 import yaml
 
 from pipeline.alert import plan_alerts
-from pipeline.config import Config, load_config
+from pipeline.config import Config, TopicConfig, load_config
+from pipeline.match import Matcher
 from pipeline.models import Article, ExtractionMethod, Verdict
 from pipeline.store import Store, create_db_engine, upgrade_schema
 
 HOSTILE_TITLE = '<script>alert("title")</script> USFJ & <b>joint</b> force HQ'
-HOSTILE_BODY = 'Before <img src=x onerror=alert(1)> the USFJ "reorganisation" & after </blockquote>'
+HOSTILE_BODY = (
+    'Before <a href="javascript:alert(2)">click</a> <img src=x onerror=alert(1)> the USFJ "reorganisation" '
+    "& after </blockquote>"
+)
 PUBLISHED = datetime(2025, 10, 29, 14, 20, tzinfo=UTC)
+SEED_ARTICLE = Path(__file__).parents[2] / "fixtures" / "articles" / "usfj-joint-force-hq.txt"
+SEED_TITLE, _, SEED_BODY = SEED_ARTICLE.read_text(encoding="utf-8").partition("\n")
+# The watchlist the seed article was chosen for: a clause tree with an alias, an OR and a NOT.
+ALIASES = {"usfj": ["USFJ", "U.S. Forces Japan", "United States Forces Japan"]}
+USFJ_QUERY = '@usfj AND (reorgani* OR "joint force headquarters" OR upgrade) NOT "U.S. Forces Korea"'
 
 
 @dataclass
@@ -55,7 +69,7 @@ def article(number: int, title: str | None = None, body: str | None = None) -> A
         url=url,
         canonical_url=url,
         title=title or f"USFJ reorganisation update {number}",
-        body=body or f"U.S. Forces Japan (USFJ) announced step {number} of its joint force HQ plan.",
+        body=body or SEED_BODY,
         published=PUBLISHED,
         author="Desk staff",
         language="en",
@@ -64,22 +78,20 @@ def article(number: int, title: str | None = None, body: str | None = None) -> A
     )
 
 
-def verdict(topic: str, text: str = "USFJ", before: str = "U.S. Forces Japan (") -> Verdict:
-    return Verdict(
-        topic=topic,
-        matched=True,
-        score=4.0,
-        hits=[],
-        explanation={
-            "all": [{"clause": "@usfj", "matched": True, "terms": [text], "count": 2}],
-            "any": [],
-            "none": [{"clause": "U.S. Forces Korea", "matched": False, "terms": [], "count": 0}],
-            "hits": [{"field": "body", "term": text, "start": 19, "end": 23, "text": text}],
-            "min_score": 1.0,
-            "reasons_not_matched": [],
-        },
-        snippet=[(before, False), (text, True), (") announced a step.", False)],
-    )
+def matcher_for(config: Config | None = None) -> Matcher:
+    """The config's topics and aliases compiled, or (no config) a `usfj` topic over USFJ_QUERY."""
+    if config is None:
+        return Matcher.from_topics({"usfj": TopicConfig(query=USFJ_QUERY)}, ALIASES)
+    return Matcher.from_topics(config.topics, config.aliases)
+
+
+def verdict(topic: str, item: Article | None = None, matcher: Matcher | None = None) -> Verdict:
+    """The real matcher's verdict on `item` (default: the seed article) for `topic`, which must match."""
+    matcher = matcher or matcher_for()
+    item = item or article(1)
+    (found,) = matcher.evaluate(item, [topic])
+    assert found.matched, f"fixture article does not match {topic}: {found.explanation.reasons_not_matched}"
+    return found
 
 
 def add_matches(
@@ -87,15 +99,15 @@ def add_matches(
     config: Config,
     numbers: range | list[int],
     topic: str,
-    snippet_before: str = "U.S. Forces Japan (",
     **article_fields: Any,
 ) -> list[str]:
-    """Store articles matching `topic`; returns the idempotency keys of the alerts queued."""
+    """Store articles matching `topic` (as the config defines it); returns the keys of the alerts queued."""
     keys = []
     source = feed_id(store)
+    matcher = matcher_for(config)
     for number in numbers:
         item = article(number, **article_fields)
-        verdicts = [verdict(topic, before=snippet_before)]
+        verdicts = [verdict(topic, item, matcher)]
         planned = plan_alerts(verdicts, config.topics, story=item.canonical_url)
         store.save_article(item, source, verdicts, planned)
         keys += [alert.idempotency_key for alert in planned]
