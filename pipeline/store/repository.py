@@ -514,6 +514,23 @@ class Store:
                     first_seen_at=row.first_seen_at,
                 )
 
+    def recent_matches(
+        self, topic: str | None = None, since: datetime | None = None, limit: int = 50
+    ) -> list[MatchDetails]:
+        """Stored matches, newest first, with their articles (read-only; `newswatch matches`)."""
+        query = (
+            select(MatchRow, ArticleRow)
+            .join(ArticleRow, MatchRow.article_id == ArticleRow.id)
+            .order_by(MatchRow.matched_at.desc(), MatchRow.id.desc())
+            .limit(limit)
+        )
+        if topic is not None:
+            query = query.where(MatchRow.topic == topic)
+        if since is not None:
+            query = query.where(MatchRow.matched_at >= since)
+        with self.session() as session:
+            return [_match_details(match, article) for match, article in session.execute(query)]
+
     # --- alert outbox ----------------------------------------------------------
 
     def due_alerts(self, now: datetime, limit: int = 100) -> list[OutgoingAlert]:
@@ -605,6 +622,26 @@ def _story_sources(session: Session, articles: Sequence[ArticleRow]) -> dict[int
     return sources
 
 
+def _match_details(
+    match: MatchRow, article: ArticleRow, other_sources: list[tuple[str, str]] | None = None
+) -> MatchDetails:
+    return MatchDetails(
+        topic=match.topic,
+        score=match.score,
+        explanation=match.explanation,
+        snippet=[(str(text), bool(flag)) for text, flag in match.snippet],
+        # The canonical URL is the clean one (no tracking parameters) a reader should get.
+        article_url=article.canonical_url if article.canonical_url.startswith("http") else article.url,
+        title=article.title,
+        source=article.source,
+        published=article.published_at,
+        author=article.author,
+        language=article.language,
+        matched_at=match.matched_at,
+        other_sources=list(other_sources or []),
+    )
+
+
 def _outgoing(
     alert: AlertRow,
     match: MatchRow | None,
@@ -613,21 +650,7 @@ def _outgoing(
 ) -> OutgoingAlert:
     details = None
     if match is not None and article is not None:
-        details = MatchDetails(
-            topic=match.topic,
-            score=match.score,
-            explanation=match.explanation,
-            snippet=[(str(text), bool(flag)) for text, flag in match.snippet],
-            # The canonical URL is the clean one (no tracking parameters) a reader should get.
-            article_url=article.canonical_url if article.canonical_url.startswith("http") else article.url,
-            title=article.title,
-            source=article.source,
-            published=article.published_at,
-            author=article.author,
-            language=article.language,
-            matched_at=match.matched_at,
-            other_sources=list(other_sources or []),
-        )
+        details = _match_details(match, article, other_sources)
     notice = None
     if alert.payload is not None and alert.kind == AlertKind.NOTICE.value:
         notice = Notice(
