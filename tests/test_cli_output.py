@@ -17,7 +17,7 @@ import pytest
 from pipeline import __version__
 from pipeline.alert.secrets import MASK, Redactor
 from pipeline.cli import build_parser, main
-from pipeline.commands.common import human_duration, iso_time, plural
+from pipeline.humanize import human_duration, iso_time, plural
 from tests.support.configs import SHIPPED_CONFIG, write_test_config
 from tests.support.servers import FIXTURES, FixtureSite, WebhookReceiver, free_port
 

@@ -17,11 +17,10 @@ from pipeline.commands.common import (
     EXIT_USAGE,
     add_command,
     existing_store,
-    iso_time,
     load,
     opened_store,
-    plural,
 )
+from pipeline.humanize import iso_time, plural
 
 if TYPE_CHECKING:
     from pipeline.alert.secrets import Redactor

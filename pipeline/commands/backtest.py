@@ -14,13 +14,11 @@ from pipeline.commands.common import (
     CommandError,
     add_command,
     check_topic,
-    iso_time,
     load,
-    plural,
     require_database,
-    text_time,
 )
 from pipeline.commands.progress import progress
+from pipeline.humanize import iso_time, plural, text_time
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:

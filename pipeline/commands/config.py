@@ -7,7 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from pipeline.commands.common import EXIT_NO_MATCH, EXIT_OK, add_command, config_path, load, plural
+from pipeline.commands.common import (
+    EXIT_NO_MATCH,
+    EXIT_OK,
+    add_command,
+    config_path,
+    load,
+)
+from pipeline.humanize import plural
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:

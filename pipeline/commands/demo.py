@@ -7,7 +7,13 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
-from pipeline.commands.common import EXIT_NO_MATCH, EXIT_OK, add_command, plural, setup_command_logging
+from pipeline.commands.common import (
+    EXIT_NO_MATCH,
+    EXIT_OK,
+    add_command,
+    setup_command_logging,
+)
+from pipeline.humanize import plural
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:

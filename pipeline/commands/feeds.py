@@ -14,10 +14,9 @@ from pipeline.commands.common import (
     EXIT_USAGE,
     add_command,
     existing_store,
-    human_duration,
-    iso_time,
     load,
 )
+from pipeline.humanize import human_duration, iso_time
 
 if TYPE_CHECKING:
     from pipeline.config import Config, FeedConfig

@@ -12,12 +12,10 @@ from pipeline.commands.common import (
     EXIT_RUNTIME,
     CommandError,
     add_command,
-    iso_time,
     load,
-    plural,
     require_database,
-    text_time,
 )
+from pipeline.humanize import iso_time, plural, text_time
 
 if TYPE_CHECKING:
     from pipeline.models import MatchDetails
