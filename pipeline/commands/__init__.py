@@ -7,6 +7,7 @@ The order here is the order in `newswatch --help`: getting started, daily use, m
 
 COMMAND_MODULES = [
     "demo",
+    "init",
     "run",
     "match",
     "matches",

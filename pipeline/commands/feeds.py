@@ -6,13 +6,17 @@ import argparse
 import json
 import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import urlsplit
 
 from pipeline.commands.common import (
     EXIT_NO_MATCH,
     EXIT_OK,
     EXIT_USAGE,
+    CommandError,
     add_command,
+    config_path,
     existing_store,
     load,
 )
@@ -46,6 +50,20 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     enable.add_argument("feed", metavar="NAME_OR_URL")
     enable.set_defaults(handler=cmd_feeds_enable, json=False)
+    add = add_command(
+        feeds_commands,
+        "add",
+        common,
+        summary="add a feed to the config file, found from its URL or from a page that links to it",
+        details='A page\'s <link rel="alternate" type="application/rss+xml"> leads to its feed; the name\n'
+        "is the feed's own title unless --name is given. The file's comments and layout are kept,\n"
+        "and it is changed only if the result is a valid config.",
+        example="newswatch feeds add https://thediplomat.com/ --interval 30m",
+    )
+    add.add_argument("url", metavar="URL")
+    add.add_argument("--name", help="the feed's name (default: the feed's own title)")
+    add.add_argument("--interval", help="how often to poll it, e.g. 10m (default: the config's default)")
+    add.set_defaults(handler=cmd_feeds_add, json=False)
 
 
 def _next_poll(feed: FeedConfig, state: FeedState | None, now: datetime) -> datetime | None:
@@ -90,6 +108,30 @@ def cmd_feeds(args: argparse.Namespace, out: TextIO) -> int:
     else:
         out.write(render_table(statuses))
     return EXIT_NO_MATCH if any(status.state in ATTENTION for status in statuses) else EXIT_OK
+
+
+def cmd_feeds_add(args: argparse.Namespace, out: TextIO) -> int:
+    from pipeline.commands.feeds_add import add_feed_to_file, find_feed
+    from pipeline.config import parse_duration
+
+    config = load(args)
+    if args.interval:
+        try:
+            parse_duration(args.interval)
+        except ValueError as error:
+            raise CommandError(f"--interval: {error}") from None
+    found = find_feed(args.url, config)
+    known = next((feed for feed in config.feeds if found.url in (feed.url, feed.url.rstrip("/"))), None)
+    if known is not None:
+        raise CommandError(f"{found.url} is already in the config as {known.name!r}", EXIT_NO_MATCH)
+    name = args.name or found.title or urlsplit(found.url).hostname or found.url
+    if any(feed.name == name for feed in config.feeds):
+        raise CommandError(f"a feed named {name!r} is already in the config; give another with --name")
+    add_feed_to_file(Path(config_path(args)), name, found.url, args.interval)
+    via = f" (found on {found.discovered_from})" if found.discovered_from else ""
+    out.write(f"added feed {name!r}: {found.url}{via}\n")
+    out.write(f"polled from the next cycle on; see it with: newswatch feeds --config {config_path(args)}\n")
+    return EXIT_OK
 
 
 def cmd_feeds_enable(args: argparse.Namespace, out: TextIO) -> int:
