@@ -258,3 +258,32 @@ def test_a_short_secret_is_masked_only_as_a_whole_value() -> None:
     assert redact("next tick 2026-12-03 for one channel") == "next tick 2026-12-03 for one channel"
     assert redact("login with password ne rejected") == f"login with password {MASK} rejected"
     assert redact("POST /hook/hooktoken-5dd2a9f1c0?x=1") == f"POST /hook/{MASK}?x=1"
+
+
+def test_progress_is_drawn_on_a_terminal_only(demo_dir: Path) -> None:
+    import os
+    import pty
+
+    argv = [sys.executable, "-m", "pipeline", "backtest", "--config", str(demo_dir / "newswatch-demo.yaml")]
+    piped = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert piped.returncode == 0 and piped.stderr == ""
+    assert piped.stdout.startswith("backtest: 2 articles stored; nothing is sent or written\n")
+
+    controller, terminal = pty.openpty()
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=terminal) as process:
+        os.close(terminal)
+        stdout = process.stdout.read() if process.stdout else b""
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal's other end closed: the command has exited
+                break
+            if not chunk:
+                break
+            drawn += chunk
+        assert process.wait(timeout=60) == 0
+    os.close(controller)
+    assert b"re-matching stored articles" in drawn
+    # The progress never mixes into the output a script reads.
+    assert stdout.decode() == piped.stdout

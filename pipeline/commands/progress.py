@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 Item = TypeVar("Item")
@@ -35,3 +36,16 @@ def progress(items: Iterable[Item], description: str, total: int | None = None) 
         for item in items:
             yield item
             bar.advance(task)
+
+
+@contextmanager
+def working(description: str) -> Iterator[None]:
+    """A spinner with the elapsed time while a step whose progress cannot be counted from here runs
+    (a cycle polls its feeds in a thread pool inside pipeline.cycle)."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(description):
+        yield

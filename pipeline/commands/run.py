@@ -13,6 +13,8 @@ from pipeline.commands.common import (
     load,
     setup_command_logging,
 )
+from pipeline.commands.progress import working
+from pipeline.humanize import plural
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -53,7 +55,7 @@ def cmd_once(args: argparse.Namespace, out: TextIO) -> int:
 
     config = load(args)
     setup_command_logging(args, config)
-    with Pipeline.open(config) as pipeline:
+    with Pipeline.open(config) as pipeline, working(f"polling {plural(len(config.feeds), 'feed')}"):
         report = pipeline.run_cycle()
     out.write(report.summary() + "\n")
     for feed in report.failed_feeds:
