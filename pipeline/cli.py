@@ -24,6 +24,7 @@ from pipeline.commands.common import (
     EXIT_USAGE,
     CommandError,
     VersionAction,
+    setup_command_logging,
 )
 
 DESCRIPTION = "Self-hosted news monitoring: poll feeds, match topic watchlists, alert on what matters."
@@ -76,8 +77,6 @@ def _quiet_closed_pipe() -> None:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    from pipeline.commands.common import setup_command_logging
-
     parser = build_parser()
     args = parser.parse_args(argv)
     args.config = getattr(args, "config", None)
