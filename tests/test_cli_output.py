@@ -287,3 +287,21 @@ def test_progress_is_drawn_on_a_terminal_only(demo_dir: Path) -> None:
     assert b"re-matching stored articles" in drawn
     # The progress never mixes into the output a script reads.
     assert stdout.decode() == piped.stdout
+
+
+def test_matches_after_a_real_cycle_on_each_database(
+    tmp_path: Path, database_url: str, fixture_site: FixtureSite
+) -> None:
+    config = write_test_config(
+        tmp_path / "c.yaml",
+        database_url=database_url,
+        feeds=[{"name": "Desk", "url": fixture_site.url("/feeds/pacific-security-desk.xml")}],
+    )
+    assert run("once", "--config", str(config))[0] == 0
+    # matches opens the database read-only (SQLite mode=ro; PostgreSQL read-only transactions).
+    code, output = run("matches", "--config", str(config), "--json", "--topic", "usfj-reorganisation")
+    (record,) = [json.loads(line) for line in output.splitlines()]
+    assert code == 0 and record["title"] == SEED_TITLE and record["source"] == "Desk"
+    assert ISO_UTC.match(record["matched_at"])
+    code, output = run("matches", "--config", str(config))
+    assert code == 0 and output.endswith("2 matches (newest first, at most 20)\n")
