@@ -27,6 +27,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from pipeline.config import Config, ConfigError, FeedConfig, load_config
 from pipeline.cycle import Pipeline
+from pipeline.humanize import human_duration
 from pipeline.metrics import CONFIG_RELOADS, last_successful_poll, watch_store
 from pipeline.schedule import worth_rescheduling
 from pipeline.web import HealthProbes, StatusServer
@@ -173,7 +174,7 @@ class Daemon:
         with self.holder.use() as pipeline:
             cutoff = pipeline.clock.now() - timedelta(seconds=keep_for)
             removed = pipeline.store.prune_unmatched_articles(cutoff)
-        log.info("retention: pruned %d unmatched articles older than %gs", removed, keep_for)
+        log.info("retention: pruned %d unmatched articles older than %s", removed, human_duration(keep_for))
 
     def _check_feed_health(self) -> None:
         with self.holder.use() as pipeline:

@@ -87,7 +87,7 @@ def test_backtest_reports_what_would_change_and_writes_nothing(
     assert "tokyo-food: matched 0 before, 1 now (+1 newly, -0 no longer)" in lines
     newly = next(line for line in lines if line.startswith("  + "))
     assert "Tokyo Ramen Counter Keeps Its Michelin Star" in newly and "found ramen, Michelin" in newly
-    assert "us-japan-alliance: not in this config; 1 stored matches would stop" in lines
+    assert "us-japan-alliance: not in this config; 1 stored match would stop" in lines
     # Nothing sent, nothing written.
     assert counts(database_url) == before
     assert len(smtp_sink.messages) == emails
@@ -118,8 +118,8 @@ def test_backtest_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     config = write_test_config(
         tmp_path / "c.yaml", database_url=f"sqlite:///{tmp_path / 'none.db'}", feeds=[]
     )
-    assert run("backtest", "--config", str(config))[0] == 2
-    assert "no SQLite database at" in capsys.readouterr().err
+    assert run("backtest", "--config", str(config))[0] == 1
+    assert f"there is no database yet at {tmp_path / 'none.db'}" in capsys.readouterr().err
     assert not (tmp_path / "none.db").exists()
     assert run("backtest", "--config", str(config), "--since", "soon")[0] == 2
     assert "--since: 'soon' is not a duration" in capsys.readouterr().err

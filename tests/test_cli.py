@@ -85,7 +85,8 @@ def test_match_from_url(fixture_site: FixtureSite) -> None:
 def test_match_unknown_topic_and_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert run("match", "--config", str(SHIPPED_CONFIG), "--topic", "nope", SEED_TEXT)[0] == 2
     assert "unknown topic 'nope'" in capsys.readouterr().err
-    assert run("match", "--config", str(SHIPPED_CONFIG), "/no/such/file.txt")[0] == 1
+    # A missing input is bad input (2), not "no match" (1).
+    assert run("match", "--config", str(SHIPPED_CONFIG), "/no/such/file.txt")[0] == 2
     assert "/no/such/file.txt" in capsys.readouterr().err
 
 

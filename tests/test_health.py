@@ -263,6 +263,8 @@ def test_feeds_command_lists_state_and_enable_brings_a_gone_feed_back(
             {"name": "Never polled", "url": "https://news.example.org/never.xml"},
         ],
     )
+    # `feeds` reads and never creates a database; `db upgrade` does.
+    assert run("db", "upgrade", "--config", str(config))[0] == 0
     code, listing = run("feeds", "--config", str(config))
     assert code == 0 and "Never polled" in listing and " new " in listing
 

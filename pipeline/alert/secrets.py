@@ -69,16 +69,29 @@ class Redactor:
     def __init__(self, secrets: Iterable[str]) -> None:
         # Longest first, so a token inside a URL is not half-replaced before the URL is.
         self.secrets = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
+        self._compiled: tuple[list[str], re.Pattern[str] | None] = ([], None)
 
     @classmethod
     def for_channels(cls, channels: Mapping[str, ChannelConfigBase]) -> Redactor:
         return cls(secret for config in channels.values() for secret in channel_secrets(config))
 
     def __call__(self, text: str) -> str:
-        for secret in self.secrets:
-            if secret in text:
-                text = text.replace(secret, MASK)
-        return text
+        # A secret is masked only as a whole value, not where its text is part of a longer word: a
+        # short password such as "x" would otherwise garble every word containing it ("ne********t").
+        # Compiled again when `secrets` is replaced (apprise.py widens one shared Redactor).
+        compiled_for, pattern = self._compiled
+        if compiled_for != self.secrets:
+            alternatives = "|".join(_whole_value(secret) for secret in self.secrets)
+            pattern = re.compile(alternatives) if alternatives else None
+            self._compiled = (list(self.secrets), pattern)
+        return pattern.sub(MASK, text) if pattern is not None else text
+
+
+def _whole_value(secret: str) -> str:
+    """A pattern for `secret` not touching a letter, digit or _ on a side where it is itself one."""
+    before = r"(?<!\w)" if re.match(r"\w", secret[0]) else ""
+    after = r"(?!\w)" if re.match(r"\w", secret[-1]) else ""
+    return f"{before}{re.escape(secret)}{after}"
 
 
 class RedactingFilter(logging.Filter):

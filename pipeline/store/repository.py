@@ -22,12 +22,20 @@ from pipeline.models import (
     FeedState,
     FeedUpdate,
     HealthState,
+    MatchDetails,
     PlannedAlert,
     StoryCandidate,
     Verdict,
 )
 from pipeline.store.outbox import queue_planned
-from pipeline.store.rows import HEALTH_COLUMNS, article_from_row, article_values, feed_state, health_values
+from pipeline.store.rows import (
+    HEALTH_COLUMNS,
+    article_from_row,
+    article_values,
+    feed_state,
+    health_values,
+    match_details,
+)
 from pipeline.store.tables import ArticleBandRow, ArticleRow, ArticleSourceRow, FeedRow, MatchRow
 
 
@@ -330,6 +338,23 @@ class Store:
                     matched_topics=frozenset(topics.get(row.id, ())),
                     first_seen_at=row.first_seen_at,
                 )
+
+    def recent_matches(
+        self, topic: str | None = None, since: datetime | None = None, limit: int = 50
+    ) -> list[MatchDetails]:
+        """Stored matches, newest first, with their articles (read-only; `newswatch matches`)."""
+        query = (
+            select(MatchRow, ArticleRow)
+            .join(ArticleRow, MatchRow.article_id == ArticleRow.id)
+            .order_by(MatchRow.matched_at.desc(), MatchRow.id.desc())
+            .limit(limit)
+        )
+        if topic is not None:
+            query = query.where(MatchRow.topic == topic)
+        if since is not None:
+            query = query.where(MatchRow.matched_at >= since)
+        with self.session() as session:
+            return [match_details(match, article) for match, article in session.execute(query)]
 
     # --- maintenance and monitoring -------------------------------------------------
 

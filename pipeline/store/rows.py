@@ -160,6 +160,27 @@ def story_sources(session: Session, articles: Sequence[ArticleRow]) -> dict[int,
     return sources
 
 
+def match_details(
+    match: MatchRow, article: ArticleRow, other_sources: list[tuple[str, str]] | None = None
+) -> MatchDetails:
+    """A stored match with its article, as alerts and `newswatch matches` show it."""
+    return MatchDetails(
+        topic=match.topic,
+        score=match.score,
+        explanation=Explanation.from_json(match.explanation),
+        snippet=[(str(text), bool(flag)) for text, flag in match.snippet],
+        # The canonical URL is the clean one (no tracking parameters) a reader should get.
+        article_url=article.canonical_url if article.canonical_url.startswith("http") else article.url,
+        title=article.title,
+        source=article.source,
+        published=article.published_at,
+        author=article.author,
+        language=article.language,
+        matched_at=match.matched_at,
+        other_sources=list(other_sources or []),
+    )
+
+
 def outgoing_alert(
     alert: AlertRow,
     match: MatchRow | None,
@@ -168,21 +189,7 @@ def outgoing_alert(
 ) -> OutgoingAlert:
     details = None
     if match is not None and article is not None:
-        details = MatchDetails(
-            topic=match.topic,
-            score=match.score,
-            explanation=Explanation.from_json(match.explanation),
-            snippet=[(str(text), bool(flag)) for text, flag in match.snippet],
-            # The canonical URL is the clean one (no tracking parameters) a reader should get.
-            article_url=article.canonical_url if article.canonical_url.startswith("http") else article.url,
-            title=article.title,
-            source=article.source,
-            published=article.published_at,
-            author=article.author,
-            language=article.language,
-            matched_at=match.matched_at,
-            other_sources=list(other_sources or []),
-        )
+        details = match_details(match, article, other_sources)
     notice = None
     if alert.payload is not None and alert.kind == AlertKind.NOTICE.value:
         notice = notice_from_payload(alert.payload)

@@ -1,0 +1,67 @@
+"""`newswatch run` (the daemon) and `newswatch once` (one cycle)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, TextIO
+
+from pipeline.commands.common import (
+    EXIT_NO_MATCH,
+    EXIT_OK,
+    add_command,
+    config_path,
+    load,
+    setup_command_logging,
+)
+from pipeline.commands.progress import working
+from pipeline.humanize import plural
+
+
+def register(commands: Any, common: argparse.ArgumentParser) -> None:
+    run = add_command(
+        commands,
+        "run",
+        common,
+        summary="run the daemon: poll every feed on its interval and alert, until SIGINT/SIGTERM",
+        details="SIGHUP re-reads the config file.",
+        example="newswatch run --config config/newswatch.yaml",
+    )
+    run.set_defaults(handler=cmd_run, default_verbosity=1)
+    once = add_command(
+        commands,
+        "once",
+        common,
+        summary="run one full cycle (poll, extract, match, store, alert), then exit",
+        details="Exits 1 when every feed failed, so a cron job or a first try notices.",
+        example="newswatch once --config config/newswatch.yaml",
+    )
+    once.set_defaults(handler=cmd_once, default_verbosity=1)
+
+
+def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+    from pipeline.config import load_config
+    from pipeline.cycle import Pipeline
+    from pipeline.daemon import Daemon
+
+    path = config_path(args)
+    config = load_config(path)
+    setup_command_logging(args, config)
+    Daemon(Pipeline.open(config), path).run()
+    return EXIT_OK
+
+
+def cmd_once(args: argparse.Namespace, out: TextIO) -> int:
+    from pipeline.cycle import Pipeline
+
+    config = load(args)
+    setup_command_logging(args, config)
+    with Pipeline.open(config) as pipeline, working(f"polling {plural(len(config.feeds), 'feed')}"):
+        report = pipeline.run_cycle()
+    out.write(report.summary() + "\n")
+    for feed in report.failed_feeds:
+        out.write(f"  feed {feed.feed!r} ({feed.url}): {feed.error}\n")
+    attempted = [feed for feed in report.feeds if not feed.skipped]
+    if attempted and len(report.failed_feeds) == len(attempted):
+        out.write("every feed failed: check the URLs and the network (newswatch feeds shows each one)\n")
+        return EXIT_NO_MATCH
+    return EXIT_OK
