@@ -29,8 +29,8 @@ def _assert_seed_alert(output: str) -> None:
     assert "2 entries, 2 new, 1 matched" in output
     assert f"usfj-reorganisation (score 9)  {SEED_TITLE}" in output
     # The explanation: the query's clause tree and the snippet with the matched words marked.
-    assert "    query: @usfj NEAR/25 @command-overhaul\n" in output
-    assert "        yes @usfj: USFJ, U.S. Forces Japan (5)\n" in output
+    assert "query: @usfj NEAR/25 @command-overhaul\n" in output
+    assert "yes @usfj: USFJ, U.S. Forces Japan (5 mentions)\n" in output
     assert "[U.S. Forces Japan] ([USFJ])" in output
     assert "Tokyo Ramen Counter" not in output
 

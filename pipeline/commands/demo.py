@@ -68,12 +68,17 @@ def _run_demo(args: argparse.Namespace, directory: Path, out: TextIO) -> int:
         found = Store(engine).recent_matches(limit=50)
     finally:
         engine.dispose()
-    out.write(f"\n{plural(len(found), 'match', 'matches')}, newest first, each with why it matched:\n\n")
+    # The alerts above came through the real console channel; the store has the matches too.
+    out.write(
+        f"\nstored: {plural(len(found), 'match', 'matches')}, newest first "
+        "(`newswatch matches` lists them), each with why it matched:\n\n"
+    )
     for match in found:
         out.write(match_text(match, explain=True) + "\n")
     if found:
         out.write(
-            "In your own setup a channel (email, webhook, ...) receives these as alerts.\n"
+            "The console channel printed the alerts above; in your own setup email, a webhook or\n"
+            "any Apprise service can receive them as well.\n"
             "Next: write a config (the demo's is a start, see --keep) and run "
             "`newswatch check-config`, then `newswatch once`.\n"
         )
