@@ -39,7 +39,9 @@ DEFAULT_DATABASE_URL = "sqlite:///data/newswatch.db"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
-_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# ${NAME}, ${NAME:-default} (NAME's value, or the default when NAME is unset), and ${NAME:+word}
+# (word when NAME is set and not empty, else nothing: `enabled: ${SMTP_HOST:+true}`).
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-+])([^}]*))?\}")
 
 
 def parse_duration(value: object) -> float:
@@ -217,12 +219,19 @@ def _rate_limit_shorthand(value: object) -> object:
     return {"max": value} if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+def _empty_is_false(value: object) -> object:
+    return False if value in ("", None) else value
+
+
 class ChannelConfigBase(_Strict):
     """What every channel's config has. Each channel type subclasses this beside its code (one module
     per channel in pipeline/alert/, registered in pipeline/alert/registry.py) and says there how it
     describes itself and which of its values are secrets."""
 
     type: str
+    # false (or empty, as `${SMTP_HOST:+true}` is when SMTP_HOST is unset): the channel is left out
+    # as if it were not configured, and topics keep their other channels.
+    enabled: Annotated[bool, BeforeValidator(_empty_is_false)] = True
     rate_limit: Annotated[RateLimitConfig | None, BeforeValidator(_rate_limit_shorthand)] = None
 
     def describe(self) -> str:
@@ -444,11 +453,13 @@ def _substitute_env(value: Any, location: tuple[str | int, ...], problems: list[
         return value
 
     def replace(reference: re.Match[str]) -> str:
-        name, default = reference.group(1), reference.group(2)
+        name, operator, word = reference.group(1), reference.group(2), reference.group(3)
+        if operator == "+":
+            return word if os.environ.get(name) else ""
         if name in os.environ:
             return os.environ[name]
-        if default is not None:
-            return default
+        if operator == "-":
+            return word
         problems.append(ConfigProblem(format_key_path(location), f"environment variable {name} is not set"))
         return ""
 
@@ -487,6 +498,9 @@ def _model_at(location: tuple[str | int, ...]) -> type[BaseModel] | None:
     for part in location:
         annotation = _unwrap(annotation)
         origin = get_origin(annotation)
+        if _is_model(annotation) and issubclass(annotation, ChannelConfigBase):
+            # A channel's model is the one its `type` names in the registry: the one with this key.
+            annotation = _channel_model_with(part) or annotation
         if _is_model(annotation):
             fields = annotation.model_fields
             name = next((key for key, field in fields.items() if part in (key, field.alias)), None)
@@ -512,6 +526,16 @@ def _model_at(location: tuple[str | int, ...]) -> type[BaseModel] | None:
             return None
     annotation = _unwrap(annotation)
     return annotation if _is_model(annotation) else None
+
+
+def _channel_model_with(key: str | int) -> type[BaseModel] | None:
+    from pipeline.alert.registry import channel_types
+
+    for kind in channel_types().values():
+        fields = kind.config_model.model_fields
+        if any(key in (name, field.alias) for name, field in fields.items()):
+            return kind.config_model
+    return None
 
 
 def known_keys(model: type[BaseModel]) -> list[str]:
@@ -619,7 +643,7 @@ def parse_config(document: Any, path: str | Path = "<config>") -> Config:
     if not isinstance(document, dict):
         raise ConfigError(path, [ConfigProblem("", "the top level must be a mapping of sections")])
     problems: list[ConfigProblem] = []
-    document = _substitute_env(document, (), problems)
+    document = _without_disabled_channels(_substitute_env(document, (), problems))
     try:
         config = Config.model_validate(document)
     except ValidationError as error:
@@ -628,6 +652,44 @@ def parse_config(document: Any, path: str | Path = "<config>") -> Config:
     if problems:
         raise ConfigError(path, problems)
     return config
+
+
+def _without_disabled_channels(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with every channel whose `enabled` is false (or empty) left out, and the
+    routes to it: a channel switched off by the environment is as if it were not configured."""
+    channels = document.get("channels")
+    if not isinstance(channels, dict):
+        return document
+    disabled = {
+        name
+        for name, channel in channels.items()
+        if isinstance(channel, dict) and _empty_is_false(channel.get("enabled", True)) in (False, "false")
+    }
+    if not disabled:
+        return document
+
+    def routed_elsewhere(entries: object) -> object:
+        if not isinstance(entries, list):
+            return entries
+        return [
+            entry
+            for entry in entries
+            if (entry.get("channel") if isinstance(entry, dict) else entry) not in disabled
+        ]
+
+    result = {**document, "channels": {k: v for k, v in channels.items() if k not in disabled}}
+    topics = document.get("topics")
+    if isinstance(topics, dict):
+        result["topics"] = {
+            name: {**topic, "channels": routed_elsewhere(topic.get("channels"))}
+            if isinstance(topic, dict) and "channels" in topic
+            else topic
+            for name, topic in topics.items()
+        }
+    health = document.get("health")
+    if isinstance(health, dict) and "channels" in health:
+        result["health"] = {**health, "channels": routed_elsewhere(health["channels"])}
+    return result
 
 
 def _line_of(root: yaml.Node | None, location: tuple[str | int, ...]) -> int | None:

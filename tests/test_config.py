@@ -325,3 +325,32 @@ def test_a_missing_config_through_the_cli_says_where_it_looked(
     monkeypatch.chdir(tmp_path)
     assert main(["check-config"]) == 2
     assert "no config file found; looked in:" in capsys.readouterr().err
+
+
+def test_a_channel_switched_off_by_the_environment_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shipped config prints to the console and emails only when SMTP_HOST is set."""
+    from tests.support.configs import shipped_document
+
+    monkeypatch.delenv("SMTP_HOST", raising=False)
+    config = parse_config(shipped_document())
+    assert list(config.channels) == ["console"]
+    assert all([route.channel for route in topic.channels] == ["console"] for topic in config.topics.values())
+
+    monkeypatch.setenv("SMTP_HOST", "mail.example.org")
+    config = parse_config(shipped_document())
+    assert list(config.channels) == ["console", "analysts-email"]
+    assert config.channels["analysts-email"].enabled is True
+    routes = [route.channel for route in config.topics["usfj-reorganisation"].channels]
+    assert routes == ["console", "analysts-email"]
+
+
+@pytest.mark.parametrize(("value", "expected"), [("set", "yes"), ("", ""), (None, "")])
+def test_alternate_value_substitution(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, expected: str
+) -> None:
+    if value is None:
+        monkeypatch.delenv("NW_TEST_FLAG", raising=False)
+    else:
+        monkeypatch.setenv("NW_TEST_FLAG", value)
+    config = parse_config({"database": "sqlite:///x${NW_TEST_FLAG:+yes}.db"})
+    assert config.database.endswith(f"x{expected}.db")
