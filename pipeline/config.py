@@ -466,12 +466,12 @@ def _substitute_env(value: Any, location: tuple[str | int, ...], problems: list[
     return _ENV_REFERENCE.sub(replace, value)
 
 
-def _pydantic_problems(error: ValidationError) -> Iterator[ConfigProblem]:
+def _pydantic_problems(error: ValidationError, document: dict[str, Any]) -> Iterator[ConfigProblem]:
     for detail in error.errors():
         location = list(detail["loc"])
         message = detail["msg"]
         if detail["type"] == "extra_forbidden":
-            message = _unknown_key_message(detail["loc"])
+            message = _unknown_key_message(detail["loc"], document)
         elif message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
         yield ConfigProblem(format_key_path(tuple(location)), message)
@@ -492,15 +492,17 @@ def _is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
-def _model_at(location: tuple[str | int, ...]) -> type[BaseModel] | None:
+def _model_at(location: tuple[str | int, ...], document: object = None) -> type[BaseModel] | None:
     """The section model at a pydantic error location (with a channel's type tag still in it)."""
     annotation: Any = Config
+    value = document  # the document's part at the same place, for a channel's `type`
     for part in location:
         annotation = _unwrap(annotation)
         origin = get_origin(annotation)
         if _is_model(annotation) and issubclass(annotation, ChannelConfigBase):
-            # A channel's model is the one its `type` names in the registry: the one with this key.
-            annotation = _channel_model_with(part) or annotation
+            # A channel's model is the one its `type` names in the registry.
+            annotation = _channel_model(value) or annotation
+        value = value.get(part) if isinstance(value, dict) else None
         if _is_model(annotation):
             fields = annotation.model_fields
             name = next((key for key, field in fields.items() if part in (key, field.alias)), None)
@@ -525,17 +527,16 @@ def _model_at(location: tuple[str | int, ...]) -> type[BaseModel] | None:
         else:
             return None
     annotation = _unwrap(annotation)
+    if _is_model(annotation) and issubclass(annotation, ChannelConfigBase):
+        annotation = _channel_model(value) or annotation
     return annotation if _is_model(annotation) else None
 
 
-def _channel_model_with(key: str | int) -> type[BaseModel] | None:
+def _channel_model(channel: object) -> type[BaseModel] | None:
     from pipeline.alert.registry import channel_types
 
-    for kind in channel_types().values():
-        fields = kind.config_model.model_fields
-        if any(key in (name, field.alias) for name, field in fields.items()):
-            return kind.config_model
-    return None
+    kind = channel_types().get(channel.get("type")) if isinstance(channel, dict) else None
+    return kind.config_model if kind is not None else None
 
 
 def known_keys(model: type[BaseModel]) -> list[str]:
@@ -543,9 +544,9 @@ def known_keys(model: type[BaseModel]) -> list[str]:
     return [field.alias or name for name, field in model.model_fields.items()]
 
 
-def _unknown_key_message(location: tuple[str | int, ...]) -> str:
+def _unknown_key_message(location: tuple[str | int, ...], document: object = None) -> str:
     key = str(location[-1])
-    model = _model_at(location[:-1])
+    model = _model_at(location[:-1], document)
     if model is None:
         return f"unknown key {key!r}"
     keys = known_keys(model)
@@ -647,7 +648,7 @@ def parse_config(document: Any, path: str | Path = "<config>") -> Config:
     try:
         config = Config.model_validate(document)
     except ValidationError as error:
-        problems.extend(_pydantic_problems(error))
+        problems.extend(_pydantic_problems(error, document))
     problems.extend(_cross_reference_problems(document))
     if problems:
         raise ConfigError(path, problems)

@@ -9,10 +9,10 @@ and the config file itself is looked up in a fixed, documented order.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import platformdirs
-from sqlalchemy.engine import make_url
 
 CONFIG_ENV_VAR = "NEWSWATCH_CONFIG"
 CONFIG_FILE_NAME = "newswatch.yaml"
@@ -68,6 +68,10 @@ def resolve_relative(path: str, base_dir: Path) -> str:
     return str(expanded if expanded.is_absolute() else base_dir / expanded)
 
 
+# sqlite:///relative/path, sqlite:////absolute/path, sqlite+pysqlite:///..., with ?options after.
+_SQLITE_URL = re.compile(r"^(sqlite(?:\+\w+)?:///)([^?]*)(\?.*)?$")
+
+
 def resolve_sqlite_url(url: str, base_dir: Path) -> str:
     """A SQLite URL whose relative file path is made absolute against `base_dir`.
 
@@ -75,16 +79,14 @@ def resolve_sqlite_url(url: str, base_dir: Path) -> str:
     becomes `sqlite:////etc/newswatch/data/newswatch.db`. Other databases, in-memory SQLite and
     absolute paths are returned unchanged.
     """
-    try:
-        parsed = make_url(url)
-    except Exception:
-        return url  # not a URL at all: the database layer reports it with its own message
-    if parsed.get_backend_name() != "sqlite":
-        return url
-    database = parsed.database
+    # Read without SQLAlchemy: every command loads the config, and `newswatch match` must start fast.
+    found = _SQLITE_URL.match(url)
+    if found is None:
+        return url  # another database, or not a URL: the database layer reports it itself
+    prefix, database, query = found.group(1), found.group(2), found.group(3) or ""
     if not database or database == ":memory:" or database.startswith("file:"):
         return url
     resolved = resolve_relative(database, base_dir)
     if resolved == database:
         return url
-    return parsed.set(database=resolved).render_as_string(hide_password=False)
+    return f"{prefix}{resolved}{query}"

@@ -74,7 +74,7 @@ def test_console_text_from_a_real_dispatcher_process_once(tmp_path: Path, databa
         "      yes @usfj: USFJ, U.S. Forces Japan (6 mentions)",
         '      yes NOT "U.S. Forces Korea": absent, as required',
         # Whatever the matcher scores the article (its scoring is not this test's business).
-        f"  score {verdict('usfj', article(1), matcher_for(config)).score:g} (minimum 1)",
+        f"  score {verdict('usfj', article(1), matcher_for(config)).score:g}, ",
         "  snippet: …have time.” ERBIL (Kurdistan24)",
         f"newswatch alert {key}",
         "alerts: 1 sent, 0 to retry, 0 failed",
@@ -120,5 +120,5 @@ def test_console_is_registered_described_and_validated() -> None:
         parse_config({"channels": {"screen": {"type": "console", "format": "xml", "colour": True}}})
     assert [str(problem) for problem in caught.value.problems] == [
         "channels.screen.format: Input should be 'text' or 'json'",
-        "channels.screen.colour: Extra inputs are not permitted",
+        "channels.screen.colour: unknown key 'colour'; this section takes type, enabled, rate_limit, format",
     ]

@@ -34,6 +34,10 @@ class InputError(OSError):
         self.exit_code = exit_code
 
 
+class MissingInput(InputError, FileNotFoundError):
+    """A file that is not there: check-config skips such a golden example with a warning."""
+
+
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
     match = add_command(
         commands,
@@ -87,6 +91,8 @@ def read_input(source: str, config: Config) -> Article:
         return article_from_page(result.body, result.final_url)
     try:
         data = Path(source).read_bytes()
+    except FileNotFoundError as error:
+        raise MissingInput(f"cannot read {source}: {error.strerror or error}", EXIT_USAGE) from None
     except OSError as error:
         raise InputError(f"cannot read {source}: {error.strerror or error}", EXIT_USAGE) from None
     looks_like_html = Path(source).suffix.lower() in (".html", ".htm") or data.lstrip()[:1] == b"<"

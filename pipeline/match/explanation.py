@@ -291,7 +291,15 @@ def explanation_lines(
     lines = [f"query: {explanation.query}"] if explanation.query else []
     if explanation.clauses is not None:
         lines += clause_lines(explanation.clauses, 0, indent)
-    lines.append(f"score {explanation.score:g} (minimum {explanation.min_score:g})")
+    if explanation.words:
+        # What the score was measured against: the minimum scales with the article's length.
+        lines.append(
+            f"score {explanation.score:g}, {explanation.required_score:g} needed for {explanation.words} "
+            f"words (min_score {explanation.min_score:g} at 300 words); hits in "
+            f"{explanation.paragraphs_with_hits} of {explanation.paragraphs} paragraphs"
+        )
+    else:
+        lines.append(f"score {explanation.score:g} (minimum {explanation.min_score:g})")
     lines += [f"why not: {reason}" for reason in explanation.reasons_not_matched]
     passage = plain_snippet(explanation.snippet or snippet or ())
     if passage:
