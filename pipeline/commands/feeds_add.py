@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -156,12 +157,24 @@ def with_feed_added(text: str, fields: dict[str, str]) -> str:
 def add_feed_to_file(path: Path, name: str, url: str, interval: str | None) -> None:
     """Add the feed to the config file, keeping the rest of it as written, and replace the file
     (atomically) only once the result loads as a valid config."""
+    add_feeds_to_file(path, [(name, url)], interval)
+
+
+def add_feeds_to_file(
+    path: Path,
+    feeds: Iterable[tuple[str, str]],
+    interval: str | None,
+) -> None:
+    """Add each (name, url) in order, then replace the file once, atomically, if the result is a
+    valid config: an import that fails half-way leaves the file as it was."""
     from pipeline.config import load_config
 
-    fields = {"name": name, "url": url}
-    if interval:
-        fields["interval"] = interval
-    updated = with_feed_added(path.read_text(encoding="utf-8"), fields)
+    updated = path.read_text(encoding="utf-8")
+    for name, url in feeds:
+        fields = {"name": name, "url": url}
+        if interval:
+            fields["interval"] = interval
+        updated = with_feed_added(updated, fields)
     staged = path.with_name(f".{path.name}.newswatch-add")
     staged.write_text(updated, encoding="utf-8")
     try:
