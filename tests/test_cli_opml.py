@@ -121,3 +121,46 @@ def test_import_refuses_a_file_that_is_not_opml_and_a_bad_interval(
     assert run("feeds", "import", str(opml), "--interval", "soon", "--config", str(config))[0] == 2
     assert config.read_text(encoding="utf-8") == before
     assert not list(tmp_path.glob(".*newswatch-add"))
+
+
+def test_a_large_import_on_a_terminal_draws_progress_and_still_writes_everything(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    config = _shipped_copy(tmp_path)
+    outlines = "\n".join(
+        f'<outline type="rss" text="Feed {index}" xmlUrl="https://feeds{index}.example.org/rss"/>'
+        for index in range(30)
+    )
+    opml = tmp_path / "many.opml"
+    opml.write_text(f'<opml version="2.0"><head/><body>{outlines}</body></opml>', encoding="utf-8")
+    # stderr is a real pseudo-terminal, as for an operator at a shell; stdout stays a pipe.
+    leader, follower = pty.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "pipeline", "feeds", "import", str(opml), "--config", str(config)],
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            timeout=120,
+            check=False,
+        )
+        os.close(follower)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal's other end is closed: everything drawn has been read
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(leader)
+    assert result.returncode == 0, result.stdout
+    assert b"adding feeds" in drawn
+    assert result.stdout.decode().endswith(
+        "30 feeds added to " + str(config) + "; polled from the next cycle on\n"
+    )
+    assert len(yaml.safe_load(config.read_text(encoding="utf-8"))["feeds"]) == 10 + 30

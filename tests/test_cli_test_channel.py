@@ -96,3 +96,19 @@ def test_an_unknown_channel_lists_the_known_ones(
     assert code == 2
     assert "no channel named 'ops' in the config; known: test-email, test-webhook" in capsys.readouterr().err
     assert smtp_sink.messages == []
+
+
+def test_a_channel_switched_off_by_the_environment_is_called_disabled(
+    tmp_path: Path, smtp_sink: SmtpSink, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yaml
+
+    config = _config(tmp_path, smtp_port=smtp_sink.port, webhook_url="http://127.0.0.1:9/hook")
+    document = yaml.safe_load(config.read_text(encoding="utf-8"))
+    # As the shipped config does it: enabled only when the environment names an SMTP host.
+    document["channels"]["test-email"]["enabled"] = "${NEWSWATCH_TEST_SMTP:+true}"
+    config.write_text(yaml.safe_dump(document), encoding="utf-8")
+    monkeypatch.delenv("NEWSWATCH_TEST_SMTP", raising=False)
+    assert run("test-channel", "test-email", "--config", str(config))[0] == 2
+    assert "channel 'test-email' is disabled" in capsys.readouterr().err
+    assert smtp_sink.messages == []

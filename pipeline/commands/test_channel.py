@@ -9,6 +9,7 @@ a test must leave no trace in the database, and nothing here opens it.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pipeline.commands.common import EXIT_OK, EXIT_RUNTIME, CommandError, add_command, config_path, load
@@ -69,6 +70,14 @@ def labelled_test_alert(channel: str, config_file: str) -> OutgoingAlert:
     )
 
 
+def _written_in_file(path: str, channel: str) -> bool:
+    import yaml
+
+    document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    channels = document.get("channels") if isinstance(document, dict) else None
+    return isinstance(channels, dict) and channel in channels
+
+
 def cmd_test_channel(args: argparse.Namespace, out: TextIO) -> int:
     from pipeline.alert import DeliveryError, build_channel
     from pipeline.alert.secrets import Redactor
@@ -77,6 +86,13 @@ def cmd_test_channel(args: argparse.Namespace, out: TextIO) -> int:
     settings = config.channels.get(args.channel)
     if settings is None:
         known = ", ".join(config.channels) or "none (the config has no channels: section)"
+        if _written_in_file(config_path(args), args.channel):
+            # The loaded config leaves disabled channels out; "no such channel" would send the
+            # operator looking for a typo when the fix is an environment variable.
+            raise CommandError(
+                f"channel {args.channel!r} is disabled (its enabled: is false, or empty because the "
+                f"environment variable it names is unset); enabled channels: {known}"
+            )
         raise CommandError(f"no channel named {args.channel!r} in the config; known: {known}")
     redact = Redactor.for_channels(config.channels)
     out.write(f"sending a test alert through {args.channel}: {redact(settings.describe())}\n")
