@@ -28,6 +28,7 @@ from pipeline.extract import ExtractionPool
 from pipeline.feedhealth import FeedHealthKeeper, FeedStateBuffer
 from pipeline.fetch import Fetcher, FetchLimits, refreshed_validators, trusted_hosts
 from pipeline.health import PollOutcome
+from pipeline.humanize import plural
 from pipeline.logs import log_context
 from pipeline.match import Matcher
 from pipeline.models import FeedEntry, FeedState, FetchResult
@@ -81,9 +82,9 @@ class CycleReport:
         )
         unchanged = sum(1 for report in self.feeds if report.not_modified)
         return (
-            f"cycle: {len(self.feeds)} feeds, {fetched} fetched, {unchanged} not modified, "
+            f"cycle: {plural(len(self.feeds), 'feed')}, {fetched} fetched, {unchanged} not modified, "
             f"{len(self.failed_feeds)} failed, {len(self.skipped_feeds)} held back; "
-            f"{self.total('entries')} entries, {self.total('new')} new, "
+            f"{plural(self.total('entries'), 'entry')}, {self.total('new')} new, "
             f"{self.total('matched')} matched; alerts: {self.total('alerts_queued')} queued, "
             f"{self.dispatch.sent} sent, {self.dispatch.retrying} to retry"
         )

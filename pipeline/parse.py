@@ -12,11 +12,36 @@ from urllib.parse import urljoin
 
 import feedparser
 
+from pipeline.discover import alternate_feed_links, is_html_page
 from pipeline.models import FeedEntry, ParsedFeed
 
 
 class FeedParseError(Exception):
     """The body is not a feed we can use (not XML, malformed with no entries, or hostile)."""
+
+    def __init__(self, message: str, *, feed_links: list[str] | None = None) -> None:
+        super().__init__(message)
+        # When the body is an HTML page: the feeds it announces (possibly none). None otherwise.
+        self.feed_links = feed_links
+
+
+def _html_page_error(body: bytes, url: str) -> FeedParseError:
+    """A page where a feed was expected (the site's home page, a moved feed now answering with its
+    HTML, a login wall). feedparser's own words for it are a line and column in the markup, which
+    tell the operator nothing; the feed the page links to tells them what to configure."""
+    links = alternate_feed_links(body, url)
+    if not links:
+        return FeedParseError(
+            'not a feed: an HTML page, which links to no feed (no <link rel="alternate" '
+            'type="application/rss+xml" or atom+xml)',
+            feed_links=[],
+        )
+    more = f" (and {len(links) - 1} more)" if len(links) > 1 else ""
+    return FeedParseError(
+        f"not a feed: an HTML page, which links to the feed {links[0]}{more}; "
+        f"add that with `newswatch feeds add {links[0]}`",
+        feed_links=links,
+    )
 
 
 _NO_CONTENT_TYPE = "no Content-type specified"
@@ -139,6 +164,9 @@ def parse_feed(body: bytes, url: str, headers: Mapping[str, str] | None = None) 
         bozo_reason = None  # says nothing about the feed itself: bytes from a file or a bare server
     looks_like_feed = bool(parsed.get("version")) or bool(parsed.entries)
     if not looks_like_feed:
+        content_type = {key.lower(): value for key, value in response_headers.items()}.get("content-type")
+        if is_html_page(body, content_type):
+            raise _html_page_error(body, url)
         reason = bozo_reason or "no RSS, Atom or RDF root element"
         raise FeedParseError(f"not a feed: {reason}")
     feed_language = primary_language(parsed.feed.get("language"))

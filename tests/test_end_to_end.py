@@ -68,6 +68,7 @@ def test_seed_article_alerts_once_by_email_and_webhook(
 
     summary = run_once(config)
 
+    assert "cycle: 1 feed, 1 fetched, 0 not modified" in summary
     assert "2 entries, 2 new, 1 matched" in summary
     # The seed article matches every shipped topic: exactly one email per topic.
     assert sorted(topic_of(mail.subject) for mail in smtp_sink.messages) == SEED_TOPICS

@@ -100,7 +100,7 @@ class AppriseChannel(Channel):
         self._notify_types = apprise.NotifyType
         self._text_format = apprise.NotifyFormat.TEXT
 
-    def send(self, alert: OutgoingAlert) -> None:
+    def send(self, alert: OutgoingAlert) -> str:
         notify_type = (
             self._notify_types.WARNING if alert.kind == AlertKind.NOTICE else self._notify_types.INFO
         )
@@ -111,7 +111,7 @@ class AppriseChannel(Channel):
             body_format=self._text_format,
         )
         if result:
-            return
+            return f"{self.service_name} accepted the notification (via Apprise)"
         reasons = []
         for service in getattr(result, "results", ()):
             if service:

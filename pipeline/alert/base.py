@@ -31,8 +31,13 @@ class Channel(ABC):
         self.name = name
 
     @abstractmethod
-    def send(self, alert: OutgoingAlert) -> None:
-        """Deliver one alert or raise DeliveryError."""
+    def send(self, alert: OutgoingAlert) -> str | None:
+        """Deliver one alert or raise DeliveryError.
+
+        Returns what the receiver answered, in one line (`SMTP ... accepted: 250 ...`, `HTTP 200 OK`),
+        for an operator checking a channel by hand (`newswatch test-channel`); the dispatcher needs
+        only the absence of an error.
+        """
 
     def close(self) -> None:  # noqa: B027 - most channels hold nothing open
         """Release connections; called when the daemon stops or reloads."""

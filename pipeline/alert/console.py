@@ -41,7 +41,7 @@ class ConsoleChannel(Channel):
         super().__init__(name)
         self.config = config
 
-    def send(self, alert: OutgoingAlert) -> None:
+    def send(self, alert: OutgoingAlert) -> str:
         if self.config.format == "json":
             text = json.dumps(webhook_payload(alert), ensure_ascii=False, separators=(",", ":")) + "\n"
         else:
@@ -54,3 +54,4 @@ class ConsoleChannel(Channel):
             stream.flush()
         except (OSError, ValueError) as error:  # a closed pipe or stream: worth another try later
             raise DeliveryError(f"console {self.name}: cannot write to standard output: {error}") from None
+        return "written to standard output"

@@ -118,6 +118,22 @@ def _is_permanent(code: int) -> bool:
     return 500 <= code < 600
 
 
+class _KeepsDataReply(smtplib.SMTP):
+    """Remembers the server's reply to DATA: smtplib's send_message reads it and returns only the
+    refused recipients, but "250 queued as 4F2A..." is what an operator checking a channel wants."""
+
+    data_reply: tuple[int, bytes] | None = None
+
+    def data(self, msg: bytes | str) -> tuple[int, bytes]:
+        reply = super().data(msg)
+        self.data_reply = reply
+        return reply
+
+
+class _SMTP_SSL(_KeepsDataReply, smtplib.SMTP_SSL):
+    pass
+
+
 @register("email", EmailChannelConfig)
 class EmailChannel(Channel):
     def __init__(self, name: str, config: EmailChannelConfig) -> None:
@@ -127,14 +143,14 @@ class EmailChannel(Channel):
     def _tls_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=self.config.smtp.ca_file)
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _KeepsDataReply:
         smtp = self.config.smtp
         if smtp.ssl:
-            client: smtplib.SMTP = smtplib.SMTP_SSL(
+            client: _KeepsDataReply = _SMTP_SSL(
                 smtp.host, smtp.port, timeout=smtp.timeout, context=self._tls_context()
             )
         else:
-            client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+            client = _KeepsDataReply(smtp.host, smtp.port, timeout=smtp.timeout)
         try:
             if smtp.starttls:
                 client.starttls(context=self._tls_context())
@@ -146,12 +162,13 @@ class EmailChannel(Channel):
             raise
         return client
 
-    def send(self, alert: OutgoingAlert) -> None:
+    def send(self, alert: OutgoingAlert) -> str:
         message = build_message(alert, self.config.sender, list(self.config.to))
         where = f"email {self.name} (SMTP {self.config.smtp.host}:{self.config.smtp.port})"
         try:
             with self._connect() as client:
-                client.send_message(message)
+                refused = client.send_message(message)
+                reply = client.data_reply
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
             refused = ", ".join(f"{address} ({code})" for address, (code, _) in error.recipients.items())
@@ -178,3 +195,11 @@ class EmailChannel(Channel):
             raise DeliveryError(f"{where} does not offer STARTTLS (or AUTH); not sending in clear") from None
         except (OSError, smtplib.SMTPException) as error:
             raise DeliveryError(f"{where}: {type(error).__name__}: {error}") from None
+        accepted = [address for address in self.config.to if address not in refused]
+        answer = f"{reply[0]} {reply[1].decode('utf-8', 'replace')}" if reply else "accepted"
+        receipt = f"SMTP {self.config.smtp.host}:{self.config.smtp.port} accepted the message for "
+        receipt += f"{', '.join(accepted)}: {answer}"
+        if refused:
+            refusals = ", ".join(f"{address} ({code})" for address, (code, _) in refused.items())
+            receipt += f"; refused {refusals}"
+        return receipt

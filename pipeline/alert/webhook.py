@@ -96,7 +96,7 @@ class WebhookChannel(Channel):
     def close(self) -> None:
         self._client.close()
 
-    def send(self, alert: OutgoingAlert) -> None:
+    def send(self, alert: OutgoingAlert) -> str:
         body = json.dumps(webhook_payload(alert), ensure_ascii=False, separators=(",", ":")).encode()
         timestamp = int(time.time())
         headers = {
@@ -116,7 +116,7 @@ class WebhookChannel(Channel):
             # httpx's messages name the error, not the URL (which may carry a token).
             raise DeliveryError(f"webhook {self.name}: {type(error).__name__}: {error}") from None
         if response.is_success:
-            return
+            return f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
         status = response.status_code
         retryable = status in (408, 429) or status >= 500
         message = f"webhook {self.name}: HTTP {status} {response.reason_phrase}".rstrip()

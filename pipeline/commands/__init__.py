@@ -12,6 +12,7 @@ COMMAND_MODULES = [
     "match",
     "matches",
     "alerts",
+    "test_channel",
     "feeds",
     "config",
     "backtest",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -20,7 +21,7 @@ from pipeline.commands.common import (
     existing_store,
     load,
 )
-from pipeline.humanize import human_duration, iso_time
+from pipeline.humanize import human_duration, iso_time, plural
 
 if TYPE_CHECKING:
     from pipeline.config import Config, FeedConfig
@@ -64,6 +65,27 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     add.add_argument("--name", help="the feed's name (default: the feed's own title)")
     add.add_argument("--interval", help="how often to poll it, e.g. 10m (default: the config's default)")
     add.set_defaults(handler=cmd_feeds_add, json=False)
+    opml_import = add_command(
+        feeds_commands,
+        "import",
+        common,
+        summary="add the feeds of an OPML file (a feed reader's export) to the config file",
+        details="Feeds whose URL is already in the config are skipped, and named. The names are the\n"
+        "outlines' titles. The file's comments and layout are kept, and it is changed only if\n"
+        "the result is a valid config. Exits 1 when no feed was new.",
+        example="newswatch feeds import subscriptions.opml --interval 30m",
+    )
+    opml_import.add_argument("opml", metavar="OPML", type=Path)
+    opml_import.add_argument("--interval", help="how often to poll them, e.g. 30m (default: the config's)")
+    opml_import.set_defaults(handler=cmd_feeds_import, json=False)
+    export = add_command(
+        feeds_commands,
+        "export",
+        common,
+        summary="print the configured feeds as OPML 2.0, for a feed reader",
+        example="newswatch feeds export > newswatch.opml",
+    )
+    export.set_defaults(handler=cmd_feeds_export, json=False)
 
 
 def _next_poll(feed: FeedConfig, state: FeedState | None, now: datetime) -> datetime | None:
@@ -112,14 +134,9 @@ def cmd_feeds(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_feeds_add(args: argparse.Namespace, out: TextIO) -> int:
     from pipeline.commands.feeds_add import add_feed_to_file, find_feed
-    from pipeline.config import parse_duration
 
     config = load(args)
-    if args.interval:
-        try:
-            parse_duration(args.interval)
-        except ValueError as error:
-            raise CommandError(f"--interval: {error}") from None
+    _check_interval(args.interval)
     found = find_feed(args.url, config)
     known = next((feed for feed in config.feeds if found.url in (feed.url, feed.url.rstrip("/"))), None)
     if known is not None:
@@ -131,6 +148,52 @@ def cmd_feeds_add(args: argparse.Namespace, out: TextIO) -> int:
     via = f" (found on {found.discovered_from})" if found.discovered_from else ""
     out.write(f"added feed {name!r}: {found.url}{via}\n")
     out.write(f"polled from the next cycle on; see it with: newswatch feeds --config {config_path(args)}\n")
+    return EXIT_OK
+
+
+def _check_interval(interval: str | None) -> None:
+    from pipeline.config import parse_duration
+
+    if interval:
+        try:
+            parse_duration(interval)
+        except ValueError as error:
+            raise CommandError(f"--interval: {error}") from None
+
+
+def cmd_feeds_import(args: argparse.Namespace, out: TextIO) -> int:
+    from pipeline.commands.feeds_add import add_feeds_to_file
+    from pipeline.commands.feeds_opml import PROGRESS_FROM, plan_import, read_opml
+    from pipeline.commands.progress import progress
+
+    config = load(args)
+    _check_interval(args.interval)
+    plan = plan_import(read_opml(args.opml), config.feeds)
+    for feed, why in plan.skipped:
+        out.write(f"skipped {feed.url}" + (f" ({feed.title!r})" if feed.title else "") + f": {why}\n")
+    if not plan.add:
+        out.write(f"no new feed in {args.opml}; the config is unchanged\n")
+        return EXIT_NO_MATCH
+    # Each feed is one edit of the file's text (ruamel locates the end of the list anew), which is
+    # what takes the time in an import of hundreds.
+    feeds: Iterable[tuple[str, str]] = plan.add
+    if len(plan.add) >= PROGRESS_FROM:
+        feeds = progress(plan.add, "adding feeds", total=len(plan.add))
+    add_feeds_to_file(Path(config_path(args)), feeds, args.interval)
+    for name, url in plan.add:
+        out.write(f"added feed {name!r}: {url}\n")
+    skipped = f" ({plural(len(plan.skipped), 'feed')} skipped)" if plan.skipped else ""
+    out.write(
+        f"{plural(len(plan.add), 'feed')} added to {config_path(args)}{skipped}; "
+        "polled from the next cycle on\n"
+    )
+    return EXIT_OK
+
+
+def cmd_feeds_export(args: argparse.Namespace, out: TextIO) -> int:
+    from pipeline.commands.feeds_opml import export_opml
+
+    out.write(export_opml(load(args).feeds))
     return EXIT_OK
 
 

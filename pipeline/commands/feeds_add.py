@@ -7,44 +7,18 @@ import io
 import json
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from pipeline.commands.common import EXIT_RUNTIME, CommandError
+from pipeline.discover import alternate_feed_links
 
 if TYPE_CHECKING:
     from pipeline.config import Config
     from pipeline.fetch import Fetcher
-
-FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml")
-
-
-class _AlternateLinks(HTMLParser):
-    """Collects `<link rel="alternate" type="application/rss+xml" href=...>` from a page's markup."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[tuple[str, str | None]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag != "link":
-            return
-        attributes = {name.lower(): value or "" for name, value in attrs}
-        rel = attributes.get("rel", "").lower().split()
-        kind = attributes.get("type", "").lower().split(";")[0].strip()
-        if "alternate" in rel and kind in FEED_TYPES and attributes.get("href"):
-            self.links.append((attributes["href"], attributes.get("title") or None))
-
-
-def alternate_feed_links(page: bytes, base_url: str) -> list[str]:
-    """The feed URLs a page announces, absolute, in page order."""
-    parser = _AlternateLinks()
-    parser.feed(page.decode("utf-8", errors="replace"))
-    return [urljoin(base_url, href) for href, _title in parser.links]
-
 
 @dataclass(frozen=True)
 class FoundFeed:
@@ -73,7 +47,12 @@ def find_feed(url: str, config: Config) -> FoundFeed:
         try:
             return FoundFeed(final_url, parse_feed(body, final_url, headers).title)
         except FeedParseError as not_a_feed:
-            candidates = alternate_feed_links(body, final_url)
+            if not_a_feed.feed_links == []:
+                # An HTML page without feed links: the parser's message already says so.
+                raise CommandError(f"{url}: {not_a_feed}") from None
+            # parse_feed found the links when the body looked like a page; a body that did not
+            # (broken markup, odd content type) may still carry them.
+            candidates = not_a_feed.feed_links or alternate_feed_links(body, final_url)
             if not candidates:
                 raise CommandError(
                     f"{url} is not a feed ({not_a_feed}) and links to none "
@@ -156,12 +135,24 @@ def with_feed_added(text: str, fields: dict[str, str]) -> str:
 def add_feed_to_file(path: Path, name: str, url: str, interval: str | None) -> None:
     """Add the feed to the config file, keeping the rest of it as written, and replace the file
     (atomically) only once the result loads as a valid config."""
+    add_feeds_to_file(path, [(name, url)], interval)
+
+
+def add_feeds_to_file(
+    path: Path,
+    feeds: Iterable[tuple[str, str]],
+    interval: str | None,
+) -> None:
+    """Add each (name, url) in order, then replace the file once, atomically, if the result is a
+    valid config: an import that fails half-way leaves the file as it was."""
     from pipeline.config import load_config
 
-    fields = {"name": name, "url": url}
-    if interval:
-        fields["interval"] = interval
-    updated = with_feed_added(path.read_text(encoding="utf-8"), fields)
+    updated = path.read_text(encoding="utf-8")
+    for name, url in feeds:
+        fields = {"name": name, "url": url}
+        if interval:
+            fields["interval"] = interval
+        updated = with_feed_added(updated, fields)
     staged = path.with_name(f".{path.name}.newswatch-add")
     staged.write_text(updated, encoding="utf-8")
     try:
