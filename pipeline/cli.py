@@ -634,6 +634,9 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade = db_commands.add_parser("upgrade", parents=[common], help="create or upgrade the schema")
     upgrade.set_defaults(handler=cmd_db_upgrade)
     _add_alerts_commands(commands, common)
+    from pipeline.console.commands import register as register_console_commands
+
+    register_console_commands(commands, common)
     return parser
 
 

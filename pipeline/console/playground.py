@@ -1,0 +1,103 @@
+"""The query playground: a query typed in the console, run over stored articles beside a topic's
+current query. Pure apart from the articles handed in; nothing is saved."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import yaml
+
+from pipeline.config import TopicConfig
+from pipeline.match.matcher import Matcher
+from pipeline.match.query import QueryError, TopicError
+from pipeline.match.terms import TermError
+from pipeline.models import Article, Verdict
+
+# A name no config topic can have (topic names are YAML keys; this one is reserved here only).
+PLAYGROUND = "~playground"
+
+
+@dataclass(frozen=True, slots=True)
+class PlaygroundHit:
+    article_id: int
+    title: str
+    url: str
+    source: str
+    score: float
+    snippet: list[tuple[str, bool]]
+    # Whether the topic's current query matches it too (None when no topic is compared).
+    current: bool | None
+
+
+@dataclass
+class PlaygroundResult:
+    query: str
+    topic: str | None
+    articles: int = 0
+    hits: list[PlaygroundHit] = field(default_factory=list)
+    current_matches: int = 0
+    # Matched by the current query but not by the typed one.
+    lost: list[tuple[int, str]] = field(default_factory=list)
+    error: str | None = None
+    yaml: str = ""
+
+    @property
+    def added(self) -> int:
+        return sum(1 for hit in self.hits if hit.current is False)
+
+
+def compile_query(
+    query: str, topics: Mapping[str, TopicConfig], aliases: Mapping[str, Sequence[str]], min_score: float
+) -> Matcher:
+    """A matcher holding the config's topics (a query may name one with #topic) and the typed one."""
+    everything = dict(topics)
+    everything[PLAYGROUND] = TopicConfig(query=query, min_score=min_score)
+    return Matcher.from_topics(everything, aliases)
+
+
+def run_playground(
+    query: str,
+    topic: str | None,
+    topics: Mapping[str, TopicConfig],
+    aliases: Mapping[str, Sequence[str]],
+    articles: Iterable[tuple[int, Article]],
+    limit: int = 100,
+) -> PlaygroundResult:
+    topic = topic if topic in topics else None
+    result = PlaygroundResult(query=query, topic=topic)
+    if not query.strip():
+        result.error = "type a query"
+        return result
+    min_score = topics[topic].min_score if topic else 1.0
+    try:
+        matcher = compile_query(query, topics, aliases, min_score)
+    except (QueryError, TopicError, TermError, ValueError) as error:
+        result.error = str(error)
+        return result
+    names = [PLAYGROUND, topic] if topic else [PLAYGROUND]
+    for article_id, article in articles:
+        result.articles += 1
+        verdicts: dict[str, Verdict] = {v.topic: v for v in matcher.evaluate(article, names)}
+        new = verdicts[PLAYGROUND]
+        current = verdicts[topic].matched if topic else None
+        result.current_matches += bool(current)
+        if new.matched:
+            if len(result.hits) < limit:
+                result.hits.append(
+                    PlaygroundHit(
+                        article_id,
+                        article.title,
+                        article.url,
+                        article.source,
+                        new.score,
+                        list(new.snippet),
+                        current,
+                    )
+                )
+        elif current and len(result.lost) < limit:
+            result.lost.append((article_id, article.title))
+    name = topic or "new-topic"
+    result.yaml = yaml.safe_dump({"topics": {name: {"query": query}}}, allow_unicode=True, sort_keys=False)
+    result.hits.sort(key=lambda hit: -hit.score)
+    return result
