@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
@@ -118,7 +119,8 @@ def _refuse(request: Request, console: Console, status: int, message: str) -> Re
     if _is_api(request):
         return api_error(status, "unauthenticated" if status == 401 else "forbidden", message)
     if status == 401 and request.method == "GET" and not request.url.path.startswith("/topics/feed/"):
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
     html = console.render("error.html", user=None, csrf=None, request=request, topics=[], message=message)
     return Response(html, status_code=status, media_type="text/html; charset=utf-8")
 
