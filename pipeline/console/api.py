@@ -14,7 +14,7 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pipeline.console.app import Access, Ctx, api_error, route
+from pipeline.console.app import MAX_ID, Access, Ctx, api_error, route
 from pipeline.console.pages import match_filters
 from pipeline.console.views import decode_cursor, encode_cursor, safe_url
 from pipeline.store.console import AlertItem, FeedbackItem, MatchItem
@@ -197,6 +197,8 @@ def feedback_add(ctx: Ctx) -> Response:
     article_id, topic, relevant = body.get("article_id"), body.get("topic"), body.get("relevant")
     if not isinstance(article_id, int) or isinstance(article_id, bool):
         return api_error(400, "invalid_body", "article_id must be an integer")
+    if not 0 <= article_id <= MAX_ID:
+        return api_error(404, "not_found", "no such article")
     if topic not in ctx.console.config.topics:
         return api_error(400, "unknown_topic", "topic must be one of the configured topics")
     if not isinstance(relevant, bool):

@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -51,6 +52,10 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
 ]
+
+
+# The largest id a 64-bit INTEGER column holds (SQLite and PostgreSQL bigint alike).
+MAX_ID = 2**63 - 1
 
 
 class Access(enum.Enum):
@@ -139,6 +144,9 @@ def _identify(request: Request, console: Console) -> tuple[User | None, str | No
 def guarded(access: Access, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         console: Console = request.app.state.console
+        if any(isinstance(v, int) and not 0 <= v <= MAX_ID for v in request.path_params.values()):
+            # No row has such an id, and the database driver would refuse to even compare it.
+            return await _not_routed(request, HTTPException(404))
         form: dict[str, str] = {}
         request.state.body = b""
         if request.method == "POST" and "form" in request.headers.get("content-type", ""):
@@ -211,6 +219,18 @@ def _templates() -> Environment:
     return environment
 
 
+async def _not_routed(request: Request, error: Exception) -> Response:
+    """No route (or no such method): the API's error shape under /api, a page elsewhere."""
+    status = int(getattr(error, "status_code", 404))
+    if _is_api(request):
+        code = "not_found" if status == 404 else "method_not_allowed"
+        return api_error(status, code, "no such resource" if status == 404 else "method not allowed here")
+    console: Console = request.app.state.console
+    message = "No such page." if status == 404 else "Not allowed here."
+    html = console.render("error.html", user=None, csrf=None, request=request, topics=[], message=message)
+    return Response(html, status_code=status, media_type="text/html; charset=utf-8")
+
+
 def create_app(config: Config, engine: Engine, clock: Callable[[], datetime] | None = None) -> Starlette:
     from pipeline.console import api, pages, syndication
 
@@ -230,7 +250,7 @@ def create_app(config: Config, engine: Engine, clock: Callable[[], datetime] | N
         *api.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={404: _not_routed, 405: _not_routed})
     app.state.console = console
     app.state.started = time.time()
     app.add_middleware(SecurityHeaders)

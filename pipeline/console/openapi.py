@@ -37,7 +37,7 @@ PAGING = [
     {
         "name": "cursor",
         "in": "query",
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
         "description": "next_cursor of the last page",
     },
 ]
