@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from tests.support.console import PASSWORD, Seeded, seed
-from tests.support.servers import free_port
+from tests.support.console import served as serve
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -49,17 +46,8 @@ def _require_chromium() -> None:
 def served(tmp_path: Path) -> Iterator[tuple[Seeded, str]]:
     _require_chromium()
     seeded = seed(tmp_path, f"sqlite:///{tmp_path / 'newswatch.db'}")
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(seeded.app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield seeded, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve(seeded.app) as base:
+        yield seeded, base
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ real password hashing."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -151,3 +153,28 @@ def seed(tmp_path: Path, database_url: str) -> Seeded:
         operator_token,
         reader_token,
     )
+
+
+@contextmanager
+def served(app: Starlette) -> Iterator[str]:
+    """The app on a real loopback port (uvicorn in a thread); yields its base URL."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from tests.support.servers import free_port
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
