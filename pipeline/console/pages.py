@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import secrets
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -17,6 +18,7 @@ from pipeline.console.auth import (
     same_token,
     verify_password,
 )
+from pipeline.console.labels import labels_lines
 from pipeline.console.playground import run_playground
 from pipeline.console.views import decode_cursor, encode_cursor, highlighted, hit_spans, paragraphs
 from pipeline.store.console import MatchFilters
@@ -42,8 +44,6 @@ def _secure(ctx: Ctx) -> bool:
 
 
 def login_form(ctx: Ctx, status: int = 200, message: str | None = None) -> Response:
-    import secrets
-
     token = ctx.request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
     response = ctx.page(
         "login.html",
@@ -109,8 +109,6 @@ def _date(value: str | None, end: bool = False) -> datetime | None:
     except ValueError:
         return None
     if day.tzinfo is None:
-        from datetime import UTC
-
         day = day.replace(tzinfo=UTC)
     return day + timedelta(days=1) if end and len(value) <= 10 else day
 
@@ -271,17 +269,12 @@ def enable_feed(ctx: Ctx) -> Response:
 
 
 def labels(ctx: Ctx) -> Response:
+    lines = labels_lines(ctx.console.store, ctx.console.config.topics)
     return PlainTextResponse(
-        labels_jsonl(ctx),
+        "".join(line + "\n" for line in lines),
         media_type="application/x-ndjson; charset=utf-8",
         headers={"content-disposition": 'attachment; filename="labels.jsonl"'},
     )
-
-
-def labels_jsonl(ctx: Ctx) -> str:
-    from pipeline.console.labels import labels_lines
-
-    return "".join(line + "\n" for line in labels_lines(ctx.console.store, ctx.console.config.topics))
 
 
 def routes() -> list[Route]:
