@@ -317,3 +317,12 @@ def test_users_commands_and_feedback_export(
     scores = json.loads(out.getvalue())["scores"]
     overall = next(score for score in scores if score["language"] == "all")
     assert overall["fp"] == 1
+
+
+def test_playground_topic_references_reach_the_named_topics(seeded: Seeded) -> None:
+    client = seeded.client("rita")
+    # #topic in a typed query: everything that topic matches (only the topics named are compiled).
+    answer = client.get("/playground/results", params={"q": "#usfj-reorganisation OR Osaka"})
+    assert "<strong>3</strong> of 3 articles match" in answer.text
+    unknown = client.get("/playground/results", params={"q": "#no-such-topic"})
+    assert 'data-testid="playground-error"' in unknown.text

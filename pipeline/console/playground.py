@@ -3,6 +3,7 @@ current query. Pure apart from the articles handed in; nothing is saved."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -47,13 +48,40 @@ class PlaygroundResult:
         return sum(1 for hit in self.hits if hit.current is False)
 
 
+_TOPIC_REFERENCE = re.compile(r"#([\w.-]+)")
+
+
+def _needed(texts: Iterable[str], topics: Mapping[str, TopicConfig]) -> set[str]:
+    """The topics these query texts name with #topic, and the ones those name, and so on."""
+    needed: set[str] = set()
+    pending = [name for text in texts for name in _TOPIC_REFERENCE.findall(text)]
+    while pending:
+        name = pending.pop()
+        if name in needed or name not in topics:
+            continue
+        needed.add(name)
+        topic = topics[name]
+        pending += [ref for text in [topic.query or "", *topic.all, *topic.any, *topic.none]
+                    for ref in _TOPIC_REFERENCE.findall(text)]  # fmt: skip
+    return needed
+
+
 def compile_query(
-    query: str, topics: Mapping[str, TopicConfig], aliases: Mapping[str, Sequence[str]], min_score: float
+    query: str,
+    topics: Mapping[str, TopicConfig],
+    aliases: Mapping[str, Sequence[str]],
+    min_score: float,
+    compare: str | None = None,
 ) -> Matcher:
-    """A matcher holding the config's topics (a query may name one with #topic) and the typed one."""
-    everything = dict(topics)
-    everything[PLAYGROUND] = TopicConfig(query=query, min_score=min_score)
-    return Matcher.from_topics(everything, aliases)
+    """A matcher holding the typed query, the topic it is compared with, and the topics either names
+    with #topic. Only those: every other topic would cost a scan of each article for nothing (the
+    benchmark measured six times the time with all the shipped topics present)."""
+    chosen = {compare} if compare else set()
+    texts = [query, *(topics[name].query or "" for name in chosen)]
+    chosen |= _needed(texts, topics)
+    subset = {name: topic for name, topic in topics.items() if name in chosen}
+    subset[PLAYGROUND] = TopicConfig(query=query, min_score=min_score)
+    return Matcher.from_topics(subset, aliases)
 
 
 def run_playground(
@@ -71,7 +99,7 @@ def run_playground(
         return result
     min_score = topics[topic].min_score if topic else 1.0
     try:
-        matcher = compile_query(query, topics, aliases, min_score)
+        matcher = compile_query(query, topics, aliases, min_score, topic)
     except (QueryError, TopicError, TermError, ValueError) as error:
         result.error = str(error)
         return result
