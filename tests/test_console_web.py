@@ -326,3 +326,11 @@ def test_playground_topic_references_reach_the_named_topics(seeded: Seeded) -> N
     assert "<strong>3</strong> of 3 articles match" in answer.text
     unknown = client.get("/playground/results", params={"q": "#no-such-topic"})
     assert 'data-testid="playground-error"' in unknown.text
+
+
+def test_topic_page_runs_the_golden_examples(seeded: Seeded) -> None:
+    page = seeded.client("rita").get(f"/topics/{TOPIC}").text
+    examples = len(seeded.config.topics[TOPIC].examples.match) + len(
+        seeded.config.topics[TOPIC].examples.no_match
+    )
+    assert examples and f"{examples} of {examples} as expected." in page

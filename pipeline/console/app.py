@@ -74,6 +74,18 @@ class Console:
     feed_secret: str
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    # Where relative golden-example paths are resolved (the config file's folder).
+    config_dir: Path | None = None
+    _examples: dict[str, list[Any]] | None = None
+
+    def examples(self) -> dict[str, list[Any]]:
+        """Each topic's golden examples, run once per process (the config does not change under a
+        running console). Only files are read: the console does not fetch URLs on a page view."""
+        if self._examples is None:
+            from pipeline.console.examples import run_examples
+
+            self._examples = run_examples(self.config, self.config_dir or Path.cwd())
+        return self._examples
 
     def render(self, template: str, /, **context: Any) -> str:
         return self.templates.get_template(template).render(**context)
@@ -231,7 +243,12 @@ async def _not_routed(request: Request, error: Exception) -> Response:
     return Response(html, status_code=status, media_type="text/html; charset=utf-8")
 
 
-def create_app(config: Config, engine: Engine, clock: Callable[[], datetime] | None = None) -> Starlette:
+def create_app(
+    config: Config,
+    engine: Engine,
+    clock: Callable[[], datetime] | None = None,
+    config_dir: Path | None = None,
+) -> Starlette:
     from pipeline.console import api, pages, syndication
 
     store = ConsoleStore(engine)
@@ -241,6 +258,7 @@ def create_app(config: Config, engine: Engine, clock: Callable[[], datetime] | N
         templates=_templates(),
         signer=SessionSigner(store.secret("session")),
         feed_secret=store.secret("topic-feeds"),
+        config_dir=config_dir,
     )
     if clock is not None:
         console.clock = clock

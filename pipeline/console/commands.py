@@ -11,6 +11,7 @@ import getpass
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
@@ -121,18 +122,26 @@ def _listen(value: str) -> tuple[str, int]:
 def cmd_web(args: argparse.Namespace, out: TextIO) -> int:
     import uvicorn
 
+    from pipeline.config import resolve_config_path
     from pipeline.console.app import create_app
     from pipeline.store.db import create_db_engine, upgrade_schema
 
     config = _config(args)
     engine = create_db_engine(config.database)
     upgrade_schema(engine)
+    config_dir = Path(resolve_config_path(args.config)).resolve().parent
     host, port = args.listen
     out.write(f"newswatch console on http://{host}:{port}/ (users: newswatch users add NAME)\n")
     out.flush()
     # proxy_headers: behind a TLS proxy on loopback the request scheme becomes https, so session
     # cookies are marked Secure; forwarded headers from anywhere else are ignored.
-    uvicorn.run(create_app(config, engine), host=host, port=port, proxy_headers=True, log_level="info")
+    uvicorn.run(
+        create_app(config, engine, config_dir=config_dir),
+        host=host,
+        port=port,
+        proxy_headers=True,
+        log_level="info",
+    )
     engine.dispose()
     return EXIT_OK
 

@@ -205,6 +205,7 @@ def topic(ctx: Ctx) -> Response:
         stats=stats,
         peak=max(peak, 1),
         recent=recent,
+        examples=ctx.console.examples().get(name, []),
         atom_url=f"/topics/feed/{name}/{key}.atom",
         json_url=f"/topics/feed/{name}/{key}.json",
     )
