@@ -17,5 +17,6 @@ COMMAND_MODULES = [
     "config",
     "backtest",
     "evaluation",
+    "console",
     "db",
 ]

@@ -199,3 +199,8 @@ class AlertDigestRow(Base):
     last_tick_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_digest_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The console's tables (users, tokens, feedback) live in their own module on this Base; importing it
+# here puts them in Base.metadata wherever the schema is compared or created.
+from pipeline.store import console_tables  # noqa: E402, F401
