@@ -23,7 +23,7 @@ from functools import partial
 
 from pipeline.config import ExtractConfig
 from pipeline.dedup import fingerprint_article
-from pipeline.models import Article, ArticleFingerprint, ExtractionMethod, FeedEntry
+from pipeline.models import Article, ArticleFingerprint, ExtractionMethod, FeedEntry, text_article
 from pipeline.parse import primary_language, title_from_summary
 
 log = logging.getLogger(__name__)
@@ -320,19 +320,8 @@ class ExtractionPool:
 
 
 def article_from_text(text: str, path: str) -> Article:
-    """A plain-text article for `newswatch match`: the first line is the title."""
-    title, _, body = text.strip().partition("\n")
-    return Article(
-        url=path,
-        canonical_url=path,
-        title=title.strip(),
-        body=body.strip(),
-        published=None,
-        author=None,
-        language=detect_language(text),
-        source=path,
-        method=ExtractionMethod.PAGE,
-    )
+    """A plain-text article (the first line is the title) with its language guessed."""
+    return text_article(text, path, detect_language(text))
 
 
 def article_from_page(page: bytes, url: str) -> Article:

@@ -322,3 +322,20 @@ class PlannedAlert:
     idempotency_key: str
     # Set when the topic sends to this channel as a digest: the alert waits for that schedule.
     digest_key: str | None = None
+
+
+def text_article(text: str, path: str, language: str | None = None) -> Article:
+    """A plain-text article (a file for `newswatch match`, a golden example): the first line is
+    the title, the rest the body."""
+    title, _, body = text.strip().partition("\n")
+    return Article(
+        url=path,
+        canonical_url=path,
+        title=title.strip(),
+        body=body.strip(),
+        published=None,
+        author=None,
+        language=language,
+        source=path,
+        method=ExtractionMethod.PAGE,
+    )

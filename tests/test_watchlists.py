@@ -170,6 +170,17 @@ def test_hard_near_misses_match_nothing(shipped: Matcher, title: str, body: str)
     assert topics_of(shipped, title, body) == set()
 
 
+def test_the_sdfs_own_ospreys_are_not_the_alliance(shipped: Matcher) -> None:
+    title, body = (
+        "陸自オスプレイ、佐賀駐屯地に配備完了",
+        "陸上自衛隊の輸送機オスプレイ17機の佐賀駐屯地への配備が完了した。",
+    )
+    assert ALLIANCE not in topics_of(shipped, title, body)
+    assert ALLIANCE in topics_of(
+        shipped, "米軍オスプレイ、普天間に戻る", "米海兵隊のオスプレイが普天間飛行場に戻った。"
+    )
+
+
 # --- Japanese: word edges and NEAR in words ------------------------------------------------------
 
 

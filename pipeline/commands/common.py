@@ -9,14 +9,18 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from pipeline.config import Config
     from pipeline.store import Store
+
+StoreT = TypeVar("StoreT")
 
 EXIT_OK = 0
 # Like grep and diff: nothing matched, a golden example failed, the topics would match
@@ -118,14 +122,15 @@ def check_topic(config: Config, topic: str | None) -> None:
 
 
 @contextmanager
-def opened_store(config: Config) -> Iterator[Store]:
-    """The configured database, created or upgraded to the current schema (commands that write)."""
+def opened_store(config: Config, kind: Callable[[Engine], StoreT] | None = None) -> Iterator[StoreT]:
+    """The configured database, created or upgraded to the current schema (commands that write),
+    behind `kind` (the store of articles and feeds unless another is asked for, e.g. the console's)."""
     from pipeline.store import Store, create_db_engine, upgrade_schema
 
     engine = create_db_engine(config.database)
     try:
         upgrade_schema(engine)
-        yield Store(engine)
+        yield (kind or Store)(engine)
     finally:
         engine.dispose()
 

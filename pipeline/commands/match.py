@@ -57,20 +57,9 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
 def text_article(text: str, path: str) -> Article:
     """A plain-text article: the first line is the title. No language guess: the matcher does not
     use it, and py3langid's model costs half a second and 90 MB of a command meant to be instant."""
-    from pipeline.models import Article, ExtractionMethod
+    from pipeline.models import text_article as article_of
 
-    title, _, body = text.strip().partition("\n")
-    return Article(
-        url=path,
-        canonical_url=path,
-        title=title.strip(),
-        body=body.strip(),
-        published=None,
-        author=None,
-        language=None,
-        source=path,
-        method=ExtractionMethod.PAGE,
-    )
+    return article_of(text, path)
 
 
 def read_input(source: str, config: Config) -> Article:

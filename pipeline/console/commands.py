@@ -9,8 +9,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -22,22 +21,16 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _config(args: argparse.Namespace) -> Config:
-    from pipeline.config import load_config, resolve_config_path
+    from pipeline.commands.common import load
 
-    return load_config(resolve_config_path(args.config))
+    return load(args)
 
 
-@contextmanager
-def _console_store(config: Config) -> Iterator[ConsoleStore]:
+def _console_store(config: Config) -> AbstractContextManager[ConsoleStore]:
+    from pipeline.commands.common import opened_store
     from pipeline.store.console import ConsoleStore
-    from pipeline.store.db import create_db_engine, upgrade_schema
 
-    engine = create_db_engine(config.database)
-    try:
-        upgrade_schema(engine)
-        yield ConsoleStore(engine)
-    finally:
-        engine.dispose()
+    return opened_store(config, ConsoleStore)
 
 
 def _read_password(args: argparse.Namespace) -> str | None:
