@@ -140,8 +140,18 @@ def cmd_web(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
-    """Add the console's subcommands to `newswatch`'s subparsers."""
-    web = commands.add_parser("web", parents=[common], help="serve the analysts' console (pages, API, feeds)")
+    """Add the console's subcommands to `newswatch`'s subparsers, with the help every command has."""
+    from pipeline.commands.common import add_command
+
+    web = add_command(
+        commands,
+        "web",
+        common,
+        summary="serve the analysts' console (pages, API, feeds)",
+        details="Reads the same database as the daemon; every page, feed and API route needs a user\n"
+        "(`newswatch users add`) or an API token. Stops on SIGINT/SIGTERM.",
+        example="newswatch web --listen 127.0.0.1:8080",
+    )
     web.add_argument(
         "--listen",
         type=_listen,
@@ -151,32 +161,64 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     web.set_defaults(handler=cmd_web, default_verbosity=1)
 
-    users = commands.add_parser("users", parents=[common], help="console users: add, remove, list, token")
+    users = add_command(
+        commands,
+        "users",
+        common,
+        summary="console users: add, remove, list, token",
+        example="newswatch users add rita --role operator",
+    )
     user_commands = users.add_subparsers(dest="users_command", required=True, metavar="USERS_COMMAND")
-    add = user_commands.add_parser("add", parents=[common], help="add a user (asks for the password)")
+    add = add_command(
+        user_commands,
+        "add",
+        common,
+        summary="add a user (asks for the password)",
+        example="newswatch users add rita --role operator   (or --password-stdin for scripts)",
+    )
     add.add_argument("name")
     add.add_argument("--role", choices=["read-only", "operator"], default="read-only")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(handler=cmd_users_add)
-    remove = user_commands.add_parser("remove", parents=[common], help="remove a user and their API tokens")
+    remove = add_command(
+        user_commands,
+        "remove",
+        common,
+        summary="remove a user and their API tokens",
+        example="newswatch users remove rita",
+    )
     remove.add_argument("name")
     remove.set_defaults(handler=cmd_users_remove)
-    listing = user_commands.add_parser("list", parents=[common], help="list users and roles")
+    listing = add_command(
+        user_commands, "list", common, summary="list users and roles", example="newswatch users list"
+    )
     listing.set_defaults(handler=cmd_users_list)
-    token = user_commands.add_parser(
-        "token", parents=[common], help="make an API token for a user (printed once; acts with their role)"
+    token = add_command(
+        user_commands,
+        "token",
+        common,
+        summary="make an API token for a user (printed once; acts with their role)",
+        example="newswatch users token rita --label scripts",
     )
     token.add_argument("name")
     token.add_argument("--label", default="api", help="what the token is for")
     token.set_defaults(handler=cmd_users_token)
 
-    feedback = commands.add_parser("feedback", parents=[common], help="analysts' feedback")
+    feedback = add_command(
+        commands,
+        "feedback",
+        common,
+        summary="analysts' feedback on matches, as labels that measure the watchlists",
+        example="newswatch feedback export > labels.jsonl && newswatch eval labels.jsonl",
+    )
     feedback_commands = feedback.add_subparsers(
         dest="feedback_command", required=True, metavar="FEEDBACK_COMMAND"
     )
-    export = feedback_commands.add_parser(
+    export = add_command(
+        feedback_commands,
         "export",
-        parents=[common],
-        help="print the feedback as eval labels (JSON lines); `newswatch eval` measures the topics on them",
+        common,
+        summary="print the feedback as eval labels (JSON lines) for `newswatch eval`",
+        example="newswatch feedback export > labels.jsonl",
     )
     export.set_defaults(handler=cmd_feedback_export)
