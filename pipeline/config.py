@@ -19,7 +19,6 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from croniter import croniter
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -115,6 +114,8 @@ class FeedConfig(_Strict):
 
 
 def _check_schedule(schedule: str) -> str:
+    from croniter import croniter  # here: every command loads the config, few have schedules
+
     if not croniter.is_valid(schedule):
         raise ValueError(
             f"{schedule!r} is not a cron schedule; use five fields: minute hour day-of-month month "

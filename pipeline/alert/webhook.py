@@ -13,9 +13,8 @@ import hashlib
 import hmac
 import json
 import time
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import httpx
 from pydantic import SecretStr, field_validator
 
 from pipeline.alert.base import Channel, DeliveryError, duration_text
@@ -25,6 +24,9 @@ from pipeline.alert.secrets import MASK, redact_url, url_secrets
 from pipeline.config import ChannelConfigBase, Duration, require_http_url
 from pipeline.http_headers import parse_retry_after
 from pipeline.models import OutgoingAlert
+
+if TYPE_CHECKING:
+    import httpx
 
 SECRET_PREFIX = "whsec_"
 
@@ -91,6 +93,10 @@ class WebhookChannel(Channel):
         super().__init__(name)
         self.config = config
         self._secret = decode_secret(config.secret.get_secret_value()) if config.secret else None
+        # Imported here: validating a config loads every channel module, and `newswatch match` must
+        # not pay for httpx (which also pulls in rich for its own command line).
+        import httpx
+
         self._client = httpx.Client(timeout=config.timeout, follow_redirects=False, transport=transport)
 
     def close(self) -> None:
@@ -108,6 +114,8 @@ class WebhookChannel(Channel):
         }
         if self._secret is not None:
             headers["webhook-signature"] = sign(self._secret, alert.idempotency_key, timestamp, body)
+        import httpx  # loaded already: the client was made with it
+
         try:
             response = self._client.post(self.config.url, content=body, headers=headers)
         except httpx.TimeoutException:

@@ -13,6 +13,7 @@ fifty topics) compile to one shared `CompiledTerm`. The compiled term knows:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -137,15 +138,27 @@ def _token_keys(token: Token, forms: list[str], prefix: bool) -> set[str]:
     return keys
 
 
+@functools.cache
+def _regex(source: str) -> re.Pattern[str]:
+    return re.compile(source)
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledTerm:
     term_id: int
     spec: TermSpec
-    pattern: re.Pattern[str]
+    # The regex's source: compiled on first use. A single plain word is found by the pre-filter
+    # alone, so most terms of a large watchlist never need theirs (compiling them all was most of
+    # `newswatch match`'s start-up).
+    pattern_source: str
     keys: frozenset[str]
     # For a single plain word (no prefix, acronym or CJK), every form it can take: the pre-filter
     # can then find whole words itself and no regex needs to run.
     whole_words: frozenset[str] | None = None
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return _regex(self.pattern_source)
 
     @property
     def needs_left_boundary(self) -> bool:
@@ -191,7 +204,7 @@ def compile_term(spec: TermSpec, term_id: int) -> CompiledTerm:
     # (A case-sensitive word goes through its regex: every hit is checked against the original.)
     if len(spec.tokens) == 1 and not (spec.prefix or first.cjk or first.acronym or spec.case_letters):
         whole_words = frozenset(_token_forms(first, inflect=inflect, prefix=False))
-    return CompiledTerm(term_id, spec, re.compile(pattern), frozenset(_minimal_keys(keys)), whole_words)
+    return CompiledTerm(term_id, spec, pattern, frozenset(_minimal_keys(keys)), whole_words)
 
 
 def _minimal_keys(keys: set[str]) -> list[str]:
