@@ -165,9 +165,6 @@ class Report:
     # Possible matches of the second tier (a model), per topic: caught misses and new false alarms.
     possible: dict[str, Score] = field(default_factory=dict)
 
-    def score(self, topic: str, language: str = ALL_LANGUAGES) -> Score:
-        return next(s for s in self.scores if s.topic == topic and s.language == language)
-
     def below(self, min_precision: float | None, min_recall: float | None) -> list[str]:
         """Each (topic, language) under a threshold, in words."""
         failures = []
