@@ -18,6 +18,7 @@ from pipeline.commands.common import (
     check_topic,
     load,
 )
+from pipeline.commands.progress import progress
 
 if TYPE_CHECKING:
     from pipeline.match.quality import LabelledItem
@@ -103,7 +104,13 @@ def cmd_eval(args: argparse.Namespace, out: TextIO) -> int:
             possible = load_model(Path(args.model)).possible
         except ModelError as error:
             raise CommandError(str(error)) from None
-    report = measure(lambda article: matcher.evaluate(article, topics), items, topics, possible)
+    # Matched first, with a progress bar on a terminal (a large label file takes a while); the
+    # report then reads each item's verdicts back by its id (an item's article url).
+    verdicts = {
+        item.id: matcher.evaluate(item.article(), topics)
+        for item in progress(items, "matching labelled articles", total=len(items))
+    }
+    report = measure(lambda article: verdicts[article.url], items, topics, possible)
     if args.json:
         document = {
             "labels": args.labels,
