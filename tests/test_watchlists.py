@@ -118,6 +118,29 @@ def test_the_same_mention_in_the_lead_of_a_story_about_it_matches(shipped: Match
     assert USFJ in topics_of(shipped, "Command changes in Tokyo", body)
 
 
+def test_one_paragraph_wholly_about_the_topic_counts_in_a_story_about_something_else(
+    shipped: Matcher,
+) -> None:
+    # The definitions count "at least one paragraph of real content": the topic runs through every
+    # sentence of this one, unlike the one-sentence mention above.
+    paragraph = (
+        "Separately, U.S. Marines and Ground Self-Defense Force troops began the Resolute Dragon "
+        "exercise in Hokkaido. The U.S. and Japanese forces will drill together on Camp Zama and "
+        "at Yausubetsu range. Officials at U.S. Forces Japan said the Marines will fire HIMARS "
+        "rockets with the GSDF."
+    )
+    body = filler(4) + "\n" + paragraph + "\n" + filler(4)
+    assert ALLIANCE in topics_of(shipped, "Council weighs library hours", body)
+
+
+def test_sentences_end_at_stops_but_not_after_initials_or_titles() -> None:
+    from pipeline.match.evaluate import paragraph_starts, sentence_starts
+
+    text = "the u.s. navy and gen. smith met on nov. 3. they agreed.\n\"we will,\" he said! 日本だ。米軍も"
+    starts = sentence_starts(text, paragraph_starts(text))
+    assert [text[start : start + 4] for start in starts] == ["the ", "they", '"we ', "日本だ。", "米軍も"]
+
+
 def test_score_needed_grows_with_length_but_not_in_proportion() -> None:
     from pipeline.match.evaluate import required_score
 

@@ -291,13 +291,28 @@ class Substance:
     paragraphs_with_hits: int
     title_hits: int
     lead_hits: int  # hits in the first paragraph, where news states its subject
+    # Of the one paragraph that holds every body hit (0 when hits are spread wider or absent):
+    sentences_in_paragraph: int = 0
+    sentences_with_hits: int = 0
+
+    @property
+    def topic_runs_through_paragraph(self) -> bool:
+        """Hits in every sentence of the paragraph (two at least), or in three of them: the
+        paragraph is about the topic. The definitions count one paragraph of real content."""
+        spread = self.sentences_with_hits
+        return spread >= 3 or (spread >= 2 and spread == self.sentences_in_paragraph)
 
     @property
     def passing_mention(self) -> bool:
-        """Every hit in one paragraph of several, and that not the lead, none in the title: a
-        clause in a story about something else (the topic definitions ask for real content)."""
+        """Every hit in one paragraph of several, and that not the lead, none in the title, and
+        the topic not running through that paragraph: a clause in a story about something else."""
         confined = self.paragraphs > 1 and self.paragraphs_with_hits < 2
-        return confined and self.title_hits == 0 and self.lead_hits == 0
+        return (
+            confined
+            and self.title_hits == 0
+            and self.lead_hits == 0
+            and not self.topic_runs_through_paragraph
+        )
 
     @property
     def enough(self) -> bool:
@@ -312,6 +327,7 @@ class Substance:
         if self.passing_mention:
             reasons.append(
                 f"a passing mention: every hit is in one paragraph of {self.paragraphs}, "
+                f"in {self.sentences_with_hits} of its {self.sentences_in_paragraph} sentences, "
                 "none in the title or the lead"
             )
         return reasons
@@ -328,11 +344,50 @@ def paragraph_starts(text: str) -> list[int]:
     return starts
 
 
-def substance(hits: Sequence[Found], min_score: float, words: int, paragraphs: Sequence[int]) -> Substance:
-    """`hits` are the distinct positive hits of a topic; `paragraphs` the body's paragraph starts."""
-    with_hits = [bisect_right(paragraphs, hit.start) for hit in hits if hit.field == "body"]
+_SENTENCE_END = re.compile(r"[。！？]|(?P<stop>[.!?])[\"')」]*(?=\s)")
+_NEXT_TEXT = re.compile(r"\S")
+_WORD_BEFORE = re.compile(r"([^\s\"'(]+)$")
+# Words a full stop follows without ending the sentence (titles, months, initials).
+_ABBREVIATIONS = frozenset(
+    {"mr", "ms", "mrs", "dr", "st", "no", "gen", "adm", "col", "lt", "sgt", "maj", "capt", "rep", "sen"}
+    | {"gov", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"}
+    | {"vs", "etc", "inc", "corp", "co", "jr", "sr"}
+)
+
+
+def sentence_starts(text: str, paragraphs: Sequence[int]) -> list[int]:
+    """Where each sentence of folded (lower-case) text starts: each paragraph, and the first
+    character after 。！？ or after a full stop, ! or ? and a space, unless the word before the stop
+    is an abbreviation or an initial (u.s., gen., nov.)."""
+    starts = set(paragraphs)
+    for end in _SENTENCE_END.finditer(text):
+        if end.group("stop") == ".":
+            before = _WORD_BEFORE.search(text, 0, end.start())
+            word = before.group(1) if before else ""
+            if word in _ABBREVIATIONS or "." in word or (len(word) <= 1 and word.isalpha()):
+                continue
+        following = _NEXT_TEXT.search(text, end.end())
+        if following is not None and "\n" not in text[end.end() : following.start()]:
+            starts.add(following.start())
+    return sorted(starts)
+
+
+def substance(
+    hits: Sequence[Found], min_score: float, words: int, paragraphs: Sequence[int], sentences: Sequence[int]
+) -> Substance:
+    """`hits` are the distinct positive hits of a topic; `paragraphs` and `sentences` the starts of
+    the body's paragraphs and sentences (`sentence_starts`)."""
+    body_hits = [hit.start for hit in hits if hit.field == "body"]
+    with_hits = [bisect_right(paragraphs, start) for start in body_hits]
     # (bisect_right gives 1 for the first paragraph, 0 for text before it: both are the lead.)
     lead = sum(1 for index in with_hits if index <= 1)
+    in_paragraph = with_hit = 0
+    if len(set(with_hits)) == 1:
+        index = with_hits[0]
+        opening = paragraphs[index - 1] if index >= 1 else 0
+        closing = paragraphs[index] if index < len(paragraphs) else math.inf
+        in_paragraph = sum(1 for start in sentences if opening <= start < closing)
+        with_hit = len({bisect_right(sentences, start) for start in body_hits})
     return Substance(
         score=score(hits),
         required=required_score(min_score, words),
@@ -341,6 +396,8 @@ def substance(hits: Sequence[Found], min_score: float, words: int, paragraphs: S
         paragraphs_with_hits=len(set(with_hits)),
         title_hits=sum(hit.field == "title" for hit in hits),
         lead_hits=lead,
+        sentences_in_paragraph=in_paragraph,
+        sentences_with_hits=with_hit,
     )
 
 

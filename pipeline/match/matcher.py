@@ -40,6 +40,7 @@ from pipeline.match.evaluate import (
     paragraph_starts,
     presence_test,
     reasons_not_matched,
+    sentence_starts,
     substance,
 )
 from pipeline.match.explanation import Explanation
@@ -194,8 +195,12 @@ class ScannedArticle:
     def paragraphs(self) -> list[int]:
         return paragraph_starts(self.fields["body"].text)
 
+    @cached_property
+    def sentences(self) -> list[int]:
+        return sentence_starts(self.fields["body"].text, self.paragraphs)
+
     def substance(self, hits: list[Found], min_score: float) -> Substance:
-        return substance(hits, min_score, self.body_words, self.paragraphs)
+        return substance(hits, min_score, self.body_words, self.paragraphs, self.sentences)
 
 
 class Matcher:
