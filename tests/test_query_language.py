@@ -144,6 +144,8 @@ def test_field_scope(query: str, title: str, body: str, expected: bool) -> None:
         ("Japan", "Japan's navy"),  # possessives
         ("在日米軍", "防衛省は在日米軍の再編を発表した"),  # CJK inside unspaced text
         ("統合軍司令部", "在日米軍を統合軍司令部に改編"),
+        ('"Japanese, American"', "Japanese, American and Philippine ships"),  # a comma as written
+        ('"U.S., Japan"', "the U.S., Japan and Australia"),
     ],
 )
 def test_normalisation_matches(query: str, text: str) -> None:
@@ -162,6 +164,7 @@ def test_normalisation_matches(query: str, text: str) -> None:
         ("USFJ", "USFJX"),
         ("news", "new ships"),  # not every final s is a plural
         ("reorgani*", "reorg"),
+        ('"Japanese, American"', "Japanese American community"),  # the comma is part of the phrase
     ],
 )
 def test_normalisation_does_not_overreach(query: str, text: str) -> None:

@@ -136,7 +136,7 @@ def test_one_paragraph_wholly_about_the_topic_counts_in_a_story_about_something_
 def test_sentences_end_at_stops_but_not_after_initials_or_titles() -> None:
     from pipeline.match.evaluate import paragraph_starts, sentence_starts
 
-    text = "the u.s. navy and gen. smith met on nov. 3. they agreed.\n\"we will,\" he said! 日本だ。米軍も"
+    text = 'the u.s. navy and gen. smith met on nov. 3. they agreed.\n"we will," he said! 日本だ。米軍も'
     starts = sentence_starts(text, paragraph_starts(text))
     assert [text[start : start + 4] for start in starts] == ["the ", "they", '"we ', "日本だ。", "米軍も"]
 
@@ -184,6 +184,11 @@ def test_score_needed_grows_with_length_but_not_in_proportion() -> None:
             "U.S. and Japan sign beef tariff deal",
             "The trade agreement cuts tariffs on American beef entering Japan from next year.",
         ),
+        (  # a city that shares its name with a U.S. base, in local news
+            "Two killed in car crash in Sasebo",
+            "Two people died when a car hit a utility pole in Sasebo, Nagasaki Prefecture.\n"
+            "Police arrested the driver on suspicion of drunk driving.",
+        ),
         ("井上、王座防衛に成功 米国で", "ボクシングの世界王者が米国で4度目の防衛に成功した。"),
         ("日米貿易協定が発効", "日米の貿易協定が発効し、米国産牛肉の関税が下がった。"),
         ("自動車大手が事業再編", "東京に本社を置く自動車大手は、北米事業を再編すると発表した。"),
@@ -191,6 +196,46 @@ def test_score_needed_grows_with_length_but_not_in_proportion() -> None:
 )
 def test_hard_near_misses_match_nothing(shipped: Matcher, title: str, body: str) -> None:
     assert topics_of(shipped, title, body) == set()
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        (  # a minister meeting "his Japanese counterpart", unnamed
+            "Hegseth meets Japanese counterpart in Tokyo",
+            "U.S. Defense Secretary Pete Hegseth met his Japanese counterpart on Sunday and pledged to "
+            "deepen cooperation.",
+        ),
+        (  # a trilateral sail, the allies named in a list with commas
+            "Three navies sail together in South China Sea",
+            "Japanese, American and Philippine naval vessels conducted a maritime cooperative activity.",
+        ),
+        (  # what Japan pays to host U.S. forces
+            "Japan to pay more under new five-year deal",
+            "Tokyo will pay 1.05 trillion yen over five years to host U.S. forces, the two governments said.",
+        ),
+        ("米艦、横浜の造船所で修理", "米海軍の駆逐艦が横浜市の造船所で修理を受けた。"),
+        (  # a base city named with the U.S. forces in it
+            "Sailor arrested after crash in Yokosuka",
+            "Police arrested a sailor assigned to the USS George Washington after a crash in Yokosuka.",
+        ),
+    ],
+)
+def test_alliance_stories_that_name_no_alliance(shipped: Matcher, title: str, body: str) -> None:
+    assert ALLIANCE in topics_of(shipped, title, body)
+
+
+def test_japans_joint_operations_command_as_usfjs_counterpart_is_not_its_own_build_up(
+    shipped: Matcher,
+) -> None:
+    # TOPICS.md puts the JJOC in the build-up "when it is treated as Japan's own command".
+    counterpart = (
+        "U.S. Forces Japan set up a team to work with Japan's Joint Operations Command as the allies "
+        "update their command and control."
+    )
+    assert topics_of(shipped, "Allies form team on command ties", counterpart) == {USFJ, ALLIANCE}
+    own = "Japan set up its Joint Operations Command on Monday to unify command of the three services."
+    assert BUILDUP in topics_of(shipped, "A new command for the SDF", own)
 
 
 def test_the_sdfs_own_ospreys_are_not_the_alliance(shipped: Matcher) -> None:

@@ -51,6 +51,8 @@ class Token:
     acronym: bool
     # No separator before it in the term as written ("USFJ再編", "F35"): none needed in the text either.
     joined: bool
+    # A comma before it in the term as written ("Japanese, American"): the text needs one there too.
+    after_comma: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +84,14 @@ def parse_term(text: str, *, quoted: bool = False, case_sensitive: bool = False)
         written = found.group()
         kind = found.lastgroup
         joined = previous_end is not None and found.start() == previous_end
+        comma = previous_end is not None and "," in cased[previous_end : found.start()]
         previous_end = found.end()
         if kind == "dotted":
-            tokens.append(Token(written.replace(".", "").casefold(), False, True, joined))
+            tokens.append(Token(written.replace(".", "").casefold(), False, True, joined, comma))
         elif kind == "cjk":
-            tokens.append(Token(written.casefold(), True, False, joined))
+            tokens.append(Token(written.casefold(), True, False, joined, comma))
         else:
-            tokens.append(Token(written.casefold(), False, bool(_ACRONYM.match(written)), joined))
+            tokens.append(Token(written.casefold(), False, bool(_ACRONYM.match(written)), joined, comma))
     if not tokens:
         raise TermError("empty term" if not body.strip() else f"nothing to search for in {text.strip()!r}")
     if prefix:
@@ -194,7 +197,10 @@ def compile_term(spec: TermSpec, term_id: int) -> CompiledTerm:
         if index > 0:
             previous = spec.tokens[index - 1]
             optional = token.joined or token.cjk or previous.cjk
-            parts.append(f"{_SEPARATOR}{'*' if optional else '+'}")
+            if token.after_comma:
+                parts.append(r",\s*")
+            else:
+                parts.append(f"{_SEPARATOR}{'*' if optional else '+'}")
         parts.append(_token_pattern(token, forms, prefix))
         if index == 0:
             keys = _token_keys(token, forms, prefix)
