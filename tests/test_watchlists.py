@@ -189,6 +189,10 @@ def test_score_needed_grows_with_length_but_not_in_proportion() -> None:
             "Two people died when a car hit a utility pole in Sasebo, Nagasaki Prefecture.\n"
             "Police arrested the driver on suspicion of drunk driving.",
         ),
+        (  # an SDF warship's port call: diplomacy, not Japan's build-up
+            "Japanese destroyer visits Vietnam",
+            "The MSDF destroyer Ikazuchi made a port call in Cam Ranh Bay, Vietnam.",
+        ),
         ("井上、王座防衛に成功 米国で", "ボクシングの世界王者が米国で4度目の防衛に成功した。"),
         ("日米貿易協定が発効", "日米の貿易協定が発効し、米国産牛肉の関税が下がった。"),
         ("自動車大手が事業再編", "東京に本社を置く自動車大手は、北米事業を再編すると発表した。"),
@@ -225,6 +229,23 @@ def test_alliance_stories_that_name_no_alliance(shipped: Matcher, title: str, bo
     assert ALLIANCE in topics_of(shipped, title, body)
 
 
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        (
+            "防衛省、概算要求8.8兆円 過去最大",
+            "防衛省は来年度予算の概算要求で過去最大の8兆8千億円を計上した。",
+        ),
+        (
+            "Japan to convert second Izumo-class ship",
+            "Japan's MSDF will convert the destroyer Kaga into a carrier.",
+        ),
+    ],
+)
+def test_build_up_stories_that_name_no_budget_word(shipped: Matcher, title: str, body: str) -> None:
+    assert BUILDUP in topics_of(shipped, title, body)
+
+
 def test_japans_joint_operations_command_as_usfjs_counterpart_is_not_its_own_build_up(
     shipped: Matcher,
 ) -> None:
@@ -236,6 +257,9 @@ def test_japans_joint_operations_command_as_usfjs_counterpart_is_not_its_own_bui
     assert topics_of(shipped, "Allies form team on command ties", counterpart) == {USFJ, ALLIANCE}
     own = "Japan set up its Joint Operations Command on Monday to unify command of the three services."
     assert BUILDUP in topics_of(shipped, "A new command for the SDF", own)
+    title = "統合作戦司令部と在日米軍、連携強化で一致"
+    body = "統合作戦司令官と在日米軍司令官が会談し、指揮統制の連携強化で一致した。"
+    assert BUILDUP not in topics_of(shipped, title, body)
 
 
 def test_the_sdfs_own_ospreys_are_not_the_alliance(shipped: Matcher) -> None:
