@@ -193,6 +193,11 @@ def test_score_needed_grows_with_length_but_not_in_proportion() -> None:
             "Japanese destroyer visits Vietnam",
             "The MSDF destroyer Ikazuchi made a port call in Cam Ranh Bay, Vietnam.",
         ),
+        (  # a nuclear-power alliance between companies of both countries
+            "Hitachi and GE form nuclear alliance",
+            "Hitachi and GE Vernova deepened their alliance to build small reactors in the United States "
+            "and Japan.",
+        ),
         ("井上、王座防衛に成功 米国で", "ボクシングの世界王者が米国で4度目の防衛に成功した。"),
         ("日米貿易協定が発効", "日米の貿易協定が発効し、米国産牛肉の関税が下がった。"),
         ("自動車大手が事業再編", "東京に本社を置く自動車大手は、北米事業を再編すると発表した。"),
