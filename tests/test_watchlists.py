@@ -224,6 +224,7 @@ def test_hard_near_misses_match_nothing(shipped: Matcher, title: str, body: str)
             "Tokyo will pay 1.05 trillion yen over five years to host U.S. forces, the two governments said.",
         ),
         ("米艦、横浜の造船所で修理", "米海軍の駆逐艦が横浜市の造船所で修理を受けた。"),
+        ("日米豪比の防衛相が会談", "日米豪比の4か国の防衛相が会談し、南シナ海での連携強化を確認した。"),
         (  # a base city named with the U.S. forces in it
             "Sailor arrested after crash in Yokosuka",
             "Police arrested a sailor assigned to the USS George Washington after a crash in Yokosuka.",
