@@ -10,6 +10,11 @@ over the first word of every term. Matching an article is then:
 3. only topics whose necessary terms all occur are evaluated (AND/OR/NOT/NEAR,
    fields, score); most articles touch few topics, whatever their number.
 
+`match` first asks the presearch index (`anchor_index.py`, in the manner of Lucene Monitor)
+which topics can match at all: only those topics' terms are then verified (step 2) and
+evaluated (step 3), so 100,000 topics cost little more per article than 1,000. `evaluate`,
+which explains every topic asked for, scans every term.
+
 The matcher is pure: no network, no database. Rebuild it only when the topics
 or aliases change: `Matcher.reloaded` compares a fingerprint and keeps itself otherwise.
 """
@@ -28,6 +33,7 @@ from typing import Any, Protocol
 
 import ahocorasick
 
+from pipeline.match.anchor_index import AnchorIndex
 from pipeline.match.evaluate import (
     Evaluator,
     Found,
@@ -45,6 +51,7 @@ from pipeline.match.evaluate import (
 from pipeline.match.explanation import Explanation
 from pipeline.match.japanese import Words, words_of
 from pipeline.match.normalize import NormalisedText, normalise
+from pipeline.match.presearch import anchor_terms
 from pipeline.match.query import (
     AliasNode,
     AndNode,
@@ -238,6 +245,17 @@ class Matcher:
             term.term_id for term in self.terms if term.spec.tokens[0].cjk or term.spec.tokens[-1].cjk
         )
         self._automaton = self._build_automaton()
+        # Presearch: each topic's anchor strings, and the terms only a regex can confirm (a whole
+        # word is confirmed by the automaton itself), which `match` verifies for candidates only.
+        self._anchor_index = AnchorIndex([anchor_terms(topic.tree) for topic in self._topic_list])
+        self._regex_terms = [
+            frozenset(
+                term_id
+                for term_id in (self.node_term_ids[id(node)] for node in iter_terms(topic.tree))
+                if self.terms[term_id].whole_words is None
+            )
+            for topic in self._topic_list
+        ]
 
     @classmethod
     def from_topics(cls, topics: Mapping[str, TopicLike], aliases: Mapping[str, Sequence[str]]) -> Matcher:
@@ -289,20 +307,30 @@ class Matcher:
     # --- scanning --------------------------------------------------------------
 
     def scan(self, article: Article) -> ScannedArticle:
-        fields = {"title": normalise(article.title), "body": normalise(article.body)}
+        """Every occurrence of every term."""
+        return self._scan(article, {"title": normalise(article.title), "body": normalise(article.body)})
+
+    def _scan(
+        self, article: Article, fields: dict[str, NormalisedText], needed: frozenset[int] | None = None
+    ) -> ScannedArticle:
         words = {name: words_of(folded.text) for name, folded in fields.items()}
         occurrences = {
             field_name: self._scan_field(
-                folded, article.title if field_name == "title" else article.body, words[field_name]
+                folded, article.title if field_name == "title" else article.body, words[field_name], needed
             )
             for field_name, folded in fields.items()
         }
         return ScannedArticle(article, fields, occurrences, words)
 
     def _scan_field(
-        self, folded: NormalisedText, original: str, words: Words | None = None
+        self,
+        folded: NormalisedText,
+        original: str,
+        words: Words | None = None,
+        needed: frozenset[int] | None = None,
     ) -> FieldOccurrences:
-        """Every occurrence of every term in one field."""
+        """Every occurrence of every term in one field; of the terms that need their regex, only
+        those in `needed` when it is given (the others are then simply absent)."""
         text = folded.text
         if not text or not len(self._automaton):
             return FieldOccurrences(set(), [], {})
@@ -323,6 +351,8 @@ class Matcher:
                     continue
                 # marked[i + 1] stands for text[i]: a key after the marker starts at text[end - length].
                 for term_id, match_at in entries:
+                    if needed is not None and term_id not in needed:
+                        continue
                     hit = match_at(text, end - length)
                     if hit is not None:
                         verified[term_id].append(hit.span())
@@ -344,6 +374,19 @@ class Matcher:
 
     # --- verdicts --------------------------------------------------------------
 
+    def _confirmed(self, orders: list[int], present: set[int]) -> list[CompiledTopic]:
+        """Of the presearch candidates, those whose necessary terms all occur."""
+        topics = self._topic_list
+        chosen = []
+        for order in orders:
+            topic = topics[order]
+            for group in topic.triggers:
+                if group.isdisjoint(present):
+                    break
+            else:
+                chosen.append(topic)
+        return chosen
+
     def candidates(self, scanned: ScannedArticle) -> list[CompiledTopic]:
         """Topics whose necessary terms all occur, in config order: the only ones that can match."""
         present = scanned.present  # a real set: isdisjoint then iterates the smaller side
@@ -362,12 +405,23 @@ class Matcher:
                 chosen.append(topic)
         return chosen
 
+    def presearch(self, fields: Mapping[str, NormalisedText]) -> list[int]:
+        """The topics (by config order) whose anchors occur in the folded fields: the only ones
+        that can match. Identical verdicts, without looking at any other topic."""
+        return sorted(self._anchor_index.candidates(folded.text for folded in fields.values()))
+
     def match(self, article: Article) -> list[Verdict]:
         """Verdicts for the topics the article matches (in config order)."""
-        scanned = self.scan(article)
+        fields = {"title": normalise(article.title), "body": normalise(article.body)}
+        orders = self.presearch(fields)
+        if not orders:
+            return []
+        regex_terms = self._regex_terms
+        needed = frozenset().union(*[regex_terms[order] for order in orders])
+        scanned = self._scan(article, fields, needed)
         if not scanned.present:
             return []
-        candidates = self.candidates(scanned)
+        candidates = self._confirmed(orders, scanned.present)
         if not candidates:
             return []
         evaluator = self._evaluator(scanned)
