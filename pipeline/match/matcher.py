@@ -35,6 +35,7 @@ import ahocorasick
 
 from pipeline.match.anchor_index import AnchorIndex
 from pipeline.match.evaluate import (
+    FIELD_WEIGHTS,
     Evaluator,
     Found,
     Outcome,
@@ -46,6 +47,7 @@ from pipeline.match.evaluate import (
     paragraph_starts,
     presence_test,
     reasons_not_matched,
+    required_score,
     substance,
 )
 from pipeline.match.explanation import Explanation
@@ -247,6 +249,11 @@ class Matcher:
                 by_second.setdefault(term_id, set()).add(topic.order)
         self._topics_by_second = {term_id: frozenset(orders) for term_id, orders in by_second.items()}
         self._topic_list = list(self.topics.values())
+        # Each topic's distinct terms: their occurrences bound the score it can reach.
+        self._topic_terms = [
+            tuple({self.node_term_ids[id(node)] for node in iter_terms(topic.tree)})
+            for topic in self._topic_list
+        ]
         # Terms that begin or end in Japanese script: their hits must sit on the analyser's word edges.
         self._word_edged = frozenset(
             term.term_id for term in self.terms if term.spec.tokens[0].cjk or term.spec.tokens[-1].cjk
@@ -465,11 +472,28 @@ class Matcher:
         for topic in candidates:
             if not topic.holds(evaluator):
                 continue
+            if topic.min_score > 0 and self._score_bound(topic, scanned) < required_score(
+                topic.min_score, scanned.body_words
+            ):
+                continue  # too few mentions to be about the topic, whatever the evaluation finds
             outcome = evaluator.evaluate(topic.tree)
             # The explanation is only built for a match; most candidates fall out here.
             if outcome.matched and scanned.substance(distinct_hits(outcome.hits), topic.min_score).enough:
                 verdicts.append(build_verdict(topic, scanned, outcome))
         return verdicts
+
+    def _score_bound(self, topic: CompiledTopic, scanned: ScannedArticle) -> float:
+        """At least the score the topic's hits can reach: every occurrence of each of its terms,
+        in the field that weighs it (its distinct hits are some of these occurrences)."""
+        title, body = scanned.occurrences["title"], scanned.occurrences["body"]
+        title_weight, body_weight = FIELD_WEIGHTS["title"], FIELD_WEIGHTS["body"]
+        bound = 0.0
+        for term_id in self._topic_terms[topic.order]:
+            if term_id in title:
+                bound += title_weight * len(title[term_id])
+            if term_id in body:
+                bound += body_weight * len(body[term_id])
+        return bound
 
     def evaluate(self, article: Article, topic_names: Iterable[str] | None = None) -> list[Verdict]:
         """Verdicts for every topic (or the named ones), matched or not, each with its explanation."""
