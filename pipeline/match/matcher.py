@@ -10,10 +10,11 @@ over the first word of every term. Matching an article is then:
 3. only topics whose necessary terms all occur are evaluated (AND/OR/NOT/NEAR,
    fields, score); most articles touch few topics, whatever their number.
 
-`match` first asks the presearch index (`anchor_index.py`, in the manner of Lucene Monitor)
-which topics can match at all: only those topics' terms are then verified (step 2) and
-evaluated (step 3), so 100,000 topics cost little more per article than 1,000. `evaluate`,
-which explains every topic asked for, scans every term.
+In `match`, the candidates of step 3 must pass two independent necessary conditions, intersected
+with set operations: the presearch anchors (`presearch.py`, in the manner of Lucene Monitor:
+strings one of which a topic needs, found by the same automaton pass as the terms) and a second
+group of necessary terms; a topic whose terms cannot reach the score the article's length requires
+is not evaluated. `evaluate`, which explains every topic asked for, evaluates each of them fully.
 
 The matcher is pure: no network, no database. Rebuild it only when the topics
 or aliases change: `Matcher.reloaded` compares a fingerprint and keeps itself otherwise.
@@ -283,9 +284,9 @@ class Matcher:
         A term that needs a word boundary has its keys written after the marker, so they are
         only found at word starts; there the term's regex is tried. A single plain word has every
         form it can take as a key between two markers: finding one is finding the word, no regex.
-        Presearch anchors are keys too, found anywhere (a substring of the text is a substring of
-        the marked text once marked the same way); each value's last item is the topics anchored
-        by that key, empty for a key that anchors none.
+        Presearch anchors are keys too, marked the same way (so a string of the text is one of the
+        marked text) and written after the marker when they can only count at a word start; each
+        value's last item is the topics anchored by that key, empty for a key that anchors none.
         """
         started: dict[str, list[int]] = {}
         whole: dict[str, list[int]] = {}
