@@ -139,6 +139,7 @@ class Daemon:
         self._stop = threading.Event()
         self._dispatch_lock = threading.Lock()
         self._reload_lock = threading.Lock()
+        self._ticking = threading.Lock()
         self._started_at = time.time()
         self._status_server: StatusServer | None = None
         self.pool = PollPool(poll_limits(pipeline.config), on_done=self._tick_soon)
@@ -158,8 +159,15 @@ class Daemon:
 
     def _tick(self) -> None:
         """Hand due feeds to the poll pool while it has room, the longest overdue first."""
-        if self._stop.is_set():
+        # A tick brought forward by a finished poll may meet a running one: that one does the work.
+        if self._stop.is_set() or not self._ticking.acquire(blocking=False):
             return
+        try:
+            self._pick_due_feeds()
+        finally:
+            self._ticking.release()
+
+    def _pick_due_feeds(self) -> None:
         with self.holder.use() as pipeline:
             feeds = {feed.url: feed for feed in pipeline.config.feeds}
             running = self.pool.running()
@@ -231,6 +239,8 @@ class Daemon:
             id=TICK_JOB,
             name="poll due feeds",
             next_run_time=now,
+            # Room for a tick brought forward while one runs (it returns at once; see _tick).
+            max_instances=3,
         )
         self.scheduler.add_job(
             self._check_feed_health,
