@@ -226,12 +226,18 @@ class Daemon:
             except Exception:
                 log.exception("feed health check failed; will retry on the next tick")
 
-    def _register_feeds(self, config: Config) -> None:
-        """Give every configured feed its row: a feed seen for the first time is due at once."""
-        self.holder.current.store.feed_states([(feed.url, feed.name) for feed in config.feeds])
+    def _sync_feeds(self) -> None:
+        """Give every configured feed its row (a feed seen for the first time is due at once), and
+        plan again the next poll of those whose schedule settings changed."""
+        with self.holder.use() as pipeline:
+            feeds = pipeline.config.feeds
+            pipeline.store.feed_states([(feed.url, feed.name) for feed in feeds])
+            moved = pipeline.health.replan(feeds)
+        if moved:
+            log.info("next poll planned again for new schedule settings: %s", ", ".join(moved))
 
     def schedule(self) -> None:
-        self._register_feeds(self.config)
+        self._sync_feeds()
         now = datetime.now(UTC)
         self.scheduler.add_job(
             self._tick,
@@ -305,7 +311,7 @@ class Daemon:
             # Swap while no dispatch runs, so a channel is never replaced in the middle of a send.
             with self._dispatch_lock:
                 self.holder.replace(new_pipeline)
-            self._register_feeds(new_config)
+            self._sync_feeds()
             self.pool.resize(poll_limits(new_config))
             if tick_seconds(new_config) != tick_seconds(old.config):
                 tick = IntervalTrigger(seconds=tick_seconds(new_config))

@@ -128,6 +128,32 @@ def test_reload_adds_and_removes_feeds(
     assert daemon.holder.current.matcher is matcher_before
 
 
+def test_a_shortened_interval_applies_at_once_after_a_reload(
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer
+) -> None:
+    feed = LiveFeed(http_server, "/hourly.xml")
+    config = write_test_config(
+        tmp_path / "c.yaml",
+        database_url=database_url,
+        feeds=[{"name": "Hourly", "url": feed.url, "interval": "1h"}],
+    )
+    daemon = Daemon(Pipeline.open(load_config(config)), config)
+    daemon.start()
+    try:
+        wait_for(lambda: len(http_server.requests_to("/hourly.xml")) == 1)
+        time.sleep(0.5)
+        assert len(http_server.requests_to("/hourly.xml")) == 1  # next due in an hour
+
+        def every_second(document: dict) -> None:
+            document["feeds"][0]["interval"] = "1s"
+
+        edit_config(config, every_second)
+        # Planned again from the last poll: it is overdue under the new interval, so polled now.
+        wait_for(lambda: len(http_server.requests_to("/hourly.xml")) >= 3, timeout=10)
+    finally:
+        daemon.shutdown()
+
+
 def worker_pids(pipeline: Pipeline) -> set[int]:
     executor = pipeline.extractor._executor
     return set(executor._processes) if executor is not None else set()
