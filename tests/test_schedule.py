@@ -17,7 +17,8 @@ from pipeline.config import Config, ConfigError, FeedConfig, load_config, parse_
 from pipeline.cycle import Pipeline
 from pipeline.daemon import Daemon
 from pipeline.feedhealth import FeedHealthKeeper
-from pipeline.models import FeedUpdate
+from pipeline.feedstatus import next_poll_text
+from pipeline.models import FeedHealth, FeedUpdate
 from pipeline.schedule import (
     IntervalBounds,
     NextPoll,
@@ -135,6 +136,30 @@ def test_an_adaptive_feed_follows_its_rhythm_from_the_stored_interval() -> None:
 def test_held_back_reasons() -> None:
     assert PollReason.BACKOFF.held_back and PollReason.RETRY_AFTER.held_back and PollReason.DISABLED.held_back
     assert not PollReason.SCHEDULE.held_back
+
+
+@pytest.mark.parametrize(
+    ("health", "expected"),
+    [
+        (FeedHealth(), "due now"),  # never polled
+        (FeedHealth(next_poll_at=later(240), next_poll_reason=PollReason.SCHEDULE), "in 4 min"),
+        (FeedHealth(next_poll_at=later(20), next_poll_reason=PollReason.SCHEDULE), "in 20 s"),
+        (FeedHealth(next_poll_at=later(5400), next_poll_reason=PollReason.SCHEDULE), "in 1h30m"),
+        (FeedHealth(next_poll_at=later(-30), next_poll_reason=PollReason.SCHEDULE), "due now"),
+        (FeedHealth(next_poll_at=NOW, next_poll_reason=PollReason.REQUESTED), "due now"),
+        (
+            FeedHealth(next_poll_at=later(90), next_poll_reason=PollReason.RETRY_AFTER),
+            "held back until 2026-11-25 12:01 UTC (Retry-After)",
+        ),
+        (
+            FeedHealth(next_poll_at=later(2400), next_poll_reason=PollReason.BACKOFF, consecutive_failures=3),
+            "held back until 2026-11-25 12:40 UTC (backoff after 3 failures)",
+        ),
+        (FeedHealth(disabled_at=NOW, next_poll_reason=PollReason.DISABLED), "never (disabled)"),
+    ],
+)
+def test_newswatch_feeds_says_when_each_feed_is_next_polled(health: FeedHealth, expected: str) -> None:
+    assert next_poll_text(health, NOW) == expected
 
 
 @pytest.fixture
