@@ -1,0 +1,172 @@
+"""The cluster's jobs, wiring the pipeline's stage functions to procrastinate tasks.
+
+- `sweep` (periodic): a `poll_feed` job for each due feed (pipeline/cluster/sweep.py).
+- `poll_feed`: fetch, parse and dedup one feed; a `fetch_extract` job per new item. Holds the lock
+  of the feed's host.
+- `fetch_extract`: one item's page, extraction, match and store with its alerts; then wakes
+  `deliver_alerts`. Holds the lock of the page's host: one request per host in the whole cluster.
+- `deliver_alerts` (also periodic, for retries that come due): the outbox dispatcher.
+- `retry_stalled_jobs` (periodic): jobs of a worker that stopped sending heartbeats run again.
+- `check_feed_health` (periodic), and procrastinate's `remove_old_jobs` (hourly).
+
+Jobs are deferred before the rows that record their cause are written, so a worker killed in
+between leaves work to repeat, never work lost: a poll whose items were queued but whose result was
+not recorded is polled again, and its items' queueing locks and the store's dedup make the repeat a
+no-op. See docs/cluster.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from procrastinate import App, JobContext, builtin_tasks
+from procrastinate.exceptions import AlreadyEnqueued
+
+from pipeline.cluster.jobs import entry_arguments, entry_from_arguments, entry_lock, host_lock, poll_lock
+from pipeline.cluster.sweep import PollOrder, already_polled, sweep
+from pipeline.config import ClusterConfig, Config, FeedConfig
+from pipeline.cycle import Pipeline
+from pipeline.stories import Arrival
+
+log = logging.getLogger(__name__)
+
+SWEEP = "newswatch.sweep"
+POLL_FEED = "newswatch.poll_feed"
+FETCH_EXTRACT = "newswatch.fetch_extract"
+DELIVER_ALERTS = "newswatch.deliver_alerts"
+RETRY_STALLED = "newswatch.retry_stalled_jobs"
+CHECK_FEED_HEALTH = "newswatch.check_feed_health"
+# At most this many feeds are handed out per sweep; the rest are due at the next one.
+SWEEP_LIMIT = 5000
+
+
+@dataclass
+class Runtime:
+    """What the jobs of one worker process share: the config and one pipeline."""
+
+    config: Config
+    pipeline: Pipeline
+
+    def __post_init__(self) -> None:
+        self.feeds = {feed.url: feed for feed in self.config.feeds}
+
+
+def every(seconds: float) -> str:
+    """A cron schedule with a seconds column (procrastinate's sixth field) for a divisor of a minute."""
+    whole = int(seconds)
+    return "* * * * * 0" if whole >= 60 else f"* * * * * */{whole}"
+
+
+def defer_once(app: App, name: str, *, queueing_lock: str, lock: str | None = None, **kwargs: Any) -> bool:
+    """Defer a job unless one with the same queueing lock is waiting; True if deferred."""
+    try:
+        app.configure_task(name, queueing_lock=queueing_lock, lock=lock).defer(**kwargs)
+    except AlreadyEnqueued:
+        return False
+    return True
+
+
+def defer_poll(app: App, order: PollOrder) -> bool:
+    return defer_once(
+        app,
+        POLL_FEED,
+        queueing_lock=poll_lock(order.feed_url),
+        lock=host_lock(order.feed_url),
+        feed_url=order.feed_url,
+        due_at=order.due_at,
+    )
+
+
+def run_sweep(app: App, runtime: Runtime, now: datetime | None = None) -> None:
+    due = runtime.pipeline.store.due_feeds(now or datetime.now(UTC), SWEEP_LIMIT)
+    report = sweep(
+        ((feed.url, feed.next_poll_at) for feed in due),
+        runtime.feeds,
+        lambda order: defer_poll(app, order),
+    )
+    if report.due:
+        log.info(
+            "sweep: %d due, %d deferred, %d already queued, %d not configured",
+            report.due,
+            report.deferred,
+            report.already_queued,
+            report.not_configured,
+        )
+
+
+def hand_off(app: App) -> Callable[[FeedConfig, Arrival], None]:
+    def defer_entry(feed: FeedConfig, arrival: Arrival) -> None:
+        link = arrival.entry.link
+        defer_once(
+            app,
+            FETCH_EXTRACT,
+            queueing_lock=entry_lock(arrival.key),
+            lock=host_lock(link),
+            feed_url=feed.url,
+            key=arrival.key,
+            entry=entry_arguments(arrival.entry),
+        )
+
+    return defer_entry
+
+
+def register_tasks(app: App, settings: ClusterConfig, runtime: Callable[[], Runtime]) -> None:
+    """Add the cluster's tasks to `app`; `runtime()` gives the worker's shared state when a job runs."""
+    cadence = every(settings.sweep_every)
+
+    @app.periodic(cron=cadence, periodic_id="sweep")
+    @app.task(name=SWEEP, queueing_lock=SWEEP)
+    def sweep_due_feeds(timestamp: int) -> None:
+        run_sweep(app, runtime())
+
+    @app.task(name=POLL_FEED)
+    def poll_feed(feed_url: str, due_at: str) -> None:
+        current = runtime()
+        feed = current.feeds.get(feed_url)
+        if feed is None:
+            log.info("poll of %s skipped: the feed is no longer configured", feed_url)
+            return
+        state = current.pipeline.store.feed_state(feed.url, feed.name)
+        if already_polled(state.health.last_polled_at, due_at):
+            log.info("feed %r: already polled for its due time %s", feed.name, due_at)
+            return
+        current.pipeline.poll_feed(feed, state)
+
+    @app.task(name=FETCH_EXTRACT)
+    def fetch_extract(feed_url: str, key: str, entry: dict[str, Any]) -> None:
+        current = runtime()
+        feed = current.feeds.get(feed_url)
+        if feed is None:
+            log.info("item %s skipped: its feed %s is no longer configured", key, feed_url)
+            return
+        report = current.pipeline.process_new_entry(feed, key, entry_from_arguments(entry))
+        if report.alerts_queued:
+            defer_once(app, DELIVER_ALERTS, queueing_lock=DELIVER_ALERTS, timestamp=0)
+
+    @app.periodic(cron=cadence, periodic_id="deliver")
+    @app.task(name=DELIVER_ALERTS, queueing_lock=DELIVER_ALERTS)
+    def deliver_alerts(timestamp: int) -> None:
+        report = runtime().pipeline.dispatch()
+        if report.sent or report.retrying:
+            log.info("alerts: %d sent, %d to retry", report.sent, report.retrying)
+
+    @app.periodic(cron=cadence, periodic_id="stalled")
+    @app.task(name=RETRY_STALLED, queueing_lock=RETRY_STALLED, pass_context=True)
+    async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
+        manager = context.app.job_manager
+        for job in await manager.get_stalled_jobs(seconds_since_heartbeat=settings.stalled_after):
+            log.warning("job %s (%s) of a dead worker: running it again", job.id, job.task_name)
+            await manager.retry_job(job)
+
+    @app.periodic(cron="* * * * * 0", periodic_id="health")
+    @app.task(name=CHECK_FEED_HEALTH, queueing_lock=CHECK_FEED_HEALTH)
+    def check_feed_health(timestamp: int) -> None:
+        runtime().pipeline.check_feed_health()
+
+    keep_hours = max(1, round(settings.keep_finished_jobs / 3600))
+    pruning = {"max_hours": keep_hours, "remove_failed": True}
+    app.periodic(cron="0 * * * *", periodic_id="prune", task_kwargs=pruning)(builtin_tasks.remove_old_jobs)

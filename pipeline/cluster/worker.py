@@ -1,0 +1,40 @@
+"""One `newswatch worker` process: the pipeline, the queue's schema and tasks, then the job loop."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+from pipeline.cluster.app import build_app, install_schema
+from pipeline.cluster.tasks import Runtime, hand_off, register_tasks
+from pipeline.config import ClusterConfig, Config
+from pipeline.cycle import Pipeline
+
+log = logging.getLogger(__name__)
+
+
+def run_worker(config: Config, concurrency: int | None = None) -> None:
+    """Run jobs until SIGINT/SIGTERM (procrastinate finishes the running ones first)."""
+    settings = config.cluster or ClusterConfig()
+    app = build_app(config.database)
+    if install_schema(config.database):
+        log.info("installed the job queue's tables in %s", config.database.rsplit("@", 1)[-1])
+    pipeline = Pipeline.open(config)
+    pipeline.hand_off_new = hand_off(app)
+    if config.fetch.fetch_pages:
+        pipeline.extractor.start()
+    runtime = Runtime(config, pipeline)
+    register_tasks(app, settings, lambda: runtime)
+    name = f"newswatch-{socket.gethostname()}-{os.getpid()}"
+    log.info("worker %s: %d jobs at once", name, concurrency or settings.concurrency)
+    try:
+        app.run_worker(
+            concurrency=concurrency or settings.concurrency,
+            name=name,
+            update_heartbeat_interval=settings.heartbeat,
+            stalled_worker_timeout=settings.stalled_after,
+            wait=True,
+        )
+    finally:
+        pipeline.close()
