@@ -17,6 +17,10 @@ log = logging.getLogger(__name__)
 def run_worker(config: Config, concurrency: int | None = None) -> None:
     """Run jobs until SIGINT/SIGTERM (procrastinate finishes the running ones first)."""
     settings = config.cluster or ClusterConfig()
+    if not log.isEnabledFor(logging.DEBUG):
+        # procrastinate logs every job's start and end with its arguments (a whole feed item) at INFO:
+        # the pipeline's own lines say what happened, more briefly.
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)
     app = build_app(config.database)
     if install_schema(config.database):
         log.info("installed the job queue's tables in %s", config.database.rsplit("@", 1)[-1])
