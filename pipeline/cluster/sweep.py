@@ -1,10 +1,10 @@
 """The sweep: which feeds to hand to the queue now, and whether a poll job is still wanted.
 
-The database says when each feed is due (`Store.due_feeds`); the sweep turns that into poll orders,
-one per configured due feed, each naming the due time it answers. Deferring twice for one due time
-polls once: the queue refuses a second waiting job for a feed (its queueing lock), and a job whose
-due time a poll already answered does nothing (`already_polled`), which covers a second sweep that
-read the due list before the first poll finished.
+The database says which feeds are due (`Store.due_feeds`: `next_poll_at <= now`); the sweep turns
+them into poll orders, each carrying the feed's last poll time as the sweep saw it. Deferring twice
+for one due time polls once: the queue refuses a second waiting job for a feed (its queueing lock),
+and a job whose feed was polled since its sweep looked does nothing (`already_polled`), which covers
+a second clock that read the due list before the first poll finished.
 """
 
 from __future__ import annotations
@@ -15,22 +15,22 @@ from datetime import datetime
 
 from pipeline.config import FeedConfig
 
-# The due time of a feed that was never polled.
+# The last poll of a feed that was never polled.
 NEVER_POLLED = "never-polled"
 
 
 @dataclass(frozen=True, slots=True)
 class PollOrder:
     feed_url: str
-    # ISO 8601, or NEVER_POLLED: job arguments are JSON.
-    due_at: str
+    # The feed's last poll when the sweep found it due: ISO 8601, or NEVER_POLLED (arguments are JSON).
+    polled_before: str
 
 
 @dataclass(frozen=True, slots=True)
 class SweepReport:
     due: int
     deferred: int
-    # Already waiting in the queue (another sweep deferred them first).
+    # Already waiting in the queue (another clock deferred them first).
     already_queued: int
     # Due in the database but no longer in the config.
     not_configured: int
@@ -39,24 +39,22 @@ class SweepReport:
 def poll_orders(
     due: Iterable[tuple[str, datetime | None]], configured: Mapping[str, FeedConfig]
 ) -> tuple[list[PollOrder], int]:
-    """Orders for the due feeds that are still configured, oldest due first as given; and how many
-    due feeds are not configured any more."""
+    """Orders for the due feeds, given as (url, last polled at), that are still configured, in the
+    order given; and how many due feeds are not configured any more."""
     orders, not_configured = [], 0
-    for url, due_at in due:
+    for url, last_polled_at in due:
         if url not in configured:
             not_configured += 1
             continue
-        orders.append(PollOrder(url, due_at.isoformat() if due_at is not None else NEVER_POLLED))
+        orders.append(PollOrder(url, last_polled_at.isoformat() if last_polled_at else NEVER_POLLED))
     return orders, not_configured
 
 
-def already_polled(last_polled_at: datetime | None, due_at: str) -> bool:
-    """True when a poll at or after the order's due time happened: this order is answered."""
+def already_polled(last_polled_at: datetime | None, polled_before: str) -> bool:
+    """True when the feed was polled after its sweep looked: the order is answered."""
     if last_polled_at is None:
         return False
-    if due_at == NEVER_POLLED:
-        return True
-    return last_polled_at >= datetime.fromisoformat(due_at)
+    return polled_before == NEVER_POLLED or last_polled_at > datetime.fromisoformat(polled_before)
 
 
 def sweep(

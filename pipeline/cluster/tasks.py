@@ -77,14 +77,14 @@ def defer_poll(app: App, order: PollOrder) -> bool:
         queueing_lock=poll_lock(order.feed_url),
         lock=host_lock(order.feed_url),
         feed_url=order.feed_url,
-        due_at=order.due_at,
+        polled_before=order.polled_before,
     )
 
 
 def run_sweep(app: App, runtime: Runtime, now: datetime | None = None) -> None:
-    due = runtime.pipeline.store.due_feeds(now or datetime.now(UTC), SWEEP_LIMIT)
+    due = runtime.pipeline.store.due_feeds(now or datetime.now(UTC), SWEEP_LIMIT, among=runtime.feeds)
     report = sweep(
-        ((feed.url, feed.next_poll_at) for feed in due),
+        ((state.url, state.health.last_polled_at) for state in due),
         runtime.feeds,
         lambda order: defer_poll(app, order),
     )
@@ -124,15 +124,15 @@ def register_tasks(app: App, settings: ClusterConfig, runtime: Callable[[], Runt
         run_sweep(app, runtime())
 
     @app.task(name=POLL_FEED)
-    def poll_feed(feed_url: str, due_at: str) -> None:
+    def poll_feed(feed_url: str, polled_before: str) -> None:
         current = runtime()
         feed = current.feeds.get(feed_url)
         if feed is None:
             log.info("poll of %s skipped: the feed is no longer configured", feed_url)
             return
         state = current.pipeline.store.feed_state(feed.url, feed.name)
-        if already_polled(state.health.last_polled_at, due_at):
-            log.info("feed %r: already polled for its due time %s", feed.name, due_at)
+        if already_polled(state.health.last_polled_at, polled_before):
+            log.info("feed %r: polled since this job was deferred; nothing to do", feed.name)
             return
         current.pipeline.poll_feed(feed, state)
 

@@ -25,6 +25,8 @@ def run_worker(config: Config, concurrency: int | None = None) -> None:
     if install_schema(config.database):
         log.info("installed the job queue's tables in %s", config.database.rsplit("@", 1)[-1])
     pipeline = Pipeline.open(config)
+    # A configured feed is due once it has its row (never polled: due at once).
+    pipeline.store.feed_states([(feed.url, feed.name) for feed in config.feeds])
     pipeline.hand_off_new = hand_off(app)
     if config.fetch.fetch_pages:
         pipeline.extractor.start()
