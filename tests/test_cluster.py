@@ -16,7 +16,7 @@ import pytest
 
 from benchmarks.farm import Farm, FarmSpec
 from pipeline.cli import main
-from pipeline.cluster.app import build_app, install_schema
+from pipeline.cluster.app import build_app
 from pipeline.cluster.jobs import entry_arguments, entry_from_arguments, host_lock
 from pipeline.cluster.status import read_status
 from pipeline.cluster.sweep import NEVER_POLLED, PollOrder, SweepReport, already_polled, sweep
@@ -25,8 +25,8 @@ from pipeline.config import Config, FeedConfig, load_config
 from pipeline.cycle import Pipeline
 from pipeline.match import Matcher
 from pipeline.models import FeedEntry
-from pipeline.store import Store, create_db_engine, upgrade_schema
-from tests.support.cluster import Workers, cluster_config, pending_work, stored, wait_until
+from pipeline.store import Store, create_db_engine
+from tests.support.cluster import Workers, cluster_config, pending_work, prepare_database, stored, wait_until
 from tests.support.servers import SmtpSink, WebhookReceiver
 
 
@@ -151,6 +151,7 @@ def test_two_workers_over_a_200_feed_farm(
             smtp_port=smtp_sink.port,
         )
         config = load_config(path)
+        prepare_database(postgres_url)
         with Workers(path, tmp_path / "logs") as workers:
             workers.start(2)
             wait_until(
@@ -173,7 +174,13 @@ def test_two_workers_over_a_200_feed_farm(
     assert code == 0
     report = json.loads(output)
     assert report["workers_alive"] == 2 and report["stalled_jobs"] == 0
-    assert report["tasks"]["newswatch.fetch_extract"]["waiting"] == 0
+    assert report["tasks"]["newswatch.fetch_extract"] == {
+        "waiting": 0,
+        "running": 0,
+        "failed": 0,
+        "done": 400,
+    }
+    assert report["tasks"]["newswatch.poll_feed"]["done"] >= 200
 
 
 @pytest.mark.postgres
@@ -190,8 +197,7 @@ def test_two_sweeps_at_once_poll_each_feed_once_per_due_time(
             smtp_port=smtp_sink.port,
         )
         config = load_config(path)
-        upgrade_schema(create_db_engine(postgres_url))
-        install_schema(postgres_url)
+        prepare_database(postgres_url)
         pipeline = Pipeline.open(config)
         runtime = Runtime(config, pipeline)
         # Register the feeds; what a clock read before any poll, and will hand out again later.
@@ -254,6 +260,7 @@ def test_workers_killed_at_random_lose_and_repeat_nothing(
             cluster={"stalled_after": "3s"},
         )
         config = load_config(path)
+        prepare_database(postgres_url)
         with Workers(path, tmp_path / "logs") as workers:
             workers.start(3)
             killed = []

@@ -15,6 +15,8 @@ class TaskDepth:
     waiting: int
     running: int
     failed: int
+    # Finished, and not pruned yet (`cluster.keep_finished_jobs`).
+    done: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +36,12 @@ class ClusterStatus:
             "workers_silent": self.workers_silent,
             "stalled_jobs": self.stalled_jobs,
             "tasks": {
-                depth.task: {"waiting": depth.waiting, "running": depth.running, "failed": depth.failed}
+                depth.task: {
+                    "waiting": depth.waiting,
+                    "running": depth.running,
+                    "failed": depth.failed,
+                    "done": depth.done,
+                }
                 for depth in self.tasks
             },
         }
@@ -44,9 +51,9 @@ _DEPTHS = """
 SELECT task_name,
        count(*) FILTER (WHERE status = 'todo'),
        count(*) FILTER (WHERE status = 'doing'),
-       count(*) FILTER (WHERE status = 'failed')
+       count(*) FILTER (WHERE status = 'failed'),
+       count(*) FILTER (WHERE status = 'succeeded')
   FROM procrastinate_jobs
- WHERE status IN ('todo', 'doing', 'failed')
  GROUP BY task_name
  ORDER BY task_name
 """

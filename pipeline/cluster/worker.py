@@ -6,12 +6,27 @@ import logging
 import os
 import socket
 
+from sqlalchemy.exc import IntegrityError
+
 from pipeline.cluster.app import build_app, install_schema
 from pipeline.cluster.tasks import Runtime, hand_off, register_tasks
 from pipeline.config import ClusterConfig, Config
 from pipeline.cycle import Pipeline
 
 log = logging.getLogger(__name__)
+
+
+def register_feeds(pipeline: Pipeline, config: Config) -> None:
+    """A configured feed is due once it has its row (never polled: due at once). Workers started
+    together race to insert the same rows: the loser finds them there on its next try."""
+    feeds = [(feed.url, feed.name) for feed in config.feeds]
+    for attempt in range(3):
+        try:
+            pipeline.store.feed_states(feeds)
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise
 
 
 def run_worker(config: Config, concurrency: int | None = None) -> None:
@@ -25,8 +40,7 @@ def run_worker(config: Config, concurrency: int | None = None) -> None:
     if install_schema(config.database):
         log.info("installed the job queue's tables in %s", config.database.rsplit("@", 1)[-1])
     pipeline = Pipeline.open(config)
-    # A configured feed is due once it has its row (never polled: due at once).
-    pipeline.store.feed_states([(feed.url, feed.name) for feed in config.feeds])
+    register_feeds(pipeline, config)
     pipeline.hand_off_new = hand_off(app)
     if config.fetch.fetch_pages:
         pipeline.extractor.start()

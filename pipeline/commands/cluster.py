@@ -50,8 +50,10 @@ def cmd_status(args: argparse.Namespace, out: TextIO) -> int:
             f"workers alive: {status.workers_alive} (silent: {status.workers_silent}); "
             f"stalled jobs: {status.stalled_jobs}\n"
         )
-        out.write(f"{'task':<32} {'waiting':>8} {'running':>8} {'failed':>8}\n")
+        out.write(f"{'task':<32} {'waiting':>8} {'running':>8} {'failed':>8} {'done':>8}\n")
         for depth in status.tasks:
-            out.write(f"{depth.task:<32} {depth.waiting:>8} {depth.running:>8} {depth.failed:>8}\n")
+            out.write(
+                f"{depth.task:<32} {depth.waiting:>8} {depth.running:>8} {depth.failed:>8} {depth.done:>8}\n"
+            )
     healthy = status.schema_installed and status.workers_alive > 0 and status.stalled_jobs == 0
     return EXIT_OK if healthy else EXIT_NO_MATCH

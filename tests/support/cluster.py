@@ -128,6 +128,19 @@ class Workers:
         self.stop()
 
 
+def prepare_database(database_url: str) -> None:
+    """newswatch's tables and the queue's, as the first worker would create them."""
+    from pipeline.cluster.app import install_schema
+    from pipeline.store import create_db_engine, upgrade_schema
+
+    engine = create_db_engine(database_url)
+    try:
+        upgrade_schema(engine)
+    finally:
+        engine.dispose()
+    install_schema(database_url)
+
+
 def wait_until(done: Callable[[], bool], timeout: float, what: str, explain: Callable[[], str] = str) -> None:
     deadline = time.monotonic() + timeout
     while not done():
