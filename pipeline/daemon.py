@@ -29,7 +29,6 @@ from pipeline.config import Config, ConfigError, FeedConfig, load_config
 from pipeline.cycle import Pipeline
 from pipeline.humanize import human_duration
 from pipeline.metrics import CONFIG_RELOADS, last_successful_poll, watch_store
-from pipeline.schedule import worth_rescheduling
 from pipeline.web import HealthProbes, StatusServer
 
 log = logging.getLogger(__name__)
@@ -144,20 +143,8 @@ class Daemon:
             if feed is None or self._stop.is_set():
                 return  # removed by a reload, or shutting down
             report = pipeline.poll_feed(feed)
-            if feed.adaptive and not (report.error or report.skipped):
-                self._adapt(feed, pipeline.adaptive_interval(feed, report.entries))
         if report.alerts_queued:
             self._dispatch()
-
-    def _adapt(self, feed: FeedConfig, proposed: float) -> None:
-        current = self._feed_intervals.get(feed.url)
-        if current is None or not worth_rescheduling(current, proposed):
-            return
-        self.scheduler.reschedule_job(
-            _feed_job_id(feed.url), trigger=IntervalTrigger(seconds=proposed, jitter=_jitter(proposed))
-        )
-        self._feed_intervals[feed.url] = proposed
-        log.info("feed %r: adaptive polling every %ds (was %ds)", feed.name, round(proposed), round(current))
 
     def _dispatch(self) -> None:
         # One dispatcher at a time in this process: two would read the same due rows.

@@ -16,8 +16,8 @@ from pipeline.alert.keys import notice_key
 from pipeline.clock import Clock
 from pipeline.config import Config, FeedConfig
 from pipeline.health import HealthEvent, HealthPolicy, PollOutcome, after_poll, assess_silence, describe_state
-from pipeline.health import hold_back_reason as _hold_back_reason
 from pipeline.models import ConditionalState, FeedState, FeedUpdate, Notice
+from pipeline.schedule import ScheduleSettings
 from pipeline.store import Store
 from pipeline.store.outbox import Outbox
 
@@ -54,14 +54,11 @@ class FeedHealthKeeper:
 
     def __init__(self, config: Config, store: Store, clock: Clock) -> None:
         self.policy = HealthPolicy.from_config(config)
+        self.fetch_settings = config.fetch
         self.channels = list(config.health.channels)
         self.store = store
         self.outbox = Outbox(store)
         self.clock = clock
-
-    def hold_back_reason(self, feed: FeedConfig, state: FeedState) -> str | None:
-        """Why the feed must not be polled now (backing off, Retry-After, disabled), or None."""
-        return _hold_back_reason(state.health, feed.interval, self.clock.now())
 
     def record(
         self,
@@ -72,8 +69,21 @@ class FeedHealthKeeper:
         new_items: int,
         buffer: FeedStateBuffer | None,
     ) -> None:
-        """Write what one poll did to the feed (now, or into `buffer`), and raise its notices."""
-        health, events = after_poll(feed.name, feed.url, state.health, outcome, feed.interval, self.policy)
+        """Write what one poll did to the feed, with when it is next due (now, or into `buffer`), and
+        raise its notices."""
+        item_times = []
+        if feed.adaptive and outcome.error is None:
+            # After the poll's articles are stored: the rhythm includes what it just brought.
+            item_times = self.store.recent_item_times([state.feed_id]).get(state.feed_id, [])
+        health, events = after_poll(
+            feed.name,
+            feed.url,
+            state.health,
+            outcome,
+            ScheduleSettings.for_feed(feed, self.fetch_settings),
+            self.policy,
+            item_times,
+        )
         changed = (health.health_state, health.health_since) != (
             state.health.health_state,
             state.health.health_since,
