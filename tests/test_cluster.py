@@ -257,6 +257,8 @@ def test_workers_killed_at_random_lose_and_repeat_nothing(
             webhook_url=webhook_receiver.hook_url,
             smtp_port=smtp_sink.port,
             cluster={"stalled_after": "3s"},
+            # Extraction in the worker's own threads: 30 restarts then start 30 processes, not 60.
+            extract={"workers": 0},
         )
         config = load_config(path)
         prepare_database(postgres_url)

@@ -24,7 +24,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from procrastinate import App, JobContext, builtin_tasks
-from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
+from procrastinate.jobs import Status
 
 from pipeline.cluster.jobs import entry_arguments, entry_from_arguments, entry_lock, host_lock, poll_lock
 from pipeline.cluster.sweep import PollOrder, already_polled, sweep
@@ -159,8 +160,15 @@ def register_tasks(app: App, settings: ClusterConfig, runtime: Callable[[], Runt
     async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
         manager = context.app.job_manager
         for job in await manager.get_stalled_jobs(seconds_since_heartbeat=settings.stalled_after):
-            log.warning("job %s (%s) of a dead worker: running it again", job.id, job.task_name)
-            await manager.retry_job(job)
+            try:
+                await manager.retry_job(job)
+            except UniqueViolation:
+                # A newer job with the same queueing lock waits already (the sweep deferred the
+                # feed's poll again): it does this job's work, so this one ends as aborted.
+                log.warning("job %s (%s) of a dead worker: a waiting job replaces it", job.id, job.task_name)
+                await manager.finish_job(job, Status.ABORTED, delete_job=False)
+            else:
+                log.warning("job %s (%s) of a dead worker: running it again", job.id, job.task_name)
 
     @app.periodic(cron="* * * * * 0", periodic_id="health")
     @app.task(name=CHECK_FEED_HEALTH, queueing_lock=CHECK_FEED_HEALTH)

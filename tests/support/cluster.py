@@ -38,6 +38,7 @@ def cluster_config(
     webhook_url: str,
     smtp_port: int,
     cluster: dict[str, Any] | None = None,
+    extract: dict[str, Any] | None = None,
 ) -> Path:
     """Every farm feed polled hourly (one due time in a test), both topics on a webhook and email."""
     document = {
@@ -58,7 +59,7 @@ def cluster_config(
         },
         "fetch": {"allow_private_addresses": True, "connect_timeout": "5s", "read_timeout": "10s"},
         "alerts": {"initial_backoff": "1s", "max_backoff": "2s", "lease": "5s"},
-        "extract": {"workers": 1},
+        "extract": extract or {"workers": 1},
         # Quick clocks so that a killed worker's jobs come back within seconds.
         "cluster": {"sweep_every": "1s", "heartbeat": "1s", "stalled_after": "4s", **(cluster or {})},
     }
