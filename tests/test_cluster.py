@@ -266,7 +266,7 @@ def test_workers_killed_at_random_lose_and_repeat_nothing(
             workers.start(3)
             killed = []
             while len(killed) < kills:
-                time.sleep(rng.uniform(0.8, 1.6))
+                time.sleep(rng.uniform(0.5, 1.0))
                 killed.append(workers.kill_one(rng))
             wait_until(
                 lambda: stored(postgres_url).articles == articles and pending_work(postgres_url) == 0,

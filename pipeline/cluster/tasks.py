@@ -7,7 +7,7 @@
   `deliver_alerts`. Holds the lock of the page's host: one request per host in the whole cluster.
 - `deliver_alerts` (also periodic, for retries that come due): the outbox dispatcher.
 - `retry_stalled_jobs` (periodic): jobs of a worker that stopped sending heartbeats run again.
-- `check_feed_health` (periodic), and procrastinate's `remove_old_jobs` (hourly).
+- `check_feed_health` (periodic), and `prune_finished_jobs` (hourly).
 
 Jobs are deferred before the rows that record their cause are written, so a worker killed in
 between leaves work to repeat, never work lost: a poll whose items were queued but whose result was
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from procrastinate import App, JobContext, builtin_tasks
+from procrastinate import App, JobContext
 from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
 from procrastinate.jobs import Status
 
@@ -41,6 +41,7 @@ FETCH_EXTRACT = "newswatch.fetch_extract"
 DELIVER_ALERTS = "newswatch.deliver_alerts"
 RETRY_STALLED = "newswatch.retry_stalled_jobs"
 CHECK_FEED_HEALTH = "newswatch.check_feed_health"
+PRUNE_JOBS = "newswatch.prune_finished_jobs"
 # At most this many feeds are handed out per sweep; the rest are due at the next one.
 SWEEP_LIMIT = 5000
 
@@ -175,6 +176,13 @@ def register_tasks(app: App, settings: ClusterConfig, runtime: Callable[[], Runt
     def check_feed_health(timestamp: int) -> None:
         runtime().pipeline.check_feed_health()
 
-    keep_hours = max(1, round(settings.keep_finished_jobs / 3600))
-    pruning = {"max_hours": keep_hours, "remove_failed": True}
-    app.periodic(cron="0 * * * *", periodic_id="prune", task_kwargs=pruning)(builtin_tasks.remove_old_jobs)
+    @app.periodic(cron="0 * * * *", periodic_id="prune")
+    @app.task(name=PRUNE_JOBS, queueing_lock=PRUNE_JOBS, pass_context=True)
+    async def prune_finished_jobs(context: JobContext, timestamp: int) -> None:
+        # procrastinate's own remove_old_jobs task takes no `timestamp`, which periodic jobs get.
+        await context.app.job_manager.delete_old_jobs(
+            nb_hours=max(1, round(settings.keep_finished_jobs / 3600)),
+            include_failed=True,
+            include_cancelled=True,
+            include_aborted=True,
+        )
