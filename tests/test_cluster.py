@@ -115,20 +115,21 @@ def stored_alert_keys(config: Config) -> dict[str, set[str]]:
     return keys
 
 
-def delivered_keys(hook: WebhookReceiver, mail: SmtpSink) -> dict[str, Counter[str]]:
-    return {
-        "hook": Counter(request.headers["webhook-id"] for request in hook.deliveries),
-        "mail": Counter(message.message["X-Newswatch-Alert"] for message in mail.messages),
-    }
+def delivered_keys(hook: WebhookReceiver, mail: SmtpSink | None) -> dict[str, Counter[str]]:
+    delivered = {"hook": Counter(request.headers["webhook-id"] for request in hook.deliveries)}
+    if mail is not None:
+        delivered["mail"] = Counter(message.message["X-Newswatch-Alert"] for message in mail.messages)
+    return delivered
 
 
 def assert_alerted_once_per_match(
-    config: Config, hook: WebhookReceiver, mail: SmtpSink, resends: bool
+    config: Config, hook: WebhookReceiver, mail: SmtpSink | None, resends: bool
 ) -> None:
     matches = expected_matches(config)
     keys = stored_alert_keys(config)
     delivered = delivered_keys(hook, mail)
-    for channel in ("hook", "mail"):
+    assert set(keys) == set(delivered) == set(config.channels)
+    for channel in delivered:
         assert len(keys[channel]) == matches, channel
         # Every stored alert arrived, and nothing else did: a resend carries the first send's key.
         assert set(delivered[channel]) == keys[channel], channel
@@ -245,7 +246,7 @@ def test_two_sweeps_at_once_poll_each_feed_once_per_due_time(
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_workers_killed_at_random_lose_and_repeat_nothing(
-    tmp_path: Path, postgres_url: str, webhook_receiver: WebhookReceiver, smtp_sink: SmtpSink
+    tmp_path: Path, postgres_url: str, webhook_receiver: WebhookReceiver
 ) -> None:
     kills, articles = 30, 2000
     rng = random.Random(14)
@@ -255,7 +256,8 @@ def test_workers_killed_at_random_lose_and_repeat_nothing(
             database_url=postgres_url,
             farm=farm,
             webhook_url=webhook_receiver.hook_url,
-            smtp_port=smtp_sink.port,
+            # The webhook alone: one email per alert over SMTP would make the drain the test's length.
+            smtp_port=None,
             cluster={"stalled_after": "3s"},
             # Extraction in the worker's own threads: 30 restarts then start 30 processes, not 60.
             extract={"workers": 0},
@@ -270,7 +272,8 @@ def test_workers_killed_at_random_lose_and_repeat_nothing(
                 killed.append(workers.kill_one(rng))
             wait_until(
                 lambda: stored(postgres_url).articles == articles and pending_work(postgres_url) == 0,
-                120,
+                # About a minute on an idle 2-core machine; the margin is for a busy one.
+                240,
                 "every article stored and alerted after the kills",
                 lambda: f"{stored(postgres_url)}\n{workers.log_tail()}",
             )
@@ -286,4 +289,4 @@ def test_workers_killed_at_random_lose_and_repeat_nothing(
     assert result.repeated_matches == 0
     assert set(result.alerts) == {"sent"}
     assert result.jobs["doing"] == 0 and result.jobs["failed"] == 0, result.jobs
-    assert_alerted_once_per_match(config, webhook_receiver, smtp_sink, resends=True)
+    assert_alerted_once_per_match(config, webhook_receiver, None, resends=True)

@@ -24,10 +24,7 @@ from tests.support.configs import WEBHOOK_SECRET
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Titles are seven words drawn from the farm's sixty: about a third of the stories match one topic.
-FARM_TOPICS = {
-    "harbour": {"query": "title:harbour", "channels": ["hook", "mail"]},
-    "museum-strike": {"query": "title:(museum OR strike OR storm)", "channels": ["hook", "mail"]},
-}
+FARM_QUERIES = {"harbour": "title:harbour", "museum-strike": "title:(museum OR strike OR storm)"}
 
 
 def cluster_config(
@@ -36,27 +33,30 @@ def cluster_config(
     database_url: str,
     farm: Farm,
     webhook_url: str,
-    smtp_port: int,
+    smtp_port: int | None,
     cluster: dict[str, Any] | None = None,
     extract: dict[str, Any] | None = None,
 ) -> Path:
-    """Every farm feed polled hourly (one due time in a test), both topics on a webhook and email."""
+    """Every farm feed polled hourly (one due time in a test), both topics on a webhook (`hook`)
+    and, with `smtp_port`, by email (`mail`)."""
+    channels: dict[str, Any] = {"hook": {"type": "webhook", "url": webhook_url, "secret": WEBHOOK_SECRET}}
+    if smtp_port is not None:
+        channels["mail"] = {
+            "type": "email",
+            "to": ["analyst@example.org"],
+            "from": "newswatch@example.org",
+            "smtp": {"host": "127.0.0.1", "port": smtp_port, "timeout": "5s"},
+        }
     document = {
         "database": database_url,
         "feeds": [
             {"name": f"farm{index:05d}", "url": url, "interval": "1h"}
             for index, url in enumerate(farm.feed_urls())
         ],
-        "topics": FARM_TOPICS,
-        "channels": {
-            "hook": {"type": "webhook", "url": webhook_url, "secret": WEBHOOK_SECRET},
-            "mail": {
-                "type": "email",
-                "to": ["analyst@example.org"],
-                "from": "newswatch@example.org",
-                "smtp": {"host": "127.0.0.1", "port": smtp_port, "timeout": "5s"},
-            },
+        "topics": {
+            name: {"query": query, "channels": list(channels)} for name, query in FARM_QUERIES.items()
         },
+        "channels": channels,
         "fetch": {"allow_private_addresses": True, "connect_timeout": "5s", "read_timeout": "10s"},
         "alerts": {"initial_backoff": "1s", "max_backoff": "2s", "lease": "5s"},
         "extract": extract or {"workers": 1},
