@@ -245,6 +245,7 @@ def test_two_sweeps_at_once_poll_each_feed_once_per_due_time(
 
 @pytest.mark.postgres
 @pytest.mark.slow
+@pytest.mark.timeout(600)
 def test_workers_killed_at_random_lose_and_repeat_nothing(
     tmp_path: Path, postgres_url: str, webhook_receiver: WebhookReceiver
 ) -> None:
