@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,6 +52,8 @@ class Runtime:
 
     config: Config
     pipeline: Pipeline
+    # The configured feeds by URL: a job for a feed no longer configured does nothing.
+    feeds: dict[str, FeedConfig] = field(init=False)
 
     def __post_init__(self) -> None:
         self.feeds = {feed.url: feed for feed in self.config.feeds}
