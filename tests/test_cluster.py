@@ -21,7 +21,7 @@ from pipeline.cluster.jobs import entry_arguments, entry_from_arguments, host_lo
 from pipeline.cluster.status import read_status
 from pipeline.cluster.sweep import NEVER_POLLED, PollOrder, SweepReport, already_polled, sweep
 from pipeline.cluster.tasks import SWEEP_LIMIT, Runtime, defer_poll, every, run_sweep
-from pipeline.config import Config, FeedConfig, load_config
+from pipeline.config import Config, ConfigError, FeedConfig, load_config, parse_config
 from pipeline.cycle import Pipeline
 from pipeline.match import Matcher
 from pipeline.models import FeedEntry
@@ -85,6 +85,30 @@ def test_job_arguments_and_locks() -> None:
     assert host_lock("http://127.0.0.2:8080/x") == "host:127.0.0.2:8080"
     assert host_lock(None) is None and host_lock("urn:x") is None
     assert every(5) == "* * * * * */5" and every(60) == "* * * * * 0"
+
+
+@pytest.mark.parametrize(
+    ("section", "problem"),
+    [
+        (
+            {"sweep_every": "7s"},
+            "cluster.sweep_every: must be a whole number of seconds that divides a minute",
+        ),
+        ({"heartbeat": "30s"}, "cluster: heartbeat (30s) must be shorter than stalled_after (30s)"),
+        ({"concurrency": 0}, "cluster.concurrency"),
+        ({"workers": 2}, "cluster.workers: unknown key 'workers'; this section takes concurrency"),
+    ],
+)
+def test_cluster_settings_are_checked_with_their_key(section: dict[str, object], problem: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config({"database": "postgresql://db/newswatch", "cluster": section})
+    assert problem in str(raised.value)
+
+
+def test_cluster_settings_default_when_the_section_is_empty() -> None:
+    settings = parse_config({"cluster": {}}).cluster
+    assert settings is not None and (settings.concurrency, settings.sweep_every) == (4, 10.0)
+    assert parse_config({}).cluster is None
 
 
 def expected_matches(config: Config) -> int:
