@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -103,7 +104,7 @@ def measure_workers(farm: Farm, workers: int, folder: Path, concurrency: int) ->
             )
             for _ in range(workers)
         ]
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), _children_cpu()
         try:
             while True:
                 time.sleep(1)
@@ -118,7 +119,21 @@ def measure_workers(farm: Farm, workers: int, folder: Path, concurrency: int) ->
             for process in processes:
                 process.wait(timeout=60)
     rate = (stored - 1) / span if span else 0.0
-    return {"workers": workers, "articles": stored, "seconds": span, "articles_per_second": rate}
+    # Workers and their extraction processes, start-up included: equal per article with one worker
+    # and with two means the second worker costs no coordination overhead, whatever the machine's load.
+    cpu_per_article = (_children_cpu() - cpu_before) / stored
+    return {
+        "workers": workers,
+        "articles": stored,
+        "seconds": span,
+        "articles_per_second": rate,
+        "cpu_seconds_per_article": cpu_per_article,
+    }
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _has_articles(url: str) -> bool:
@@ -192,9 +207,12 @@ def run_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
         "queue_cpu_over_target": queue["cpu_ms_per_job"] / 4.0,
         "machine": machine(load_before, os.getloadavg()),
     }
-    print(f"{'':<26} {'articles':>9} {'seconds':>8} {'articles/s':>11}")
+    print(f"{'':<26} {'articles':>9} {'seconds':>8} {'articles/s':>11} {'CPU s/article':>14}")
     for label, run in (("one worker", one), ("two workers", two)):
-        print(f"{label:<26} {run['articles']:>9} {run['seconds']:>8.1f} {run['articles_per_second']:>11.1f}")
+        print(
+            f"{label:<26} {run['articles']:>9} {run['seconds']:>8.1f} {run['articles_per_second']:>11.1f}"
+            f" {run['cpu_seconds_per_article']:>14.3f}"
+        )
     print(f"two workers / one: {speedup:.2f}x (target >= 1.8x)")
     print(
         f"queue: {queue['jobs']} no-op jobs in {queue['seconds']:.1f} s "
