@@ -17,9 +17,10 @@ from pipeline.clock import Clock
 from pipeline.config import Config, FeedConfig
 from pipeline.health import HealthEvent, HealthPolicy, PollOutcome, after_poll, assess_silence, describe_state
 from pipeline.models import ConditionalState, FeedState, FeedUpdate, Notice
-from pipeline.schedule import ScheduleSettings
+from pipeline.schedule import PollFacts, PollReason, ScheduleSettings, next_poll_at
 from pipeline.store import Store
 from pipeline.store.outbox import Outbox
+from pipeline.store.repository import PollPlan
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,28 @@ class FeedHealthKeeper:
         else:
             self.store.save_feed_healths([update])
         self._raise(feed, events)
+
+    def replan(self, feeds: Sequence[FeedConfig]) -> list[str]:
+        """Ask `next_poll_at` again for every feed on its regular schedule, from its last poll under
+        its settings now: after a reload, or a start with an edited config, a shortened interval
+        applies at once. Feeds held back (backoff, Retry-After, disabled) or asked for keep their
+        time. Returns the names of the feeds whose next poll moved."""
+        states = self.store.feed_states([(feed.url, feed.name) for feed in feeds], register=False)
+        plans, moved = [], []
+        for feed in feeds:
+            state = states.get(feed.url)
+            if state is None:
+                continue
+            health = state.health
+            if health.next_poll_reason is not PollReason.SCHEDULE or health.last_polled_at is None:
+                continue
+            facts = PollFacts(health.last_polled_at, current_interval=health.poll_interval)
+            due = next_poll_at(ScheduleSettings.for_feed(feed, self.fetch_settings), facts)
+            if due.at is not None and (due.at, due.interval) != (health.next_poll_at, health.poll_interval):
+                plans.append(PollPlan(state.feed_id, health.last_polled_at, due.at, due.interval))
+                moved.append(feed.name)
+        self.store.replan_polls(plans)
+        return moved
 
     def check_silence(self, feeds: Sequence[FeedConfig]) -> None:
         """Raise 'silent' notices (and their recoveries) from each feed's publishing rhythm."""

@@ -3,7 +3,9 @@
 time stored in `feeds.next_poll_at`, the only truth the clocks ask ("which feeds are due?").
 
 Operator actions need no arithmetic: "poll now" and "enable" make a feed due at once (the store
-writes the time given), and a disabled feed is never due. Pure: callers pass the time and the
+writes the time given, and `PollReason.REQUESTED`), and a disabled feed is never due. When a feed's
+settings change (a reload, a restart with an edited config), `next_poll_at` is asked again from the
+last poll, so a shortened interval applies at once. Pure: callers pass the time and the
 feed's history in; nothing here reads a clock or the database."""
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ class PollReason(enum.StrEnum):
     RETRY_AFTER = "retry_after"
     # Gone (410) or disabled by the operator: never due until re-enabled.
     DISABLED = "disabled"
+    # The operator asked for a poll now (console, `request_poll_now`): due at once, whatever else.
+    REQUESTED = "requested"
 
     @property
     def held_back(self) -> bool:

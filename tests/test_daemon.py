@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,8 +17,9 @@ from pipeline.config import load_config
 from pipeline.cycle import Pipeline
 from pipeline.daemon import Daemon
 from tests.support.configs import write_test_config
+from tests.support.feeds import RSS_HEADERS, rss
 from tests.support.livefeed import LiveFeed, Story
-from tests.support.servers import LocalHTTPServer, SmtpSink
+from tests.support.servers import LocalHTTPServer, RecordedRequest, Response, SmtpSink
 
 RAMEN_BODY = (
     "A nine-seat ramen counter in Tokyo kept its Michelin star for a tenth year.\n\n"
@@ -121,11 +125,140 @@ def test_reload_adds_and_removes_feeds(
     polls_of_first = len(http_server.requests_to("/live.xml"))
     time.sleep(1.5)
     assert len(http_server.requests_to("/live.xml")) <= polls_of_first + 1  # one may have been in flight
-    assert [job.id for job in daemon.scheduler.get_jobs() if job.id.startswith("feed:")] == [
-        f"feed:{second.url}"
-    ]
+    # No job per feed: one tick asks the store for due feeds among the configured ones.
+    assert "poll-tick" in [job.id for job in daemon.scheduler.get_jobs()]
+    assert not [job.id for job in daemon.scheduler.get_jobs() if job.id.startswith("feed:")]
     # Topics did not change, so the compiled matcher was kept rather than rebuilt.
     assert daemon.holder.current.matcher is matcher_before
+
+
+def test_a_shortened_interval_applies_at_once_after_a_reload(
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer
+) -> None:
+    feed = LiveFeed(http_server, "/hourly.xml")
+    config = write_test_config(
+        tmp_path / "c.yaml",
+        database_url=database_url,
+        feeds=[{"name": "Hourly", "url": feed.url, "interval": "1h"}],
+    )
+    daemon = Daemon(Pipeline.open(load_config(config)), config)
+    daemon.start()
+    try:
+        wait_for(lambda: len(http_server.requests_to("/hourly.xml")) == 1)
+        time.sleep(0.5)
+        assert len(http_server.requests_to("/hourly.xml")) == 1  # next due in an hour
+
+        def every_second(document: dict) -> None:
+            document["feeds"][0]["interval"] = "1s"
+
+        edit_config(config, every_second)
+        # Planned again from the last poll: it is overdue under the new interval, so polled now.
+        wait_for(lambda: len(http_server.requests_to("/hourly.xml")) >= 3, timeout=10)
+    finally:
+        daemon.shutdown()
+
+
+class SlowHost:
+    """Feeds on one host that answer in 1 s, recording how many requests were in flight at once."""
+
+    def __init__(self, server: LocalHTTPServer, feeds: int) -> None:
+        self.in_flight: Counter[str] = Counter()
+        self.most_at_once = 0
+        self.most_per_feed = 0
+        self._lock = threading.Lock()
+        self.urls = [server.add(f"/slow-{number}.xml", self._serve) for number in range(feeds)]
+
+    def _serve(self, request: RecordedRequest) -> Response:
+        with self._lock:
+            self.in_flight[request.path] += 1
+            self.most_at_once = max(self.most_at_once, self.in_flight.total())
+            self.most_per_feed = max(self.most_per_feed, self.in_flight[request.path])
+        time.sleep(1.0)
+        with self._lock:
+            self.in_flight[request.path] -= 1
+        return Response(200, rss([], "Slow"), RSS_HEADERS)
+
+
+def test_polls_respect_the_per_host_limit_without_holding_up_other_hosts(
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer
+) -> None:
+    slow = SlowHost(http_server, feeds=8)
+    quick_server = LocalHTTPServer().start()
+    polled_at: list[float] = []
+
+    def quick(_request: RecordedRequest) -> Response:
+        polled_at.append(time.monotonic())
+        return Response(200, rss([], "Quick"), RSS_HEADERS)
+
+    try:
+        quick_url = quick_server.add("/quick.xml", quick)
+        feeds = [{"name": f"Slow {n}", "url": url, "interval": "1s"} for n, url in enumerate(slow.urls)]
+        config = write_test_config(
+            tmp_path / "c.yaml",
+            database_url=database_url,
+            feeds=[*feeds, {"name": "Quick", "url": quick_url, "interval": "1s"}],
+            extra={
+                "fetch": {
+                    "allow_private_addresses": True,
+                    "fetch_pages": False,
+                    "max_connections": 3,
+                    "max_per_host": 2,
+                }
+            },
+        )
+        daemon = Daemon(Pipeline.open(load_config(config)), config)
+        daemon.start()
+        try:
+            time.sleep(5)
+        finally:
+            daemon.shutdown()
+    finally:
+        quick_server.stop()
+    # Eight feeds on the slow host, two requests there at a time at most, and never one feed twice.
+    assert slow.most_at_once == 2 and slow.most_per_feed == 1
+    # The third worker stays free for the other host: its feed keeps its 1 s interval (plus a tick).
+    gaps = [later - earlier for earlier, later in itertools.pairwise(polled_at)]
+    assert len(polled_at) >= 3 and max(gaps) < 1.5, gaps
+
+
+def test_a_poll_the_store_cannot_record_is_not_repeated_at_every_tick(
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sqlalchemy import text
+
+    feed = LiveFeed(http_server, "/unrecorded.xml")
+    config = write_test_config(
+        tmp_path / "c.yaml",
+        database_url=database_url,
+        feeds=[{"name": "Unrecorded", "url": feed.url, "interval": "5s"}],
+    )
+    pipeline = Pipeline.open(load_config(config))
+    pipeline.store.feed_states([(feed.url, "Unrecorded")])
+    # A real failing write: the database refuses every update of the feeds table.
+    with pipeline.store.engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.execute(
+                text("CREATE TRIGGER refuse BEFORE UPDATE ON feeds BEGIN SELECT RAISE(ABORT, 'refused'); END")
+            )
+        else:
+            connection.execute(
+                text(
+                    "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$ BEGIN RAISE EXCEPTION 'refused'; END $$"
+                )
+            )
+            connection.execute(
+                text("CREATE TRIGGER refuse BEFORE UPDATE ON feeds FOR EACH ROW EXECUTE FUNCTION refuse()")
+            )
+    daemon = Daemon(pipeline, config)
+    daemon.start()
+    try:
+        wait_for(lambda: "its poll could not be recorded; next try in 5s" in caplog.text)
+        time.sleep(3)  # a dozen ticks at least (every 0.5 s)
+    finally:
+        daemon.shutdown()
+    # Still due in the database, but left alone for its interval rather than polled at every tick.
+    assert len(http_server.requests_to("/unrecorded.xml")) == 1
 
 
 def worker_pids(pipeline: Pipeline) -> set[int]:

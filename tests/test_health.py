@@ -290,6 +290,7 @@ def test_feeds_command_lists_state_and_enable_brings_a_gone_feed_back(
     lines = {line.split("  ")[0]: line for line in listing.splitlines()}
     assert "FEED" in lines and "STATE" in lines["FEED"] and "LAST ERROR" in lines["FEED"]
     assert " ok " in lines["Working"] and lines["Working"].split()[-1] == "-"
+    assert " in 10 min " in lines["Working"]  # the default interval, from the stored next_poll_at
     assert " disabled " in lines["Gone"] and "gone: HTTP 410 Gone" in lines["Gone"]
     assert "never (disabled)" in lines["Gone"]
     assert "re-enable with: newswatch feeds enable 'Gone'" in listing

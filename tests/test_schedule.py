@@ -12,10 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from pipeline.config import ConfigError, load_config, parse_config
+from pipeline.clock import ManualClock
+from pipeline.config import Config, ConfigError, FeedConfig, load_config, parse_config
 from pipeline.cycle import Pipeline
 from pipeline.daemon import Daemon
-from pipeline.models import FeedUpdate
+from pipeline.feedhealth import FeedHealthKeeper
+from pipeline.feedstatus import next_poll_text
+from pipeline.models import FeedHealth, FeedUpdate
 from pipeline.schedule import (
     IntervalBounds,
     NextPoll,
@@ -27,6 +30,7 @@ from pipeline.schedule import (
     worth_rescheduling,
 )
 from pipeline.store import Store, create_db_engine, upgrade_schema
+from pipeline.store.repository import PollPlan
 from pipeline.store.tables import FeedRow
 from tests.support.configs import write_test_config
 from tests.support.livefeed import LiveFeed, Story
@@ -134,6 +138,30 @@ def test_held_back_reasons() -> None:
     assert not PollReason.SCHEDULE.held_back
 
 
+@pytest.mark.parametrize(
+    ("health", "expected"),
+    [
+        (FeedHealth(), "due now"),  # never polled
+        (FeedHealth(next_poll_at=later(240), next_poll_reason=PollReason.SCHEDULE), "in 4 min"),
+        (FeedHealth(next_poll_at=later(20), next_poll_reason=PollReason.SCHEDULE), "in 20 s"),
+        (FeedHealth(next_poll_at=later(5400), next_poll_reason=PollReason.SCHEDULE), "in 1h30m"),
+        (FeedHealth(next_poll_at=later(-30), next_poll_reason=PollReason.SCHEDULE), "due now"),
+        (FeedHealth(next_poll_at=NOW, next_poll_reason=PollReason.REQUESTED), "due now"),
+        (
+            FeedHealth(next_poll_at=later(90), next_poll_reason=PollReason.RETRY_AFTER),
+            "held back until 2026-11-25 12:01 UTC (Retry-After)",
+        ),
+        (
+            FeedHealth(next_poll_at=later(2400), next_poll_reason=PollReason.BACKOFF, consecutive_failures=3),
+            "held back until 2026-11-25 12:40 UTC (backoff after 3 failures)",
+        ),
+        (FeedHealth(disabled_at=NOW, next_poll_reason=PollReason.DISABLED), "never (disabled)"),
+    ],
+)
+def test_newswatch_feeds_says_when_each_feed_is_next_polled(health: FeedHealth, expected: str) -> None:
+    assert next_poll_text(health, NOW) == expected
+
+
 @pytest.fixture
 def store(database_url: str) -> Iterator[Store]:
     engine = create_db_engine(database_url)
@@ -185,6 +213,28 @@ def test_poll_now_makes_a_feed_due_at_once_and_unknown_feeds_say_so(store: Store
     (due,) = store.due_feeds(NOW, limit=10)
     assert due.url == "https://a.example/limited" and due.health.next_poll_at == NOW
     assert store.request_poll_now("https://a.example/never-configured", NOW) is False
+
+
+def test_changed_settings_replan_feeds_on_schedule_only(store: Store) -> None:
+    hourly = scheduled(store, "https://a.example/hourly", later(3600))
+    scheduled(store, "https://a.example/limited", later(3600), PollReason.RETRY_AFTER)
+    scheduled(store, "https://a.example/asked", NOW, PollReason.REQUESTED)
+    feeds = [
+        FeedConfig(name=url, url=url, interval=600.0)
+        for url in ("https://a.example/hourly", "https://a.example/limited", "https://a.example/asked")
+    ]
+    keeper = FeedHealthKeeper(Config(feeds=feeds), store, ManualClock(NOW))
+    assert keeper.replan(feeds) == ["https://a.example/hourly"]
+    states = store.feed_states([(feed.url, feed.name) for feed in feeds], register=False)
+    assert states["https://a.example/hourly"].health.next_poll_at == later(600)
+    assert states["https://a.example/limited"].health.next_poll_at == later(3600)  # the server's time
+    assert states["https://a.example/asked"].health.next_poll_at == NOW  # the operator's request
+    assert keeper.replan(feeds) == []  # nothing changed since: nothing written
+    # A plan made before a poll wrote its own result does not overwrite it.
+    state = store.feed_state("https://a.example/hourly", "h")
+    stale = PollPlan(hourly, planned_from=later(-7200), at=later(-6600), interval=600.0)
+    assert store.replan_polls([stale]) == 0
+    assert store.feed_state("https://a.example/hourly", "h").health == state.health
 
 
 def test_the_schedule_survives_in_the_row(store: Store) -> None:

@@ -95,6 +95,16 @@ def _feed_update_row(feed_update: FeedUpdate) -> dict[str, object]:
 
 
 @dataclass(frozen=True, slots=True)
+class PollPlan:
+    """A feed's next poll, planned from its last poll (`planned_from`) under changed settings."""
+
+    feed_id: int
+    planned_from: datetime
+    at: datetime
+    interval: float
+
+
+@dataclass(frozen=True, slots=True)
 class StoredArticle:
     """A stored article with the topics it matched when it was stored (for backtests)."""
 
@@ -206,9 +216,39 @@ class Store:
             result = session.execute(
                 update(FeedRow)
                 .where(FeedRow.url == feed_url)
-                .values(next_poll_at=now, next_poll_reason=PollReason.SCHEDULE.value)
+                .values(next_poll_at=now, next_poll_reason=PollReason.REQUESTED.value)
             )
             return bool(result.rowcount)
+
+    def replan_polls(self, plans: Sequence[PollPlan]) -> int:
+        """Write feeds' new next poll times (after their settings changed); a feed polled or asked
+        for since its plan was made keeps what that wrote. Returns how many changed."""
+        if not plans:
+            return 0
+        table = FeedRow.__table__
+        statement = (
+            update(table)
+            .where(
+                table.c.id == bindparam("feed_id"),
+                table.c.last_polled_at == bindparam("planned_from", type_=table.c.last_polled_at.type),
+                table.c.next_poll_reason == PollReason.SCHEDULE.value,
+            )
+            .values(
+                next_poll_at=bindparam("at", type_=table.c.next_poll_at.type),
+                poll_interval=bindparam("interval"),
+            )
+        )
+        rows = [
+            {
+                "feed_id": plan.feed_id,
+                "planned_from": plan.planned_from,
+                "at": plan.at,
+                "interval": plan.interval,
+            }
+            for plan in plans
+        ]
+        with self.engine.begin() as connection:
+            return connection.execute(statement, rows).rowcount
 
     def due_feeds(self, now: datetime, limit: int, among: Collection[str] | None = None) -> list[FeedState]:
         """Up to `limit` enabled feeds due at `now` (`next_poll_at <= now`, or never scheduled), the
