@@ -3,6 +3,7 @@ farm, the sweep, and what is stored and alerted afterwards (pipeline/cluster/)."
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import random
@@ -12,15 +13,18 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
+from procrastinate import App
 
 from benchmarks.farm import Farm, FarmSpec
 from pipeline.cli import main
-from pipeline.cluster.app import build_app
+from pipeline.cluster.app import build_app, install_schema
+from pipeline.cluster.database import libpq_url
 from pipeline.cluster.jobs import entry_arguments, entry_from_arguments, host_lock
 from pipeline.cluster.status import read_status
 from pipeline.cluster.sweep import NEVER_POLLED, PollOrder, SweepReport, already_polled, sweep
-from pipeline.cluster.tasks import SWEEP_LIMIT, Runtime, defer_poll, every, run_sweep
+from pipeline.cluster.tasks import SWEEP_LIMIT, Runtime, defer_poll, every, prune_finished, run_sweep
 from pipeline.config import Config, ConfigError, FeedConfig, load_config, parse_config
 from pipeline.cycle import Pipeline
 from pipeline.match import Matcher
@@ -109,6 +113,38 @@ def test_cluster_settings_default_when_the_section_is_empty() -> None:
     settings = parse_config({"cluster": {}}).cluster
     assert settings is not None and (settings.concurrency, settings.sweep_every) == (4, 10.0)
     assert parse_config({}).cluster is None
+
+
+@pytest.mark.postgres
+def test_jobs_finished_longer_ago_than_kept_are_pruned(postgres_url: str) -> None:
+    install_schema(postgres_url)
+    app = build_app(postgres_url)
+    with app.open():
+        ids = {
+            name: app.configure_task(name).defer(number=1)
+            for name in ("test.old_success", "test.old_failure", "test.recent", "test.waiting")
+        }
+    with psycopg.connect(libpq_url(postgres_url), autocommit=True) as connection:
+        for name, status in (
+            ("test.old_success", "succeeded"),
+            ("test.old_failure", "failed"),
+            ("test.recent", "succeeded"),
+        ):
+            connection.execute("SELECT procrastinate_finish_job_v1(%s, %s, false)", (ids[name], status))
+        old = [ids["test.old_success"], ids["test.old_failure"], ids["test.waiting"]]
+        # Two hours ago: the old jobs ended then (and the waiting one was deferred then).
+        connection.execute(
+            "UPDATE procrastinate_events SET at = now() - interval '2 hours' WHERE job_id = ANY(%s)", (old,)
+        )
+
+        asyncio.run(_prune(app, keep_seconds=3600))
+        left = {row[0] for row in connection.execute("SELECT task_name FROM procrastinate_jobs")}
+    assert left == {"test.recent", "test.waiting"}
+
+
+async def _prune(app: App, keep_seconds: float) -> None:
+    async with app.open_async():
+        await prune_finished(app.job_manager, keep_seconds)
 
 
 def expected_matches(config: Config) -> int:

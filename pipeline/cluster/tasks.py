@@ -26,6 +26,7 @@ from typing import Any
 from procrastinate import App, JobContext
 from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
 from procrastinate.jobs import Status
+from procrastinate.manager import JobManager
 
 from pipeline.cluster.jobs import entry_arguments, entry_from_arguments, entry_lock, host_lock, poll_lock
 from pipeline.cluster.sweep import PollOrder, already_polled, sweep
@@ -118,6 +119,17 @@ def hand_off(app: App) -> Callable[[FeedConfig, Arrival], None]:
     return defer_entry
 
 
+async def prune_finished(manager: JobManager, keep_seconds: float) -> None:
+    """Delete jobs that ended (succeeded, failed, cancelled, aborted) more than `keep_seconds` ago,
+    in whole hours (procrastinate's unit), at least one."""
+    await manager.delete_old_jobs(
+        nb_hours=max(1, round(keep_seconds / 3600)),
+        include_failed=True,
+        include_cancelled=True,
+        include_aborted=True,
+    )
+
+
 def register_tasks(app: App, settings: ClusterConfig, runtime: Callable[[], Runtime]) -> None:
     """Add the cluster's tasks to `app`; `runtime()` gives the worker's shared state when a job runs."""
     cadence = every(settings.sweep_every)
@@ -182,9 +194,4 @@ def register_tasks(app: App, settings: ClusterConfig, runtime: Callable[[], Runt
     @app.task(name=PRUNE_JOBS, queueing_lock=PRUNE_JOBS, pass_context=True)
     async def prune_finished_jobs(context: JobContext, timestamp: int) -> None:
         # procrastinate's own remove_old_jobs task takes no `timestamp`, which periodic jobs get.
-        await context.app.job_manager.delete_old_jobs(
-            nb_hours=max(1, round(settings.keep_finished_jobs / 3600)),
-            include_failed=True,
-            include_cancelled=True,
-            include_aborted=True,
-        )
+        await prune_finished(context.app.job_manager, settings.keep_finished_jobs)
