@@ -223,6 +223,8 @@ def test_two_workers_over_a_200_feed_farm(
             )
             status = read_status(postgres_url, stalled_after=4)
             code, output = cli("cluster", "status", "--json", "--config", str(path))
+        # SIGTERM (Workers leaving its block) stops a worker cleanly, after its running jobs.
+        assert [process.returncode for process in workers.processes] == [0, 0], workers.log_tail()
         stats = farm.stats()
     result = stored(postgres_url)
     assert result.distinct_urls == 400 and result.repeated_matches == 0
