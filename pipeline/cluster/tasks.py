@@ -103,14 +103,16 @@ def run_sweep(app: App, runtime: Runtime, now: datetime | None = None) -> None:
         )
 
 
-def hand_off(app: App) -> Callable[[FeedConfig, Arrival], None]:
+def hand_off(app: App, fetch_pages: bool) -> Callable[[FeedConfig, Arrival], None]:
+    """Each new item of a poll as a `fetch_extract` job, holding its page's host lock when the page
+    is fetched (with `fetch.fetch_pages: false` the job makes no request and needs no lock)."""
+
     def defer_entry(feed: FeedConfig, arrival: Arrival) -> None:
-        link = arrival.entry.link
         defer_once(
             app,
             FETCH_EXTRACT,
             queueing_lock=entry_lock(arrival.key),
-            lock=host_lock(link),
+            lock=host_lock(arrival.entry.link) if fetch_pages else None,
             feed_url=feed.url,
             key=arrival.key,
             entry=entry_arguments(arrival.entry),

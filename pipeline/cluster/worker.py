@@ -41,7 +41,7 @@ def run_worker(config: Config, concurrency: int | None = None) -> None:
         log.info("installed the job queue's tables in %s", config.database.rsplit("@", 1)[-1])
     pipeline = Pipeline.open(config)
     register_feeds(pipeline, config)
-    pipeline.hand_off_new = hand_off(app)
+    pipeline.hand_off_new = hand_off(app, config.fetch.fetch_pages)
     if config.fetch.fetch_pages:
         pipeline.extractor.start()
     runtime = Runtime(config, pipeline)
