@@ -6,6 +6,7 @@
     python -m benchmarks fetch ...        # polling 1,000 feeds: first cycle and all-304, vs rss2email
     python -m benchmarks matcher ...      # the compiled matcher vs a naive one, 100 vs 1,000 topics
     python -m benchmarks matcher-scale ...  # real news, 100 / 1,000 / 10,000 / 100,000 topics
+    python -m benchmarks cluster ...      # one worker vs two, and the job queue's CPU per job
 
 Each benchmark measures its baseline in the same run, prints a table and writes JSON to
 benchmarks/results/. `python -m benchmarks NAME --help` lists a benchmark's options.
@@ -98,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
 
         matcher.main(rest)
         return 0
+    if command == "cluster":
+        from benchmarks import cluster
+
+        return cluster.main(rest)
     print(__doc__, file=sys.stderr)
     return 2
 

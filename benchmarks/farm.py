@@ -231,9 +231,16 @@ class FarmContent:
 
 
 class FarmServer:
-    def __init__(self, content: FarmContent) -> None:
+    def __init__(self, content: FarmContent, page_delay: float = 0.0) -> None:
         self.content = content
+        # A page answer waits this long: overlapping requests to one host become visible in
+        # `max_in_flight_per_host` instead of finishing before the next one arrives.
+        self.page_delay = page_delay
         self.stats: Counter[str] = Counter()
+        # Requests being answered now, and the most ever at once, per Host header.
+        self.in_flight: Counter[str] = Counter()
+        self.max_in_flight: Counter[str] = Counter()
+        self.feed_requests: Counter[str] = Counter()
 
     def route(self, target: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         path = target.split("?", 1)[0]
@@ -241,6 +248,7 @@ class FarmServer:
         if path in self.content.feeds:
             body, compressed, etag = self.content.feeds[path]
             self.stats["feeds"] += 1
+            self.feed_requests[path] += 1
             if headers.get("if-none-match") == etag or headers.get("if-modified-since") == LAST_MODIFIED:
                 self.stats["not_modified"] += 1
                 return 304, {"ETag": etag, "Last-Modified": LAST_MODIFIED}, b""
@@ -259,9 +267,36 @@ class FarmServer:
             feed, item = int(found.group(1)), int(found.group(2))
             return 200, {"Content-Type": "text/html; charset=utf-8"}, self.content.page(feed, item)
         if path == "/__stats":
-            return 200, {"Content-Type": "application/json"}, json.dumps(self.stats).encode()
+            report = {
+                **self.stats,
+                "max_in_flight_per_host": max(self.max_in_flight.values(), default=0),
+                "feed_requests": dict(self.feed_requests),
+            }
+            return 200, {"Content-Type": "application/json"}, json.dumps(report).encode()
         self.stats["not_found"] += 1
         return 404, {"Content-Type": "text/plain"}, b"not found"
+
+    async def _answer(
+        self,
+        writer: asyncio.StreamWriter,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        keep_alive: bool,
+    ) -> None:
+        status, out, body = self.route(target, headers)
+        if self.page_delay and target.startswith("/pages/"):
+            await asyncio.sleep(self.page_delay)
+        reason = {200: "OK", 304: "Not Modified", 404: "Not Found"}[status]
+        head = [f"HTTP/1.1 {status} {reason}"] + [f"{name}: {value}" for name, value in out.items()]
+        if status != 304:
+            head.append(f"Content-Length: {len(body)}")
+        if not keep_alive:
+            head.append("Connection: close")
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+        if method != "HEAD":
+            writer.write(body)
+        await writer.drain()
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -280,18 +315,17 @@ class FarmServer:
                 length = int(headers.get("content-length") or 0)
                 if length:
                     await reader.readexactly(length)
-                status, out, body = self.route(target, headers)
+                host = headers.get("host", "")
+                counted = not target.startswith("/__stats")
+                if counted:
+                    self.in_flight[host] += 1
+                    self.max_in_flight[host] = max(self.max_in_flight[host], self.in_flight[host])
                 keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
-                reason = {200: "OK", 304: "Not Modified", 404: "Not Found"}[status]
-                head = [f"HTTP/1.1 {status} {reason}"] + [f"{name}: {value}" for name, value in out.items()]
-                if status != 304:
-                    head.append(f"Content-Length: {len(body)}")
-                if not keep_alive:
-                    head.append("Connection: close")
-                writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
-                if method != "HEAD":
-                    writer.write(body)
-                await writer.drain()
+                try:
+                    await self._answer(writer, method, target, headers, keep_alive)
+                finally:
+                    if counted:
+                        self.in_flight[host] -= 1
                 if not keep_alive:
                     break
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
@@ -300,13 +334,13 @@ class FarmServer:
             writer.close()
 
 
-async def serve(spec: FarmSpec, port: int) -> None:
+async def serve(spec: FarmSpec, port: int, page_delay: float = 0.0) -> None:
     # Take a free port on 127.0.0.1, then the same port on the other loopback addresses.
     first = await asyncio.start_server(lambda r, w: None, "127.0.0.1", port)
     port = first.sockets[0].getsockname()[1]
     first.close()
     await first.wait_closed()
-    server = FarmServer(FarmContent(spec, port))
+    server = FarmServer(FarmContent(spec, port), page_delay)
     hosts = sorted({spec.host(feed) for feed in range(spec.feeds)} | {"127.0.0.1"})
     servers = [await asyncio.start_server(server.handle, host, port, backlog=1024) for host in hosts]
     print(f"ready {port}", flush=True)
@@ -316,8 +350,9 @@ async def serve(spec: FarmSpec, port: int) -> None:
 class Farm:
     """Starts the farm in a child process; a context manager."""
 
-    def __init__(self, spec: FarmSpec) -> None:
+    def __init__(self, spec: FarmSpec, page_delay: float = 0.0) -> None:
         self.spec = spec
+        self.page_delay = page_delay
         self.port = 0
         self._process: subprocess.Popen[str] | None = None
 
@@ -337,6 +372,8 @@ class Farm:
         ]
         if not self.spec.use_corpus:
             command.append("--generated")
+        if self.page_delay:
+            command += ["--page-delay", str(self.page_delay)]
         self._process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
         assert self._process.stdout is not None
         line = self._process.stdout.readline()
@@ -382,10 +419,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--generated", action="store_true", help="generated pages even if the corpus is there"
     )
+    parser.add_argument(
+        "--page-delay", type=float, default=0.0, help="seconds each page answer waits (0: none)"
+    )
     args = parser.parse_args(argv)
     spec = FarmSpec(args.feeds, args.items, max(1, min(args.hosts, 250)), args.seed, not args.generated)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(spec, args.port))
+        asyncio.run(serve(spec, args.port, args.page_delay))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -375,6 +376,38 @@ class RetentionConfig(_Strict):
     unmatched_articles: Duration | None = 90 * 86400.0
 
 
+def _divides_a_minute(seconds: float) -> float:
+    # Periodic jobs run on a cron schedule with a seconds column: only a whole divisor of a minute
+    # gives evenly spaced runs.
+    if seconds > 60 or seconds != int(seconds) or 60 % int(seconds):
+        raise ValueError("must be a whole number of seconds that divides a minute (1s, 5s, 10s, 30s, 60s)")
+    return seconds
+
+
+class ClusterConfig(_Strict):
+    """Cluster mode (`newswatch worker`, PostgreSQL only): jobs on a procrastinate queue."""
+
+    # Jobs each `newswatch worker` runs at once (`--concurrency` overrides it).
+    concurrency: int = Field(default=4, gt=0, le=256)
+    # How often the periodic sweep looks for due feeds (and stalled jobs, and alerts due for a retry).
+    sweep_every: Annotated[Duration, AfterValidator(_divides_a_minute)] = 10.0
+    # How often a worker tells the database it is alive...
+    heartbeat: Duration = 10.0
+    # ...and how long without one before it counts as dead and its running jobs are retried.
+    stalled_after: Duration = 30.0
+    # Finished jobs are deleted after this long.
+    keep_finished_jobs: Duration = 86400.0
+
+    @model_validator(mode="after")
+    def _heartbeat_before_stall(self) -> ClusterConfig:
+        if self.heartbeat >= self.stalled_after:
+            raise ValueError(
+                f"heartbeat ({self.heartbeat:g}s) must be shorter than "
+                f"stalled_after ({self.stalled_after:g}s), or live workers would count as dead"
+            )
+        return self
+
+
 class Config(_Strict):
     # A SQLAlchemy URL: sqlite:///relative/path (relative to the config file's directory),
     # sqlite:////absolute/path, or postgresql://user:password@host/db.
@@ -395,6 +428,8 @@ class Config(_Strict):
     extract: ExtractConfig = Field(default_factory=ExtractConfig)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
     health: HealthConfig = Field(default_factory=HealthConfig)
+    # Only for `newswatch worker` on PostgreSQL; None when the section is absent.
+    cluster: ClusterConfig | None = None
 
 
 @dataclass(frozen=True)

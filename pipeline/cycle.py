@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -35,7 +36,7 @@ from pipeline.models import FeedEntry, FeedState, FetchResult
 from pipeline.parse import FeedParseError, parse_feed
 from pipeline.store import Store, create_db_engine, upgrade_schema
 from pipeline.store.outbox import Outbox
-from pipeline.stories import Filing, Stories
+from pipeline.stories import Arrival, Filing, Stories
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,9 @@ class Pipeline:
         self.stories = Stories(store, config.dedup, clock)
         # Set on shutdown: polls stop between entries, leaving the rest for the next start.
         self.stopping = threading.Event()
+        # Cluster mode sets this: each new item of a poll is handed to it (to become its own job)
+        # instead of being fetched and extracted inline.
+        self.hand_off_new: Callable[[FeedConfig, Arrival], None] | None = None
         if previous is not None:
             # Only once this pipeline is complete: a failed build leaves the previous one whole.
             previous._handed_over |= kept
@@ -261,6 +265,12 @@ class Pipeline:
                     new_to_feed += 1
                     report.duplicates += 1
                 continue
+            if self.hand_off_new is not None:
+                # Outside the per-entry guard below: an item that could not be handed off fails the
+                # poll, so its validators are not stored and the next poll sees the item again.
+                self.hand_off_new(feed, arrival)
+                new_to_feed += 1
+                continue
             try:
                 with log_context(article=arrival.link):
                     new_to_feed += self._process_new_entry(feed, state, arrival.key, arrival.entry, report)
@@ -325,6 +335,14 @@ class Pipeline:
                     article.url,
                 )
         return 1
+
+    def process_new_entry(self, feed: FeedConfig, key: str, entry: FeedEntry) -> FeedReport:
+        """One new item on its own (page, extraction, match, store with its alerts): a cluster job."""
+        report = FeedReport(feed=feed.name, url=feed.url)
+        state = self.store.feed_state(feed.url, feed.name)
+        with log_context(feed=feed.name, feed_url=feed.url, article=entry.link or key):
+            self._process_new_entry(feed, state, key, entry, report)
+        return report
 
     def monitoring_counts(self) -> dict[str, dict[str, int]]:
         """Outbox rows by status and configured feeds by state, for the /metrics gauges."""

@@ -110,7 +110,7 @@ def test_the_shipped_watchlist_polls_real_publishers_over_https() -> None:
         (
             {"surprise": 1},
             "surprise: unknown key 'surprise'; this section takes database, feeds, aliases, "
-            "topics, channels, fetch, alerts, web, logging, retention, extract, dedup, health",
+            "topics, channels, fetch, alerts, web, logging, retention, extract, dedup, health, cluster",
         ),
     ],
 )

@@ -32,7 +32,7 @@ def compose() -> dict:
 def test_compose_services_images_and_volumes() -> None:
     document = compose()
     services = document["services"]
-    assert set(services) == {"db", "mail", "newswatch"}
+    assert set(services) == {"db", "mail", "newswatch", "worker"}
     assert re.fullmatch(r"postgres:\d+", services["db"]["image"])
     assert services["mail"]["image"].startswith("axllent/mailpit:")
     assert services["newswatch"]["build"] == "."
@@ -60,6 +60,23 @@ def test_compose_wires_the_database_url_to_the_db_service() -> None:
     for variable in ("NEWSWATCH_DATABASE", "SMTP_HOST", "SMTP_PORT", "NEWSWATCH_WEB_LISTEN"):
         assert variable in environment and "${" + variable in shipped, variable
     assert environment["SMTP_HOST"] == "mail"
+
+
+def test_compose_worker_service_scales_and_shares_the_daemons_database_and_config() -> None:
+    services = compose()["services"]
+    worker, daemon = services["worker"], services["newswatch"]
+    # `--scale worker=N` needs no fixed name and no published port (N containers would clash).
+    assert "container_name" not in worker and "ports" not in worker
+    assert worker["deploy"]["replicas"] == 0
+    entrypoint = re.search(r"^ENTRYPOINT (.+)$", (ROOT / "Dockerfile").read_text(), re.MULTILINE)
+    assert json.loads(entrypoint.group(1)) == ["newswatch"] and worker["command"][:1] == ["worker"]
+    assert worker["command"][worker["command"].index("--config") + 1] == "/app/config/newswatch.yaml"
+    assert worker["build"] == daemon["build"]
+    assert worker["depends_on"]["db"]["condition"] == "service_healthy"
+    assert worker["environment"]["NEWSWATCH_DATABASE"] == daemon["environment"]["NEWSWATCH_DATABASE"]
+    assert "./config:/app/config:ro" in worker["volumes"]
+    assert worker["stop_grace_period"]
+    assert "--scale worker=" in (ROOT / "docker-compose.yml").read_text()
 
 
 def test_shipped_config_resolves_with_compose_environment(monkeypatch) -> None:

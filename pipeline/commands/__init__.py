@@ -9,6 +9,7 @@ COMMAND_MODULES = [
     "demo",
     "init",
     "run",
+    "worker",
     "match",
     "matches",
     "alerts",
@@ -19,4 +20,5 @@ COMMAND_MODULES = [
     "evaluation",
     "console",
     "db",
+    "cluster",
 ]

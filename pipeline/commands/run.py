@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pipeline.commands.common import (
     EXIT_NO_MATCH,
     EXIT_OK,
+    CommandError,
     add_command,
     config_path,
     load,
@@ -15,6 +16,9 @@ from pipeline.commands.common import (
 )
 from pipeline.commands.progress import working
 from pipeline.humanize import plural
+
+if TYPE_CHECKING:
+    from pipeline.config import Config
 
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -45,9 +49,25 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
 
     path = config_path(args)
     config = load_config(path)
+    refuse_cluster_on_sqlite(config)
     setup_command_logging(args, config)
     Daemon(Pipeline.open(config), path).run()
     return EXIT_OK
+
+
+def refuse_cluster_on_sqlite(config: Config) -> None:
+    """`run` on SQLite is the single-machine mode: a cluster section there is a mistake to name."""
+    from pipeline.cluster.database import NotPostgres, libpq_url
+
+    if config.cluster is None:
+        return
+    try:
+        libpq_url(config.database)
+    except NotPostgres as error:
+        raise CommandError(
+            f"cluster: {error}; `newswatch run` on SQLite is the single-machine mode: remove the "
+            "cluster section, or point database at PostgreSQL and start `newswatch worker` processes"
+        ) from None
 
 
 def cmd_once(args: argparse.Namespace, out: TextIO) -> int:

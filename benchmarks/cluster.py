@@ -1,0 +1,251 @@
+"""Cluster benchmark: one `newswatch worker` against two on the extraction-bound load, and the job
+queue's own cost, in one run.
+
+1. Scaling. The farm serves real article pages (the shared corpus) and no topic matches, so each
+   article's job is a page fetch plus a trafilatura extraction: CPU-bound. The same farm is worked
+   by one worker, then by two (fresh database each time, one extraction process per worker), and
+   the rate is articles stored per second between the first and the last one stored (worker
+   start-up is left out). Target: two at least 1.8x one.
+2. The queue's cost. Jobs of a task that does nothing are deferred and drained by one worker
+   process; the CPU the worker process and the PostgreSQL server spend, divided by the jobs, is
+   what the queue itself costs per job (fetch, start, finish: three round trips). Target: at most
+   4 ms. The drain's rate is the queue's throughput, the ceiling the cluster's job rate hits.
+
+    python -m benchmarks cluster                 # about 2 minutes here
+    python -m benchmarks cluster --feeds 100 --items 4 --noop-jobs 3000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from benchmarks.bench_setup import REPO_ROOT, add_farm_arguments, farm_feeds, farm_spec, machine, save_results
+from benchmarks.databases import fresh_postgres_database
+from benchmarks.farm import Farm, FarmSpec
+
+NOOP_TASK = "benchmarks.cluster.noop"
+
+
+def _postgres_cpu() -> dict[int, int]:
+    """Clock ticks of CPU (utime + stime) per PostgreSQL server process on this machine."""
+    ticks: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                text = stat.read()
+        except OSError:
+            continue
+        if text[text.index(b"(") + 1 : text.rindex(b")")].startswith(b"postgres"):
+            fields = text.rsplit(b")", 1)[1].split()
+            ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def _postgres_cpu_since(before: dict[int, int]) -> float:
+    """Seconds of server CPU since `before`, per process (a backend that exited meanwhile, such as
+    another client's, drops out instead of making the sum go down)."""
+    after = _postgres_cpu()
+    return sum(spent - before.get(pid, 0) for pid, spent in after.items()) / os.sysconf("SC_CLK_TCK")
+
+
+def _libpq(url: str) -> str:
+    from pipeline.cluster.database import libpq_url
+
+    return libpq_url(url)
+
+
+def _stored_span(url: str) -> tuple[int, float]:
+    with psycopg.connect(_libpq(url)) as connection:
+        row = connection.execute(
+            "SELECT count(*), extract(epoch FROM max(first_seen_at) - min(first_seen_at)) FROM articles"
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), float(row[1] or 0.0)
+
+
+def _write_config(path: Path, url: str, farm: Farm) -> Path:
+    import yaml
+
+    document = {
+        "database": url,
+        "feeds": farm_feeds(farm.feed_urls(), interval="1h"),
+        "fetch": {"allow_private_addresses": True},
+        "extract": {"workers": 1},
+        "cluster": {"sweep_every": "1s", "heartbeat": "2s", "stalled_after": "10s"},
+    }
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def measure_workers(farm: Farm, workers: int, folder: Path, concurrency: int) -> dict[str, Any]:
+    expected = farm.spec.feeds * farm.spec.items
+    with fresh_postgres_database() as url:
+        config = _write_config(folder / f"cluster-{workers}.yaml", url, farm)
+        processes = [
+            subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "pipeline", "worker", "--config", str(config)),
+                    *("--concurrency", str(concurrency)),
+                ],
+                cwd=REPO_ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(workers)
+        ]
+        started, cpu_before = time.perf_counter(), _children_cpu()
+        try:
+            while True:
+                time.sleep(1)
+                stored, span = _stored_span(url) if _has_articles(url) else (0, 0.0)
+                if stored >= expected:
+                    break
+                if time.perf_counter() - started > 900:
+                    raise RuntimeError(f"{workers} worker(s): only {stored} of {expected} articles in 15 min")
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=60)
+    rate = (stored - 1) / span if span else 0.0
+    # Workers and their extraction processes, start-up included: equal per article with one worker
+    # and with two means the second worker costs no coordination overhead, whatever the machine's load.
+    cpu_per_article = (_children_cpu() - cpu_before) / stored
+    return {
+        "workers": workers,
+        "articles": stored,
+        "seconds": span,
+        "articles_per_second": rate,
+        "cpu_seconds_per_article": cpu_per_article,
+    }
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _has_articles(url: str) -> bool:
+    with psycopg.connect(_libpq(url)) as connection:
+        row = connection.execute("SELECT to_regclass('articles')").fetchone()
+    return row is not None and row[0] is not None
+
+
+def measure_queue(jobs: int, concurrency: int) -> dict[str, Any]:
+    """Defer `jobs` no-op jobs, drain them with one worker in this process, and count the CPU."""
+    from procrastinate import App, PsycopgConnector
+
+    from pipeline.cluster.app import install_schema
+
+    with fresh_postgres_database() as url:
+        install_schema(url)
+        app = App(connector=PsycopgConnector(conninfo=_libpq(url)))
+
+        @app.task(name=NOOP_TASK)
+        async def noop(number: int) -> None:
+            return None
+
+        with app.open():
+            for start in range(0, jobs, 500):
+                noop.batch_defer(*({"number": n} for n in range(start, min(jobs, start + 500))))
+
+        async def drain() -> tuple[float, float, float]:
+            # The pool stays open around both samples: its server processes must still be alive
+            # when their CPU is read (a process that exited drops out of the sum).
+            async with app.open_async():
+                cpu_before, pg_before, wall_before = time.process_time(), _postgres_cpu(), time.perf_counter()
+                await app.run_worker_async(
+                    wait=False, concurrency=concurrency, install_signal_handlers=False, listen_notify=False
+                )
+                return (
+                    time.perf_counter() - wall_before,
+                    time.process_time() - cpu_before,
+                    _postgres_cpu_since(pg_before),
+                )
+
+        wall, worker_cpu, server_cpu = asyncio.run(drain())
+        with psycopg.connect(_libpq(url)) as connection:
+            row = connection.execute(
+                "SELECT count(*) FROM procrastinate_jobs WHERE status = 'succeeded'"
+            ).fetchone()
+        done = int(row[0]) if row else 0
+    return {
+        "jobs": done,
+        "seconds": wall,
+        "jobs_per_second": done / wall,
+        "worker_cpu_ms_per_job": 1000 * worker_cpu / done,
+        "postgres_cpu_ms_per_job": 1000 * server_cpu / done,
+        "cpu_ms_per_job": 1000 * (worker_cpu + server_cpu) / done,
+    }
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_farm_arguments(parser, feeds=60, items=4)
+    parser.add_argument("--concurrency", type=int, default=4, help="jobs at once per worker")
+    parser.add_argument("--noop-jobs", type=int, default=3000, help="jobs drained to measure the queue")
+
+
+def run_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    load_before = os.getloadavg()
+    spec = farm_spec(args)
+    folder = REPO_ROOT / "benchmarks" / "results" / "cluster-work"
+    folder.mkdir(parents=True, exist_ok=True)
+    with Farm(FarmSpec(spec.feeds, spec.items, spec.hosts, spec.seed, spec.use_corpus)) as farm:
+        one = measure_workers(farm, 1, folder, args.concurrency)
+        two = measure_workers(farm, 2, folder, args.concurrency)
+    queue = measure_queue(args.noop_jobs, args.concurrency)
+    speedup = two["articles_per_second"] / one["articles_per_second"]
+    result = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "farm": {"feeds": spec.feeds, "items": spec.items, "corpus_pages": spec.use_corpus},
+        "one_worker": one,
+        "two_workers": two,
+        "speedup_two_over_one": speedup,
+        "queue": queue,
+        "queue_cpu_over_target": queue["cpu_ms_per_job"] / 4.0,
+        "machine": machine(load_before, os.getloadavg()),
+    }
+    print(f"{'':<26} {'articles':>9} {'seconds':>8} {'articles/s':>11} {'CPU s/article':>14}")
+    for label, run in (("one worker", one), ("two workers", two)):
+        print(
+            f"{label:<26} {run['articles']:>9} {run['seconds']:>8.1f} {run['articles_per_second']:>11.1f}"
+            f" {run['cpu_seconds_per_article']:>14.3f}"
+        )
+    print(f"two workers / one: {speedup:.2f}x (target >= 1.8x)")
+    print(
+        f"queue: {queue['jobs']} no-op jobs in {queue['seconds']:.1f} s "
+        f"({queue['jobs_per_second']:.0f} jobs/s); "
+        f"CPU per job {queue['cpu_ms_per_job']:.2f} ms = worker {queue['worker_cpu_ms_per_job']:.2f} "
+        f"+ PostgreSQL {queue['postgres_cpu_ms_per_job']:.2f} "
+        f"({result['queue_cpu_over_target']:.2f}x the 4 ms target)"
+    )
+    print(
+        f"load average before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f} (a shared machine: noisy)"
+    )
+    save_results("cluster", result, args.json)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks cluster", description=__doc__.split("\n\n")[0]
+    )
+    add_arguments(parser)
+    run_from_arguments(parser.parse_args(argv))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

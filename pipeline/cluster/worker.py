@@ -1,0 +1,60 @@
+"""One `newswatch worker` process: the pipeline, the queue's schema and tasks, then the job loop."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+from sqlalchemy.exc import IntegrityError
+
+from pipeline.cluster.app import build_app, install_schema
+from pipeline.cluster.tasks import Runtime, hand_off, register_tasks
+from pipeline.config import ClusterConfig, Config
+from pipeline.cycle import Pipeline
+
+log = logging.getLogger(__name__)
+
+
+def register_feeds(pipeline: Pipeline, config: Config) -> None:
+    """A configured feed is due once it has its row (never polled: due at once). Workers started
+    together race to insert the same rows: the loser finds them there on its next try."""
+    feeds = [(feed.url, feed.name) for feed in config.feeds]
+    for attempt in range(3):
+        try:
+            pipeline.store.feed_states(feeds)
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise
+
+
+def run_worker(config: Config, concurrency: int | None = None) -> None:
+    """Run jobs until SIGINT/SIGTERM (procrastinate finishes the running ones first)."""
+    settings = config.cluster or ClusterConfig()
+    if not log.isEnabledFor(logging.DEBUG):
+        # procrastinate logs every job's start and end with its arguments (a whole feed item) at INFO:
+        # the pipeline's own lines say what happened, more briefly.
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)
+    app = build_app(config.database)
+    if install_schema(config.database):
+        log.info("installed the job queue's tables in %s", config.database.rsplit("@", 1)[-1])
+    pipeline = Pipeline.open(config)
+    register_feeds(pipeline, config)
+    pipeline.hand_off_new = hand_off(app, config.fetch.fetch_pages)
+    if config.fetch.fetch_pages:
+        pipeline.extractor.start()
+    runtime = Runtime(config, pipeline)
+    register_tasks(app, settings, lambda: runtime)
+    name = f"newswatch-{socket.gethostname()}-{os.getpid()}"
+    log.info("worker %s: %d jobs at once", name, concurrency or settings.concurrency)
+    try:
+        app.run_worker(
+            concurrency=concurrency or settings.concurrency,
+            name=name,
+            update_heartbeat_interval=settings.heartbeat,
+            stalled_worker_timeout=settings.stalled_after,
+            wait=True,
+        )
+    finally:
+        pipeline.close()

@@ -1,0 +1,355 @@
+"""Cluster mode on the real PostgreSQL server: real `newswatch worker` processes over the local feed
+farm, the sweep, and what is stored and alerted afterwards (pipeline/cluster/)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import random
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from procrastinate import App
+
+from benchmarks.farm import Farm, FarmSpec
+from pipeline.cli import main
+from pipeline.cluster.app import build_app, install_schema
+from pipeline.cluster.database import libpq_url
+from pipeline.cluster.jobs import entry_arguments, entry_from_arguments, host_lock
+from pipeline.cluster.status import read_status
+from pipeline.cluster.sweep import NEVER_POLLED, PollOrder, SweepReport, already_polled, sweep
+from pipeline.cluster.tasks import SWEEP_LIMIT, Runtime, defer_poll, every, prune_finished, run_sweep
+from pipeline.config import Config, ConfigError, FeedConfig, load_config, parse_config
+from pipeline.cycle import Pipeline
+from pipeline.match import Matcher
+from pipeline.models import FeedEntry
+from pipeline.store import Store, create_db_engine
+from tests.support.cluster import Workers, cluster_config, pending_work, prepare_database, stored, wait_until
+from tests.support.servers import SmtpSink, WebhookReceiver
+
+
+def cli(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    return main(list(argv), out=out), out.getvalue()
+
+
+def test_run_refuses_cluster_settings_on_sqlite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "newswatch.yaml"
+    config.write_text(f"database: sqlite:///{tmp_path / 'n.db'}\ncluster:\n  concurrency: 2\n")
+    code, _ = cli("run", "--config", str(config))
+    error = capsys.readouterr().err
+    assert code == 2
+    assert "cluster: cluster mode needs PostgreSQL" in error and "sqlite" in error
+    assert "remove the cluster section" in error
+    code, _ = cli("worker", "--config", str(config))
+    assert code == 2 and "database: cluster mode needs PostgreSQL" in capsys.readouterr().err
+
+
+NOON = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("last_polled_at", "polled_before", "answered"),
+    [
+        (None, NEVER_POLLED, False),
+        (NOON, NEVER_POLLED, True),
+        (NOON, NOON.isoformat(), False),
+        (NOON + timedelta(microseconds=1), NOON.isoformat(), True),
+        (NOON - timedelta(hours=1), NOON.isoformat(), False),
+    ],
+)
+def test_a_poll_order_is_answered_by_a_poll_after_its_sweep_looked(
+    last_polled_at: datetime | None, polled_before: str, answered: bool
+) -> None:
+    assert already_polled(last_polled_at, polled_before) is answered
+
+
+def test_the_sweep_orders_configured_due_feeds_and_counts_what_the_queue_refused() -> None:
+    configured = {url: FeedConfig(name=url, url=url) for url in ("http://a.test/f", "http://b.test/f")}
+    due = [("http://a.test/f", None), ("http://gone.test/f", NOON), ("http://b.test/f", NOON)]
+    queued: list[PollOrder] = []
+    report = sweep(due, configured, lambda order: queued.append(order) is None and len(queued) == 1)
+    assert queued == [
+        PollOrder("http://a.test/f", NEVER_POLLED),
+        PollOrder("http://b.test/f", NOON.isoformat()),
+    ]
+    assert report == SweepReport(due=3, deferred=1, already_queued=1, not_configured=1)
+
+
+def test_job_arguments_and_locks() -> None:
+    entry = FeedEntry("http://a.test/1", "Title", "Sum", NOON, "Ann", "guid-1", "en")
+    assert entry_from_arguments(json.loads(json.dumps(entry_arguments(entry)))) == entry
+    assert host_lock("https://News.Example.org/a?b") == "host:news.example.org:443"
+    assert host_lock("http://127.0.0.2:8080/x") == "host:127.0.0.2:8080"
+    assert host_lock(None) is None and host_lock("urn:x") is None
+    assert every(5) == "* * * * * */5" and every(60) == "* * * * * 0"
+
+
+@pytest.mark.parametrize(
+    ("section", "problem"),
+    [
+        (
+            {"sweep_every": "7s"},
+            "cluster.sweep_every: must be a whole number of seconds that divides a minute",
+        ),
+        ({"heartbeat": "30s"}, "cluster: heartbeat (30s) must be shorter than stalled_after (30s)"),
+        ({"concurrency": 0}, "cluster.concurrency"),
+        ({"workers": 2}, "cluster.workers: unknown key 'workers'; this section takes concurrency"),
+    ],
+)
+def test_cluster_settings_are_checked_with_their_key(section: dict[str, object], problem: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config({"database": "postgresql://db/newswatch", "cluster": section})
+    assert problem in str(raised.value)
+
+
+def test_cluster_settings_default_when_the_section_is_empty() -> None:
+    settings = parse_config({"cluster": {}}).cluster
+    assert settings is not None and (settings.concurrency, settings.sweep_every) == (4, 10.0)
+    assert parse_config({}).cluster is None
+
+
+@pytest.mark.postgres
+def test_jobs_finished_longer_ago_than_kept_are_pruned(postgres_url: str) -> None:
+    install_schema(postgres_url)
+    app = build_app(postgres_url)
+    with app.open():
+        ids = {
+            name: app.configure_task(name).defer(number=1)
+            for name in ("test.old_success", "test.old_failure", "test.recent", "test.waiting")
+        }
+    with psycopg.connect(libpq_url(postgres_url), autocommit=True) as connection:
+        for name, status in (
+            ("test.old_success", "succeeded"),
+            ("test.old_failure", "failed"),
+            ("test.recent", "succeeded"),
+        ):
+            connection.execute("SELECT procrastinate_finish_job_v1(%s, %s, false)", (ids[name], status))
+        old = [ids["test.old_success"], ids["test.old_failure"], ids["test.waiting"]]
+        # Two hours ago: the old jobs ended then (and the waiting one was deferred then).
+        connection.execute(
+            "UPDATE procrastinate_events SET at = now() - interval '2 hours' WHERE job_id = ANY(%s)", (old,)
+        )
+
+        asyncio.run(_prune(app, keep_seconds=3600))
+        left = {row[0] for row in connection.execute("SELECT task_name FROM procrastinate_jobs")}
+    assert left == {"test.recent", "test.waiting"}
+
+
+async def _prune(app: App, keep_seconds: float) -> None:
+    async with app.open_async():
+        await prune_finished(app.job_manager, keep_seconds)
+
+
+def expected_matches(config: Config) -> int:
+    """How many matches matching every stored article again finds; each must be the stored one."""
+    matcher = Matcher.from_topics(config.topics, config.aliases)
+    engine = create_db_engine(config.database)
+    try:
+        found = 0
+        for item in Store(engine).stored_articles():
+            topics = {verdict.topic for verdict in matcher.match(item.article)}
+            assert topics == set(item.matched_topics), item.article.url
+            found += len(topics)
+        return found
+    finally:
+        engine.dispose()
+
+
+def stored_alert_keys(config: Config) -> dict[str, set[str]]:
+    engine = create_db_engine(config.database)
+    try:
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql("SELECT channel, idempotency_key FROM alerts").all()
+    finally:
+        engine.dispose()
+    keys: dict[str, set[str]] = {}
+    for channel, key in rows:
+        keys.setdefault(channel, set()).add(key)
+    return keys
+
+
+def delivered_keys(hook: WebhookReceiver, mail: SmtpSink | None) -> dict[str, Counter[str]]:
+    delivered = {"hook": Counter(request.headers["webhook-id"] for request in hook.deliveries)}
+    if mail is not None:
+        delivered["mail"] = Counter(message.message["X-Newswatch-Alert"] for message in mail.messages)
+    return delivered
+
+
+def assert_alerted_once_per_match(
+    config: Config, hook: WebhookReceiver, mail: SmtpSink | None, resends: bool
+) -> None:
+    matches = expected_matches(config)
+    keys = stored_alert_keys(config)
+    delivered = delivered_keys(hook, mail)
+    assert set(keys) == set(delivered) == set(config.channels)
+    for channel in delivered:
+        assert len(keys[channel]) == matches, channel
+        # Every stored alert arrived, and nothing else did: a resend carries the first send's key.
+        assert set(delivered[channel]) == keys[channel], channel
+        if not resends:
+            assert max(delivered[channel].values()) == 1, channel
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_two_workers_over_a_200_feed_farm(
+    tmp_path: Path, postgres_url: str, webhook_receiver: WebhookReceiver, smtp_sink: SmtpSink
+) -> None:
+    # A page answer takes 10 ms, so two requests to one host would overlap if the lock let them.
+    with Farm(FarmSpec(feeds=200, items=2, hosts=40, use_corpus=False), page_delay=0.01) as farm:
+        path = cluster_config(
+            tmp_path / "newswatch.yaml",
+            database_url=postgres_url,
+            farm=farm,
+            webhook_url=webhook_receiver.hook_url,
+            smtp_port=smtp_sink.port,
+        )
+        config = load_config(path)
+        prepare_database(postgres_url)
+        with Workers(path, tmp_path / "logs") as workers:
+            workers.start(2)
+            wait_until(
+                lambda: stored(postgres_url).articles == 400 and pending_work(postgres_url) == 0,
+                120,
+                "every story stored and alerted",
+                lambda: f"{stored(postgres_url)}\n{workers.log_tail()}",
+            )
+            status = read_status(postgres_url, stalled_after=4)
+            code, output = cli("cluster", "status", "--json", "--config", str(path))
+        # SIGTERM (Workers leaving its block) stops a worker cleanly, after its running jobs.
+        assert [process.returncode for process in workers.processes] == [0, 0], workers.log_tail()
+        stats = farm.stats()
+    result = stored(postgres_url)
+    assert result.distinct_urls == 400 and result.repeated_matches == 0
+    assert set(result.alerts) == {"sent"}
+    assert_alerted_once_per_match(config, webhook_receiver, smtp_sink, resends=False)
+    assert stats["max_in_flight_per_host"] == 1
+    # Each feed was due once (hourly, never polled before): polled once.
+    assert sorted(set(stats["feed_requests"].values())) == [1] and len(stats["feed_requests"]) == 200
+    assert status.workers_alive == 2 and status.stalled_jobs == 0
+    assert code == 0
+    report = json.loads(output)
+    assert report["workers_alive"] == 2 and report["stalled_jobs"] == 0
+    assert report["tasks"]["newswatch.fetch_extract"] == {
+        "waiting": 0,
+        "running": 0,
+        "failed": 0,
+        "done": 400,
+    }
+    assert report["tasks"]["newswatch.poll_feed"]["done"] >= 200
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_two_sweeps_at_once_poll_each_feed_once_per_due_time(
+    tmp_path: Path, postgres_url: str, webhook_receiver: WebhookReceiver, smtp_sink: SmtpSink
+) -> None:
+    with Farm(FarmSpec(feeds=200, items=1, hosts=40, use_corpus=False)) as farm:
+        path = cluster_config(
+            tmp_path / "newswatch.yaml",
+            database_url=postgres_url,
+            farm=farm,
+            webhook_url=webhook_receiver.hook_url,
+            smtp_port=smtp_sink.port,
+        )
+        config = load_config(path)
+        prepare_database(postgres_url)
+        pipeline = Pipeline.open(config)
+        runtime = Runtime(config, pipeline)
+        # Register the feeds; what a clock read before any poll, and will hand out again later.
+        pipeline.store.feed_states([(feed.url, feed.name) for feed in config.feeds])
+        due = pipeline.store.due_feeds(datetime.now(UTC), SWEEP_LIMIT, among=runtime.feeds)
+        stale = [(state.url, state.health.last_polled_at) for state in due]
+        assert len(stale) == 200
+
+        clocks = [build_app(postgres_url).open() for _ in range(2)]
+        start = threading.Barrier(2)
+
+        def one_clock(app: object) -> None:
+            start.wait()
+            run_sweep(app, runtime)  # type: ignore[arg-type]
+
+        threads = [threading.Thread(target=one_clock, args=(app,)) for app in clocks]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        # Both clocks saw all 200 feeds due; the queue holds one poll for each.
+        assert stored(postgres_url).jobs["todo"] == 200
+
+        with Workers(path, tmp_path / "logs") as workers:
+            workers.start(2)
+            wait_until(
+                lambda: stored(postgres_url).articles == 200 and pending_work(postgres_url) == 0,
+                120,
+                "the first due time's polls",
+                workers.log_tail,
+            )
+            # A clock that read the due list before those polls finished defers them again: the jobs
+            # find their due time answered and fetch nothing.
+            again = sweep(stale, runtime.feeds, lambda order: defer_poll(clocks[0], order))
+            assert again.deferred == 200
+            wait_until(lambda: pending_work(postgres_url) == 0, 60, "the late clock's jobs", workers.log_tail)
+        stats = farm.stats()
+        for app in clocks:
+            app.close()
+        pipeline.close()
+    assert len(stats["feed_requests"]) == 200 and set(stats["feed_requests"].values()) == {1}
+    assert stored(postgres_url).distinct_urls == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_workers_killed_at_random_lose_and_repeat_nothing(
+    tmp_path: Path, postgres_url: str, webhook_receiver: WebhookReceiver
+) -> None:
+    kills, articles = 30, 2000
+    rng = random.Random(14)
+    with Farm(FarmSpec(feeds=200, items=articles // 200, hosts=50, use_corpus=False)) as farm:
+        path = cluster_config(
+            tmp_path / "newswatch.yaml",
+            database_url=postgres_url,
+            farm=farm,
+            webhook_url=webhook_receiver.hook_url,
+            # The webhook alone: one email per alert over SMTP would make the drain the test's length.
+            smtp_port=None,
+            cluster={"stalled_after": "3s"},
+            # Extraction in the worker's own threads: 30 restarts then start 30 processes, not 60.
+            extract={"workers": 0},
+        )
+        config = load_config(path)
+        prepare_database(postgres_url)
+        with Workers(path, tmp_path / "logs") as workers:
+            workers.start(3)
+            killed = []
+            while len(killed) < kills:
+                time.sleep(rng.uniform(0.5, 1.0))
+                killed.append(workers.kill_one(rng))
+            wait_until(
+                lambda: stored(postgres_url).articles == articles and pending_work(postgres_url) == 0,
+                # About a minute on an idle 2-core machine; the margin is for a busy one.
+                240,
+                "every article stored and alerted after the kills",
+                lambda: f"{stored(postgres_url)}\n{workers.log_tail()}",
+            )
+            # The dead workers' jobs were all run again: none is left running for a dead worker.
+            wait_until(
+                lambda: read_status(postgres_url, stalled_after=3).stalled_jobs == 0,
+                30,
+                "no job left stalled",
+            )
+    assert len(killed) >= 30
+    result = stored(postgres_url)
+    assert result.articles == result.distinct_urls == articles
+    assert result.repeated_matches == 0
+    assert set(result.alerts) == {"sent"}
+    assert result.jobs["doing"] == 0 and result.jobs["failed"] == 0, result.jobs
+    assert_alerted_once_per_match(config, webhook_receiver, None, resends=True)
