@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,7 +59,7 @@ MAX_ID = 2**63 - 1
 
 
 class Access(enum.Enum):
-    PUBLIC = "public"  # the login form and the vendored static files
+    PUBLIC = "public"  # the login form, the vendored static files, the daemon's /healthz and /metrics
     USER = "user"  # any signed-in user or API token
     OPERATOR = "operator"  # changes what the daemon does: retry alerts, enable feeds
     FEED_KEY = "feed-key"  # per-topic feeds: the secret in the URL is the credential
@@ -67,7 +67,8 @@ class Access(enum.Enum):
 
 @dataclass
 class Console:
-    config: Config
+    # Asked on every request: in the daemon a reload swaps the config, and the pages follow it.
+    current_config: Callable[[], Config]
     store: ConsoleStore
     templates: Environment
     signer: SessionSigner
@@ -76,16 +77,21 @@ class Console:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     # Where relative golden-example paths are resolved (the config file's folder).
     config_dir: Path | None = None
-    _examples: dict[str, list[Any]] | None = None
+    _examples: tuple[Config, dict[str, list[Any]]] | None = None
+
+    @property
+    def config(self) -> Config:
+        return self.current_config()
 
     def examples(self) -> dict[str, list[Any]]:
-        """Each topic's golden examples, run once per process (the config does not change under a
-        running console). Only files are read: the console does not fetch URLs on a page view."""
-        if self._examples is None:
+        """Each topic's golden examples, run once per config (again after the daemon reloads it).
+        Only files are read: the console does not fetch URLs on a page view."""
+        config = self.config
+        if self._examples is None or self._examples[0] is not config:
             from pipeline.console.examples import run_examples
 
-            self._examples = run_examples(self.config, self.config_dir or Path.cwd())
-        return self._examples
+            self._examples = (config, run_examples(config, self.config_dir or Path.cwd()))
+        return self._examples[1]
 
     def render(self, template: str, /, **context: Any) -> str:
         return self.templates.get_template(template).render(**context)
@@ -243,17 +249,25 @@ async def _not_routed(request: Request, error: Exception) -> Response:
     return Response(html, status_code=status, media_type="text/html; charset=utf-8")
 
 
+def _fixed(config: Config) -> Callable[[], Config]:
+    return lambda: config
+
+
 def create_app(
-    config: Config,
+    config: Config | Callable[[], Config],
     engine: Engine,
     clock: Callable[[], datetime] | None = None,
     config_dir: Path | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
+    """The console over `engine`. `config` is a Config, or a function answering the current one (the
+    daemon's, which a reload replaces). `extra_routes` are served beside it, each declared with
+    `route` and its access level (the daemon's /healthz and /metrics)."""
     from pipeline.console import api, pages, syndication
 
     store = ConsoleStore(engine)
     console = Console(
-        config=config,
+        current_config=_fixed(config) if isinstance(config, Config) else config,
         store=store,
         templates=_templates(),
         signer=SessionSigner(store.secret("session")),
@@ -263,6 +277,7 @@ def create_app(
     if clock is not None:
         console.clock = clock
     routes: list[BaseRoute] = [
+        *extra_routes,
         *pages.routes(),
         *syndication.routes(),
         *api.routes(),
