@@ -207,10 +207,27 @@ def compile_term(spec: TermSpec, term_id: int) -> CompiledTerm:
     return CompiledTerm(term_id, spec, pattern, frozenset(_minimal_keys(keys)), whole_words)
 
 
-def _minimal_keys(keys: set[str]) -> list[str]:
-    """Drop keys that begin with another key: the shorter one already marks every such position."""
+def token_literals(spec: TermSpec) -> tuple[frozenset[str], ...]:
+    """For each token of the term, the folded strings of which one occurs inside every match.
+
+    A token's regex is an alternation of its forms (plus the dotted spelling of an acronym, which
+    contains `u.s`), with at most word characters after a prefix: so one of these strings is a
+    substring of the text wherever the term matches. What presearch indexes a term by.
+    """
+    literals: list[frozenset[str]] = []
+    last = len(spec.tokens) - 1
+    for index, token in enumerate(spec.tokens):
+        prefix = spec.prefix and index == last
+        forms = _token_forms(token, inflect=not spec.exact, prefix=prefix)
+        literals.append(frozenset(_minimal_keys(_token_keys(token, forms, prefix), contained=True)))
+    return tuple(literals)
+
+
+def _minimal_keys(keys: set[str], contained: bool = False) -> list[str]:
+    """Drop keys that begin with another key: the shorter one already marks every such position.
+    With `contained`, also keys that merely contain another (enough where only presence counts)."""
     kept: list[str] = []
-    for key in sorted(keys):
-        if not any(key.startswith(shorter) for shorter in kept):
+    for key in sorted(keys, key=len) if contained else sorted(keys):
+        if not any(shorter in key if contained else key.startswith(shorter) for shorter in kept):
             kept.append(key)
     return kept

@@ -1,0 +1,95 @@
+"""Presearch: which literal strings a query needs, so most topics are never evaluated for an article.
+
+In the manner of Lucene Monitor (the Elasticsearch percolator), every query is indexed by its
+*anchor set*: folded strings of which at least one must occur in an article's folded text
+(`normalize.normalise`) for the query to possibly match. An article that contains none of a
+topic's anchors cannot match it, whatever else the query says, so the topic need not be evaluated.
+
+    usfj AND (reorgani* OR 再編)      -> {"usfj"}            (AND: one child's set suffices)
+    @usfj OR upgrade                  -> the alias's anchors | {"upgrade"}
+    "joint force headquarters"        -> {"headquarters"}    (a phrase: its most telling word)
+    NOT baseball                      -> None                (could match through NOT alone)
+
+The rules, each a necessary condition:
+- a term: the literals of one of its tokens (every match of the term contains one of them);
+- OR, an alias: the union of the children's sets, and None if any child has none;
+- AND, NEAR: the set of the child that narrows most (every child must hold, so any child's set
+  is valid); None only if no child has one;
+- NOT: contributes nothing to its parent (it holds when its child is absent);
+- a field scope: its child's set (looking in both fields is a weaker condition);
+- `#topic`: the parser has already put the referenced topic's tree in its place, so it gets the
+  referenced topic's set.
+
+A set is only ever a necessary condition: presearch never decides a match, it only skips topics
+that cannot match. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+
+from pipeline.match.query import AliasNode, AndNode, FieldNode, NearNode, Node, NotNode, OrNode, TermNode
+from pipeline.match.terms import TermSpec, token_literals
+
+Anchors = frozenset[str]
+# Lower ranks narrow more: which of several valid sets an AND, a NEAR or a phrase keeps.
+Rank = Callable[[Anchors], tuple[float, ...]]
+
+
+def length_rank(anchors: Anchors) -> tuple[float, ...]:
+    """Without word frequencies, length stands in for rarity: a set whose shortest string is long
+    (`headquarters`, not `us`) occurs in fewer articles; then a set with fewer strings."""
+    return (-min(len(anchor) for anchor in anchors), len(anchors))
+
+
+def anchor_terms(query: Node, rank: Rank = length_rank) -> Anchors | None:
+    """The query's anchor set, or None when no set of strings is necessary for it to match."""
+    if isinstance(query, TermNode):
+        return _best(term_anchor_sets(query.spec), rank)
+    if isinstance(query, AliasNode):
+        return _union(anchor_terms(member, rank) for member in query.members)
+    if isinstance(query, OrNode):
+        return _union(anchor_terms(child, rank) for child in query.children)
+    if isinstance(query, AndNode):
+        return _best((anchor_terms(child, rank) for child in query.children), rank)
+    if isinstance(query, NearNode):
+        return _best((anchor_terms(query.left, rank), anchor_terms(query.right, rank)), rank)
+    if isinstance(query, FieldNode):
+        return anchor_terms(query.child, rank)
+    if isinstance(query, NotNode):
+        return None
+    raise TypeError(f"unknown node {query!r}")
+
+
+@functools.lru_cache(maxsize=65536)
+def term_anchor_sets(spec: TermSpec) -> tuple[Anchors, ...]:
+    """One valid set per token of the term (shared by every topic that uses the same term)."""
+    return token_literals(spec)
+
+
+def could_match(anchors: Anchors | None, normalized_text: str) -> bool:
+    """Can a query with these anchors match this folded text? (None: presearch cannot tell.)"""
+    if anchors is None:
+        return True
+    return any(anchor in normalized_text for anchor in anchors)
+
+
+def _best(sets: Iterable[Anchors | None], rank: Rank) -> Anchors | None:
+    known = [anchors for anchors in sets if anchors is not None]
+    return min(known, key=rank) if known else None
+
+
+def _union(sets: Iterable[Anchors | None]) -> Anchors | None:
+    union: set[str] = set()
+    for anchors in sets:
+        if anchors is None:
+            return None
+        union |= anchors
+    # A string that contains another adds nothing: wherever it occurs, the shorter one does too.
+    ordered = sorted(union, key=len)
+    kept: list[str] = []
+    for anchor in ordered:
+        if not any(shorter in anchor for shorter in kept):
+            kept.append(anchor)
+    return frozenset(kept)
