@@ -8,8 +8,11 @@ without credentials and with a read-only user.
 from __future__ import annotations
 
 import enum
+import logging
+import threading
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +31,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipeline.config import Config
+from pipeline.console.article_window import ArticleWindow
 from pipeline.console.auth import (
     SESSION_COOKIE,
     LoginLimiter,
@@ -39,6 +43,9 @@ from pipeline.console.views import safe_url
 from pipeline.store.console import ConsoleStore, User
 
 HERE = Path(__file__).parent
+log = logging.getLogger(__name__)
+# The days of stored articles the playground and the search read unless asked for others.
+DEFAULT_WINDOW_DAYS = 30
 
 # No inline script or style anywhere, so the policy can forbid both: a script smuggled into a stored
 # title could not run even if escaping failed. Images only from this server (no tracking pixels).
@@ -73,6 +80,8 @@ class Console:
     templates: Environment
     signer: SessionSigner
     feed_secret: str
+    # The recent stored articles, folded once for the playground and the search.
+    window: ArticleWindow
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     # Where relative golden-example paths are resolved (the config file's folder).
@@ -249,6 +258,22 @@ async def _not_routed(request: Request, error: Exception) -> Response:
     return Response(html, status_code=status, media_type="text/html; charset=utf-8")
 
 
+@asynccontextmanager
+async def _warm_window(app: Starlette) -> AsyncIterator[None]:
+    """Fold the playground's default window while the server starts, in a thread of its own, so the
+    first query typed does not wait for a month of articles to be read (later ones only add the new)."""
+    console: Console = app.state.console
+
+    def warm() -> None:
+        try:
+            console.window.articles(console.clock(), DEFAULT_WINDOW_DAYS)
+        except Exception:
+            log.exception("could not prepare the playground's articles; the first query will")
+
+    threading.Thread(target=warm, name="console-window", daemon=True).start()
+    yield
+
+
 def _fixed(config: Config) -> Callable[[], Config]:
     return lambda: config
 
@@ -272,6 +297,7 @@ def create_app(
         templates=_templates(),
         signer=SessionSigner(store.secret("session")),
         feed_secret=store.secret("topic-feeds"),
+        window=ArticleWindow(store),
         config_dir=config_dir,
     )
     if clock is not None:
@@ -283,7 +309,11 @@ def create_app(
         *api.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    app = Starlette(routes=routes, exception_handlers={404: _not_routed, 405: _not_routed})
+    app = Starlette(
+        routes=routes,
+        exception_handlers={404: _not_routed, 405: _not_routed},
+        lifespan=_warm_window,
+    )
     app.state.console = console
     app.state.started = time.time()
     app.add_middleware(SecurityHeaders)

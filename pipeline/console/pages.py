@@ -225,10 +225,9 @@ def _playground(ctx: Ctx) -> dict[str, object]:
         days = max(1, min(365, int(params.get("days", "30"))))
     except ValueError:
         days = 30
-    since = ctx.console.clock() - timedelta(days=days)
-    stored = Store(ctx.console.store.engine).stored_articles(since=since)
+    window = ctx.console.window.articles(ctx.console.clock(), days)
     result = run_playground(
-        query, topic_name, config.topics, config.aliases, ((s.article_id, s.article) for s in stored)
+        query, topic_name, config.topics, config.aliases, window, ctx.console.store.articles_by_id
     )
     return {"result": result, "query": query, "days": days, "topic": topic_name}
 

@@ -17,7 +17,9 @@ from sqlalchemy import Engine, and_, case, delete, exists, func, or_, select, tr
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from pipeline.models import Article
 from pipeline.store.console_tables import ROLES, ApiTokenRow, ConsoleSecretRow, FeedbackRow, UserRow
+from pipeline.store.rows import article_from_row
 from pipeline.store.tables import AlertRow, ArticleRow, ArticleSourceRow, FeedRow, MatchRow
 
 
@@ -31,6 +33,14 @@ class User:
     @property
     def is_operator(self) -> bool:
         return self.role == "operator"
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleText:
+    id: int
+    first_seen_at: datetime
+    title: str
+    body: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,6 +394,35 @@ class ConsoleStore:
             query = query.where(ArticleRow.id < before_id)
         with self.session() as session:
             return list(session.scalars(query))
+
+    def article_ids_since(self, since: datetime) -> list[int]:
+        """Ids of the articles first seen at or after `since`: the window the playground and the search
+        read (ids only, so the console can see cheaply what was added or pruned since it last asked)."""
+        with self.session() as session:
+            return list(session.scalars(select(ArticleRow.id).where(ArticleRow.first_seen_at >= since)))
+
+    def article_window_size(self, since: datetime) -> tuple[int, int | None]:
+        """(How many articles were first seen at or after `since`, the largest id among them)."""
+        query = select(func.count(ArticleRow.id), func.max(ArticleRow.id)).where(
+            ArticleRow.first_seen_at >= since
+        )
+        with self.session() as session:
+            count, newest = session.execute(query).one()
+            return int(count), newest
+
+    def article_texts(self, ids: Sequence[int]) -> list[ArticleText]:
+        """The title and body of these articles, without the rest of their rows."""
+        query = select(ArticleRow.id, ArticleRow.first_seen_at, ArticleRow.title, ArticleRow.body).where(
+            ArticleRow.id.in_(list(ids))
+        )
+        with self.session() as session:
+            return [ArticleText(*row) for row in session.execute(query)]
+
+    def articles_by_id(self, ids: Sequence[int]) -> dict[int, Article]:
+        """These articles as the matcher reads them (ids no longer stored are left out)."""
+        with self.session() as session:
+            rows = session.scalars(select(ArticleRow).where(ArticleRow.id.in_(list(ids))))
+            return {row.id: article_from_row(row) for row in rows}
 
     def languages(self) -> list[str]:
         """The languages of matched articles (the matches page's filter): through the matches, since a
