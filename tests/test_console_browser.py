@@ -149,6 +149,13 @@ def test_an_analyst_judges_a_match_and_tries_a_query(
     assert page.url == f"{base}/playground?topic={TOPIC}"
     shots.take(page, "06-playground")
 
+    page.get_by_role("link", name="Search").click()
+    page.get_by_test_id("search-query").fill("@usfj NOT Osaka")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_test_id("search-counts")).to_contain_text("2 of 3 articles")
+    assert page.get_by_test_id("search-hits").locator("mark").count() >= 2
+    shots.take(page, "10-search")
+
     page.goto(f"{base}/feeds")
     shots.take(page, "07-feeds")
     assert dialogs == []
@@ -186,6 +193,7 @@ def test_hostile_content_runs_no_script(served: tuple[Seeded, str], browser: obj
         f"/articles/{seeded.hostile_id}",
         f"/topics/{TOPIC}",
         f"/playground?topic={TOPIC}",
+        "/search?q=%40usfj",
         "/alerts",
         "/feeds",
     ):

@@ -107,6 +107,8 @@ def test_pages_render_with_a_strict_policy(seeded: Seeded) -> None:
         "/playground",
         f"/playground?topic={TOPIC}",
         "/playground/results?q=%40usfj",
+        "/search",
+        "/search?q=%40usfj&days=7",
         "/alerts",
         "/alerts?status=failed",
         "/feeds",
@@ -213,6 +215,44 @@ def test_playground_runs_a_typed_query_against_the_current_one(seeded: Seeded) -
     assert "<strong>2</strong> of 3" in client.get("/playground/results", params={"q": "@usfj"}).text
     broken = client.get("/playground/results", params={"q": "(USFJ AND"})
     assert 'data-testid="playground-error"' in broken.text
+
+
+def test_search_pages_and_api(seeded: Seeded) -> None:
+    client = seeded.client("rita")
+    assert '<a href="/search">Search</a>' in client.get("/matches").text
+    page = client.get("/search", params={"q": "@usfj"}).text
+    assert "<strong>2</strong> of 3 articles of the last 30 days match" in page
+    assert "<mark>U.S. Forces Japan</mark>" in page and "USFJ to become a joint force headquarters" in page
+    assert "Rainy season" not in page
+    broken = client.get("/search", params={"q": "(USFJ AND"}).text
+    assert 'data-testid="search-error"' in broken and "column" in broken
+
+    headers = {"authorization": f"Bearer {seeded.reader_token}"}
+    first = client.get("/api/search", params={"q": "@usfj OR Osaka", "limit": 2}, headers=headers).json()
+    assert first["total"] == 3 and first["articles"] == 3 and len(first["items"]) == 2
+    rest = client.get(
+        "/api/search",
+        params={"q": "@usfj OR Osaka", "limit": 2, "cursor": first["next_cursor"]},
+        headers=headers,
+    ).json()
+    assert rest["next_cursor"] is None and rest["total"] == 3
+    ids = [item["article_id"] for item in first["items"] + rest["items"]]
+    # Newest first, every match once over the pages.
+    assert ids == sorted({seeded.usfj_id, seeded.hostile_id, seeded.quiet_id}, reverse=True)
+    usfj = next(item for item in first["items"] + rest["items"] if item["article_id"] == seeded.usfj_id)
+    assert "U.S. Forces Japan" in usfj["terms"] and ["U.S. Forces Japan", True] in usfj["snippet"]
+    hostile = next(item for item in first["items"] + rest["items"] if item["article_id"] == seeded.hostile_id)
+    assert hostile["url"] is None  # a javascript: link is never handed out as a link
+
+    # A query that does not parse: a 400 in the one error shape, saying where.
+    bad = client.get("/api/search", params={"q": "USFJ AND (upgrade OR"}, headers=headers)
+    assert bad.status_code == 400
+    error = bad.json()["error"]
+    assert error["code"] == "invalid_query" and error["status"] == 400
+    assert error["message"].startswith("q: ") and error["column"] == 21
+    assert client.get("/api/search", headers=headers).json()["error"]["code"] == "invalid_query"
+    days = client.get("/api/search", params={"q": "USFJ", "days": "0"}, headers=headers)
+    assert days.status_code == 400 and days.json()["error"]["code"] == "invalid_days"
 
 
 def test_api_tokens_pagination_errors_and_feedback(seeded: Seeded) -> None:

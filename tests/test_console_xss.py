@@ -40,6 +40,7 @@ def test_hostile_content_is_escaped_everywhere(tmp_path: Path) -> None:
         "/topics": False,
         f"/playground?topic={TOPIC}": True,
         "/playground/results?q=%40usfj": True,
+        "/search?q=%40usfj": True,
         "/alerts": True,
         "/feeds": False,
         "/feedback/labels.jsonl": False,
@@ -60,6 +61,9 @@ def test_hostile_content_is_escaped_everywhere(tmp_path: Path) -> None:
 
     api = client.get(f"/api/articles/{seeded.hostile_id}").json()
     assert api["title"] == HOSTILE_TITLE and api["author"] == HOSTILE_AUTHOR and api["url"] is None
+    found = client.get("/api/search", params={"q": "@usfj"}).json()["items"]
+    hostile = next(item for item in found if item["article_id"] == seeded.hostile_id)
+    assert hostile["title"] == HOSTILE_TITLE and hostile["url"] is None
 
     atom = client.get(f"/topics/feed/{TOPIC}/{key}.atom")
     _inert(atom.text, "atom")

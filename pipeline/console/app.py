@@ -46,6 +46,7 @@ HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
 # The days of stored articles the playground and the search read unless asked for others.
 DEFAULT_WINDOW_DAYS = 30
+MAX_WINDOW_DAYS = 365
 
 # No inline script or style anywhere, so the policy can forbid both: a script smuggled into a stored
 # title could not run even if escaping failed. Images only from this server (no tracking pixels).
@@ -132,9 +133,13 @@ class Ctx:
 Handler = Callable[[Ctx], Response]
 
 
-def api_error(status: int, code: str, message: str) -> JSONResponse:
-    """The one error shape of the API: {"error": {"status", "code", "message"}}."""
-    return JSONResponse({"error": {"status": status, "code": code, "message": message}}, status_code=status)
+def api_error(status: int, code: str, message: str, column: int | None = None) -> JSONResponse:
+    """The one error shape of the API: {"error": {"status", "code", "message"}}, and "column" when
+    the error is at a place in a query the caller sent."""
+    error: dict[str, Any] = {"status": status, "code": code, "message": message}
+    if column is not None:
+        error["column"] = column
+    return JSONResponse({"error": error}, status_code=status)
 
 
 def _is_api(request: Request) -> bool:

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from pipeline.console.app import Access, Ctx, route
+from pipeline.console.app import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, Access, Ctx, route
 from pipeline.console.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -20,6 +20,7 @@ from pipeline.console.auth import (
 )
 from pipeline.console.labels import labels_lines
 from pipeline.console.playground import run_playground
+from pipeline.console.search import run_search
 from pipeline.console.views import decode_cursor, encode_cursor, highlighted, hit_spans, paragraphs
 from pipeline.store.console import MatchFilters
 from pipeline.store.repository import Store
@@ -221,10 +222,7 @@ def _playground(ctx: Ctx) -> dict[str, object]:
     topic_name = params.get("topic") or None
     if not query and topic_name in config.topics:
         query = config.topics[topic_name].query or ""
-    try:
-        days = max(1, min(365, int(params.get("days", "30"))))
-    except ValueError:
-        days = 30
+    days = window_days(params.get("days")) or DEFAULT_WINDOW_DAYS
     window = ctx.console.window.articles(ctx.console.clock(), days)
     result = run_playground(
         query, topic_name, config.topics, config.aliases, window, ctx.console.store.articles_by_id
@@ -238,6 +236,45 @@ def playground(ctx: Ctx) -> Response:
 
 def playground_results(ctx: Ctx) -> Response:
     return ctx.page("_playground_results.html", **_playground(ctx))
+
+
+# --- search ----------------------------------------------------------------------------
+
+
+def window_days(value: str | None) -> int | None:
+    """The `days` parameter of the playground and the search: 1 to 365, the default when absent."""
+    if not value:
+        return DEFAULT_WINDOW_DAYS
+    return int(value) if value.isdigit() and 1 <= int(value) <= MAX_WINDOW_DAYS else None
+
+
+def search(ctx: Ctx) -> Response:
+    params = ctx.request.query_params
+    query = params.get("q", "")
+    days = window_days(params.get("days")) or DEFAULT_WINDOW_DAYS
+    try:
+        before = decode_cursor(params.get("cursor"))
+    except ValueError:
+        before = None
+    result = None
+    next_url = None
+    if query.strip():
+        config = ctx.console.config
+        window = ctx.console.window.articles(ctx.console.clock(), days)
+        result = run_search(
+            query,
+            days,
+            config.topics,
+            config.aliases,
+            window,
+            ctx.console.store.articles_by_id,
+            PAGE_SIZE,
+            before,
+        )
+        if result.next_before is not None:
+            cursor = encode_cursor(result.next_before)
+            next_url = "/search?" + urlencode({"q": query, "days": days, "cursor": cursor})
+    return ctx.page("search.html", result=result, query=query, days=days, next_url=next_url)
 
 
 # --- operations ------------------------------------------------------------------------
@@ -290,6 +327,7 @@ def routes() -> list[Route]:
         route("/topics/{name}", topic, Access.USER),
         route("/playground", playground, Access.USER),
         route("/playground/results", playground_results, Access.USER),
+        route("/search", search, Access.USER),
         route("/alerts", alerts, Access.USER),
         route("/alerts/{alert_id:int}/retry", retry_alert, Access.OPERATOR, ["POST"]),
         route("/feeds", feeds, Access.USER),
