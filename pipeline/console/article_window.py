@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pipeline.console.word_index import WordIndex
 from pipeline.match.normalize import normalise
 from pipeline.store.console import ArticleText, ConsoleStore
 
@@ -45,20 +46,31 @@ def prepare(text: ArticleText) -> PreparedArticle:
     return PreparedArticle(text.id, text.first_seen_at.timestamp(), " ".join(words))
 
 
+@dataclass(frozen=True)
+class Window:
+    """The prepared articles of a window, newest first, and a lookup of the ids of articles holding a
+    word that contains a string (it may name articles outside the window: keep only those inside)."""
+
+    articles: list[PreparedArticle]
+    holding: Callable[[str], set[int]]
+
+
 class ArticleWindow:
-    """`articles(now, days)`: the prepared articles first seen in the last `days` days, newest first."""
+    """`articles(now, days)`: the prepared articles first seen in the last `days` days."""
 
     def __init__(self, store: ConsoleStore, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._store = store
         self._monotonic = monotonic
         self._prepared: dict[int, PreparedArticle] = {}
         self._newest_first: list[PreparedArticle] = []
+        self._index = WordIndex()
+        self._indexed_gone = 0  # articles dropped from the window but still in the index
         self._widest = timedelta(0)
         self._widest_asked_at = 0.0
         # One refresh at a time: two requests arriving together must not both fold the same month.
         self._lock = threading.Lock()
 
-    def articles(self, now: datetime, days: int) -> list[PreparedArticle]:
+    def articles(self, now: datetime, days: int) -> Window:
         span = timedelta(days=days)
         with self._lock:
             asked_at = self._monotonic()
@@ -67,13 +79,18 @@ class ArticleWindow:
             self._refresh(now - self._widest)
             ordered = self._newest_first
         since = (now - span).timestamp()
-        return [article for article in ordered if article.first_seen >= since]
+        return Window([article for article in ordered if article.first_seen >= since], self._holding)
+
+    def _holding(self, fragment: str) -> set[int]:
+        with self._lock:
+            return self._index.containing(fragment)
 
     def _refresh(self, since: datetime) -> None:
         oldest = since.timestamp()
         aged = [key for key, article in self._prepared.items() if article.first_seen < oldest]
         for article_id in aged:
             del self._prepared[article_id]
+        self._indexed_gone += len(aged)
         if aged:
             self._newest_first = [article for article in self._newest_first if article.first_seen >= oldest]
         # Most answers find nothing new: two aggregates say so without listing the window's ids. (A
@@ -86,12 +103,21 @@ class ArticleWindow:
     def _resync(self, since: datetime) -> None:
         stored = set(self._store.article_ids_since(since))
         # Gone from the window: pruned by the daemon's retention.
-        for article_id in self._prepared.keys() - stored:
+        gone = self._prepared.keys() - stored
+        for article_id in gone:
             del self._prepared[article_id]
+        self._indexed_gone += len(gone)
+        if self._indexed_gone > len(self._prepared):
+            # Mostly stale postings: index the articles still held afresh.
+            self._index = WordIndex()
+            for article in self._prepared.values():
+                self._index.add(article.article_id, article.words.split())
+            self._indexed_gone = 0
         missing = sorted(stored - self._prepared.keys())
         for batch in _batches(missing, BATCH):
             for text in self._store.article_texts(batch):
-                self._prepared[text.id] = prepare(text)
+                article = self._prepared[text.id] = prepare(text)
+                self._index.add(article.article_id, article.words.split())
         # Ids grow as articles are stored, so id order is the order they were first seen.
         self._newest_first = sorted(self._prepared.values(), key=_article_id, reverse=True)
 

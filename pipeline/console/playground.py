@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from pipeline.config import TopicConfig
-from pipeline.console.article_window import PreparedArticle
+from pipeline.console.article_window import Window
 from pipeline.console.windowscan import Load, scan_window
 from pipeline.match.matcher import Matcher
 from pipeline.match.query import QueryError, TopicError
@@ -92,13 +92,13 @@ def run_playground(
     topic: str | None,
     topics: Mapping[str, TopicConfig],
     aliases: Mapping[str, Sequence[str]],
-    window: Sequence[PreparedArticle],
+    window: Window,
     load: Load,
     limit: int = 100,
 ) -> PlaygroundResult:
     """The typed query (and the compared topic's current one) over the window's articles."""
     topic = topic if topic in topics else None
-    result = PlaygroundResult(query=query, topic=topic, articles=len(window))
+    result = PlaygroundResult(query=query, topic=topic, articles=len(window.articles))
     if not query.strip():
         result.error = "type a query"
         return result

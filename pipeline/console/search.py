@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pipeline.config import TopicConfig
-from pipeline.console.article_window import PreparedArticle
+from pipeline.console.article_window import Window
 from pipeline.console.playground import PLAYGROUND, compile_query
 from pipeline.console.windowscan import Load, scan_window
 from pipeline.match.query import QueryError, TopicError
@@ -50,12 +50,12 @@ def run_search(
     days: int,
     topics: Mapping[str, TopicConfig],
     aliases: Mapping[str, Sequence[str]],
-    window: Sequence[PreparedArticle],
+    window: Window,
     load: Load,
     limit: int,
     before: int | None = None,
 ) -> SearchResult:
-    result = SearchResult(query=query, days=days, articles=len(window))
+    result = SearchResult(query=query, days=days, articles=len(window.articles))
     if not query.strip():
         result.error = "type a query"
         return result

@@ -11,13 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from pipeline.console.article_window import BATCH, PreparedArticle
+from pipeline.console.article_window import BATCH, Window
 from pipeline.match.matcher import Matcher
 from pipeline.match.presearch import anchor_terms, could_match
 from pipeline.models import Article, Verdict
-
-# Articles whose words are searched together first.
-BLOCK = 64
 
 Load = Callable[[Sequence[int]], Mapping[int, Article]]
 
@@ -30,7 +27,7 @@ class Scanned:
     verdicts: dict[str, Verdict]
 
 
-def candidates(matcher: Matcher, topics: Sequence[str], window: Sequence[PreparedArticle]) -> list[int]:
+def candidates(matcher: Matcher, topics: Sequence[str], window: Window) -> list[int]:
     """Ids of the window's articles (in the window's order) that any of `topics` could match."""
     anchors: set[str] = set()
     for name in topics:
@@ -38,22 +35,20 @@ def candidates(matcher: Matcher, topics: Sequence[str], window: Sequence[Prepare
         # None: presearch cannot narrow this query. An anchor with a space in it could span two
         # words, which the prepared words (each once, in any order) do not keep side by side.
         if needed is None or any(len(anchor.split()) != 1 for anchor in needed):
-            return [article.article_id for article in window]
+            return [article.article_id for article in window.articles]
         anchors |= needed
     narrowed = frozenset(anchors)
-    chosen: list[int] = []
-    # A block's words joined are one text: when no anchor occurs in it, none occurs in any of its
-    # articles, and one search in C replaced BLOCK calls (most blocks hold no anchor of a watchlist).
-    for start in range(0, len(window), BLOCK):
-        block = window[start : start + BLOCK]
-        if could_match(narrowed, " ".join(article.words for article in block)):
-            chosen += [article.article_id for article in block if could_match(narrowed, article.words)]
-    return chosen
+    # The word index finds the articles holding an anchor without reading every article's text;
+    # presearch's own test then has the last word on each.
+    holding: set[int] = set().union(*(window.holding(anchor) for anchor in narrowed))
+    return [
+        article.article_id
+        for article in window.articles
+        if article.article_id in holding and could_match(narrowed, article.words)
+    ]
 
 
-def scan_window(
-    matcher: Matcher, topics: Sequence[str], window: Sequence[PreparedArticle], load: Load
-) -> Iterator[Scanned]:
+def scan_window(matcher: Matcher, topics: Sequence[str], window: Window, load: Load) -> Iterator[Scanned]:
     """Each candidate article still stored, in the window's order, with the verdicts of `topics`
     that match it (empty when none does)."""
     wanted = set(topics)
