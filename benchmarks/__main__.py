@@ -1,10 +1,11 @@
 """newswatch benchmarks, one entry point.
 
-    python -m benchmarks                  # throughput, then memory (about 7 minutes here)
+    python -m benchmarks                  # throughput, memory, then the matcher at scale (about 12 minutes)
     python -m benchmarks throughput ...   # newswatch once vs a bare trafilatura loop vs rss2email
     python -m benchmarks memory ...       # the daemon over 1,000 feeds and 100,000 stored articles
     python -m benchmarks fetch ...        # polling 1,000 feeds: first cycle and all-304, vs rss2email
     python -m benchmarks matcher ...      # the compiled matcher vs a naive one, 100 vs 1,000 topics
+    python -m benchmarks matcher-scale ...  # real news, 100 / 1,000 / 10,000 / 100,000 topics
 
 Each benchmark measures its baseline in the same run, prints a table and writes JSON to
 benchmarks/results/. `python -m benchmarks NAME --help` lists a benchmark's options.
@@ -16,7 +17,7 @@ import argparse
 import sys
 import time
 
-from benchmarks import memory, throughput
+from benchmarks import matcher_scale, memory, throughput
 from benchmarks.bench_setup import RESULTS, save_results
 
 
@@ -24,6 +25,7 @@ def run_all(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL throughput run")
     parser.add_argument("--no-peer", action="store_true", help="skip rss2email")
+    parser.add_argument("--no-matcher-scale", action="store_true", help="skip the matcher at 100,000 topics")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -36,12 +38,19 @@ def run_all(argv: list[str]) -> int:
     print("\n== memory: the daemon over 1,000 feeds and 100,000 stored articles", flush=True)
     memory_args = memory_parser().parse_args(["--json", str(RESULTS / f"memory-{stamp}.json")])
     footprint = memory.run_from_arguments(memory_args)
+    scale = None
+    if not args.no_matcher_scale:
+        print("\n== matcher: 100 to 100,000 topics over real news, one core", flush=True)
+        scale_json = RESULTS / f"matcher-scale-{stamp}.json"
+        scale_args = matcher_scale_parser().parse_args(["--json", str(scale_json)])
+        scale = matcher_scale.run_from_arguments(scale_args)
     elapsed = time.perf_counter() - started
     summary = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "seconds": elapsed,
         "throughput": speed,
         "memory": footprint,
+        "matcher_scale": scale,
     }
     print(f"\nall benchmarks: {elapsed / 60:.1f} minutes")
     save_results("all", summary, RESULTS / f"all-{stamp}.json")
@@ -60,6 +69,12 @@ def memory_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def matcher_scale_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks matcher-scale")
+    matcher_scale.add_arguments(parser)
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     command, rest = (argv[0], argv[1:]) if argv and not argv[0].startswith("-") else ("all", argv)
@@ -70,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if command == "memory":
         memory.run_from_arguments(memory_parser().parse_args(rest))
+        return 0
+    if command == "matcher-scale":
+        matcher_scale.run_from_arguments(matcher_scale_parser().parse_args(rest))
         return 0
     if command == "fetch":
         from benchmarks import fetch

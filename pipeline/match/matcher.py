@@ -10,6 +10,12 @@ over the first word of every term. Matching an article is then:
 3. only topics whose necessary terms all occur are evaluated (AND/OR/NOT/NEAR,
    fields, score); most articles touch few topics, whatever their number.
 
+Candidates come from two independent necessary conditions, intersected with set operations: the
+presearch anchors (`presearch.py`, in the manner of Lucene Monitor: strings one of which a topic
+needs, found by the same automaton pass as the terms) and a second group of necessary terms.
+Only topics in both are checked further, so most of 100,000 topics cost nothing per article.
+`evaluate`, which explains every topic asked for, evaluates each of them fully.
+
 The matcher is pure: no network, no database. Rebuild it only when the topics
 or aliases change: `Matcher.reloaded` compares a fingerprint and keeps itself otherwise.
 """
@@ -28,6 +34,7 @@ from typing import Any, Protocol
 
 import ahocorasick
 
+from pipeline.match.anchor_index import AnchorIndex
 from pipeline.match.evaluate import (
     Evaluator,
     Found,
@@ -45,6 +52,7 @@ from pipeline.match.evaluate import (
 from pipeline.match.explanation import Explanation
 from pipeline.match.japanese import Words, words_of
 from pipeline.match.normalize import NormalisedText, normalise
+from pipeline.match.presearch import word_anchors
 from pipeline.match.query import (
     AliasNode,
     AndNode,
@@ -134,7 +142,7 @@ class FieldOccurrences(Mapping[int, list[tuple[int, int]]]):
 
     def _build(self) -> dict[int, list[tuple[int, int]]]:
         spans: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
-        for end, (kind, length, entries) in self._hits:
+        for end, (kind, length, entries, _) in self._hits:
             if kind is _WHOLE:
                 # A whole-word key (marker, word, marker) ending at marked[end]
                 # starts at text[end - length - 1].
@@ -232,12 +240,30 @@ class Matcher:
             for term_id in topic.triggers[0]:
                 by_term.setdefault(term_id, set()).add(topic.order)
         self._topics_by_term = {term_id: frozenset(orders) for term_id, orders in by_term.items()}
+        # The same for a second trigger group where a topic has one: presearch already required
+        # (about) the first, so the two together narrow the candidates with set operations alone.
+        by_second: dict[int, set[int]] = {}
+        for topic in self.topics.values():
+            for term_id in topic.triggers[1 if len(topic.triggers) > 1 else 0]:
+                by_second.setdefault(term_id, set()).add(topic.order)
+        self._topics_by_second = {term_id: frozenset(orders) for term_id, orders in by_second.items()}
         self._topic_list = list(self.topics.values())
         # Terms that begin or end in Japanese script: their hits must sit on the analyser's word edges.
         self._word_edged = frozenset(
             term.term_id for term in self.terms if term.spec.tokens[0].cjk or term.spec.tokens[-1].cjk
         )
+        # Presearch: each topic's anchor strings, found by the same automaton pass as the terms.
+        self._anchor_index = AnchorIndex([word_anchors(topic.tree) for topic in self._topic_list])
         self._automaton = self._build_automaton()
+        # term id -> the topics that use it, for the terms only a regex can confirm (a whole word
+        # is confirmed by the automaton itself): `match` runs a regex only for a candidate's term.
+        users: dict[int, set[int]] = {}
+        for topic in self._topic_list:
+            for node in iter_terms(topic.tree):
+                term_id = self.node_term_ids[id(node)]
+                if self.terms[term_id].whole_words is None:
+                    users.setdefault(term_id, set()).add(topic.order)
+        self._regex_term_users = {term_id: frozenset(orders) for term_id, orders in users.items()}
 
     @classmethod
     def from_topics(cls, topics: Mapping[str, TopicLike], aliases: Mapping[str, Sequence[str]]) -> Matcher:
@@ -260,6 +286,9 @@ class Matcher:
         A term that needs a word boundary has its keys written after the marker, so they are
         only found at word starts; there the term's regex is tried. A single plain word has every
         form it can take as a key between two markers: finding one is finding the word, no regex.
+        Presearch anchors are keys too, found anywhere (a substring of the text is a substring of
+        the marked text once marked the same way); each value's last item is the topics anchored
+        by that key, empty for a key that anchors none.
         """
         started: dict[str, list[int]] = {}
         whole: dict[str, list[int]] = {}
@@ -273,56 +302,106 @@ class Matcher:
                 started.setdefault(_MARK + marked if term.needs_left_boundary else marked, []).append(
                     term.term_id
                 )
+        anchored: dict[str, frozenset[int]] = {}
+        for anchor, orders in self._anchor_index.by_anchor.items():
+            # An anchor that begins a word is looked for after the marker, like a term's key.
+            marked = (_MARK if anchor.word_start else "") + _NOT_WORD.sub(_MARK, anchor.text)
+            anchored[marked] = anchored.get(marked, _NO_TOPICS) | orders
         automaton = ahocorasick.Automaton()
         for key, term_ids in started.items():
             length = len(key) - 1 if key.startswith(_MARK) else len(key)
             entries = tuple((term_id, self.terms[term_id].pattern.match) for term_id in term_ids)
-            automaton.add_word(key, (_STARTS, length, entries))
+            # (The same string may be an anchor too: a prefix's literal part, a CJK word.)
+            automaton.add_word(key, _Key((_STARTS, length, entries, anchored.pop(key, _NO_TOPICS))))
         for form, term_ids in whole.items():
-            # Ends with the marker, so it never equals a `started` key (those end inside a word).
+            # Ends with the marker, so it never equals a `started` key (those end inside a word),
+            # nor an anchor (those end with a letter, digit or CJK character).
             key = _MARK + _NOT_WORD.sub(_MARK, form) + _MARK
-            automaton.add_word(key, (_WHOLE, len(form), frozenset(term_ids)))
-        if started or whole:
+            automaton.add_word(key, _Key((_WHOLE, len(form), frozenset(term_ids), _NO_TOPICS)))
+        for key, orders in anchored.items():
+            automaton.add_word(key, _Key((_ANCHOR, 0, (), orders)))
+        if started or whole or anchored:
             automaton.make_automaton()
         return automaton
 
     # --- scanning --------------------------------------------------------------
 
     def scan(self, article: Article) -> ScannedArticle:
+        """Every occurrence of every term."""
         fields = {"title": normalise(article.title), "body": normalise(article.body)}
+        return self._scan(article, fields, {name: self._hits(folded) for name, folded in fields.items()})
+
+    @staticmethod
+    def _distinct(hits: list[tuple[int, Any]]) -> set[_Key]:
+        """Each distinct key found once (a set built in C): a word repeated ten times is one here."""
+        return set(map(_VALUE, hits))
+
+    def _hits(self, folded: NormalisedText) -> list[tuple[int, Any]]:
+        """Every key of the automaton found in one field (collected in C)."""
+        if not folded.text or not len(self._automaton):
+            return []
+        return list(self._automaton.iter(boundary_marked(folded.text)))
+
+    def _scan(
+        self,
+        article: Article,
+        fields: dict[str, NormalisedText],
+        hits: dict[str, list[tuple[int, Any]]],
+        distinct: dict[str, set[_Key]] | None = None,
+        candidates: set[int] | None = None,
+    ) -> ScannedArticle:
         words = {name: words_of(folded.text) for name, folded in fields.items()}
+        # term id -> is it used by a candidate topic? (decided once per article, for both fields)
+        needed: dict[int, bool] | None = None if candidates is None else {}
         occurrences = {
             field_name: self._scan_field(
-                folded, article.title if field_name == "title" else article.body, words[field_name]
+                folded,
+                article.title if field_name == "title" else article.body,
+                hits[field_name],
+                distinct[field_name] if distinct is not None else self._distinct(hits[field_name]),
+                words[field_name],
+                candidates,
+                needed,
             )
             for field_name, folded in fields.items()
         }
         return ScannedArticle(article, fields, occurrences, words)
 
     def _scan_field(
-        self, folded: NormalisedText, original: str, words: Words | None = None
+        self,
+        folded: NormalisedText,
+        original: str,
+        hits: list[tuple[int, Any]],
+        distinct: set[_Key],
+        words: Words | None = None,
+        candidates: set[int] | None = None,
+        needed: dict[int, bool] | None = None,
     ) -> FieldOccurrences:
-        """Every occurrence of every term in one field."""
+        """Every occurrence of every term in one field; of the terms that need their regex, only
+        those of the `candidates` topics when they are given (the others are then simply absent)."""
         text = folded.text
-        if not text or not len(self._automaton):
-            return FieldOccurrences(set(), [], {})
-        # Collected in C first; Python then touches each hit as little as possible.
-        hits = list(self._automaton.iter(boundary_marked(text)))
         present: set[int] = set()
         verified: defaultdict[int, list[tuple[int, int]]] = defaultdict(list)
         regex_keys = False
-        # Each distinct key once (a set built in C): a word repeated ten times is one value here.
-        for kind, _, entries in set(map(_VALUE, hits)):
+        for kind, _, entries, _ in distinct:
             if kind is _WHOLE:
                 present |= entries
-            else:
+            elif kind is _STARTS:
                 regex_keys = True
         if regex_keys:
-            for end, (kind, length, entries) in hits:
-                if kind is _WHOLE:
+            for end, (kind, length, entries, _) in hits:
+                if kind is not _STARTS:
                     continue
                 # marked[i + 1] stands for text[i]: a key after the marker starts at text[end - length].
                 for term_id, match_at in entries:
+                    if needed is not None:
+                        wanted = needed.get(term_id)
+                        if wanted is None:
+                            wanted = needed[term_id] = not self._regex_term_users[term_id].isdisjoint(
+                                candidates  # type: ignore[arg-type]
+                            )
+                        if not wanted:
+                            continue
                     hit = match_at(text, end - length)
                     if hit is not None:
                         verified[term_id].append(hit.span())
@@ -344,6 +423,19 @@ class Matcher:
 
     # --- verdicts --------------------------------------------------------------
 
+    def _confirmed(self, orders: list[int], present: set[int]) -> list[CompiledTopic]:
+        """Of the presearch candidates, those whose necessary terms all occur."""
+        topics = self._topic_list
+        chosen = []
+        for order in orders:
+            topic = topics[order]
+            for group in topic.triggers:
+                if group.isdisjoint(present):
+                    break
+            else:
+                chosen.append(topic)
+        return chosen
+
     def candidates(self, scanned: ScannedArticle) -> list[CompiledTopic]:
         """Topics whose necessary terms all occur, in config order: the only ones that can match."""
         present = scanned.present  # a real set: isdisjoint then iterates the smaller side
@@ -362,12 +454,36 @@ class Matcher:
                 chosen.append(topic)
         return chosen
 
+    def presearch(self, article: Article) -> list[int]:
+        """The topics (by config order) whose anchors occur in the article: the only ones that
+        can match it."""
+        fields = (normalise(article.title), normalise(article.body))
+        return sorted(self._presearch([self._distinct(self._hits(folded)) for folded in fields]))
+
+    def _presearch(self, distinct: Iterable[set[_Key]]) -> set[int]:
+        reached = set(self._anchor_index.unanchored)
+        for keys in distinct:
+            reached.update(*[key[3] for key in keys])
+        return reached
+
     def match(self, article: Article) -> list[Verdict]:
         """Verdicts for the topics the article matches (in config order)."""
-        scanned = self.scan(article)
-        if not scanned.present:
+        fields = {"title": normalise(article.title), "body": normalise(article.body)}
+        hits = {name: self._hits(folded) for name, folded in fields.items()}
+        distinct = {name: self._distinct(found) for name, found in hits.items()}
+        orders = self._presearch(distinct.values())
+        if not orders:
             return []
-        candidates = self.candidates(scanned)
+        scanned = self._scan(article, fields, hits, distinct, orders)
+        present = scanned.present
+        if not present:
+            return []
+        by_second = self._topics_by_second
+        # (Iterate over the few present terms: set.intersection(dict) would walk the whole dict.)
+        reached = orders.intersection(
+            set().union(*[by_second[term_id] for term_id in present if term_id in by_second])
+        )
+        candidates = self._confirmed(sorted(reached), present)
         if not candidates:
             return []
         evaluator = self._evaluator(scanned)
@@ -397,7 +513,22 @@ class Matcher:
 
 
 _MARK = "\x01"
-_STARTS, _WHOLE = "starts", "whole"  # the two kinds of automaton keys
+_STARTS, _WHOLE, _ANCHOR = "starts", "whole", "anchor"  # the three kinds of automaton keys
+_NO_TOPICS: frozenset[int] = frozenset()
+
+
+class _Key(tuple):  # type: ignore[type-arg]
+    """An automaton value: (kind, length, term entries, anchored topics). Hashed by identity, as
+    each key has one value object: collecting the distinct keys of an article then costs no
+    hashing of the nested tuples (and compiled patterns) inside."""
+
+    __slots__ = ()
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+
 _VALUE = itemgetter(1)
 _NOT_WORD = re.compile(r"[\W_]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")

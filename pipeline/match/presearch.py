@@ -28,13 +28,25 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from pipeline.match.query import AliasNode, AndNode, FieldNode, NearNode, Node, NotNode, OrNode, TermNode
-from pipeline.match.terms import TermSpec, token_literals
+from pipeline.match.terms import TermSpec, token_literals, token_starts_word
 
 Anchors = frozenset[str]
 # Lower ranks narrow more: which of several valid sets an AND, a NEAR or a phrase keeps.
 Rank = Callable[[Anchors], tuple[float, ...]]
+
+
+class Anchor(NamedTuple):
+    """An anchor string, and whether every occurrence that counts begins a word (the matcher then
+    looks for it at word starts only: fewer places to look, fewer topics reached)."""
+
+    text: str
+    word_start: bool
+
+
+WordAnchors = frozenset[Anchor]
 
 
 def length_rank(anchors: Anchors) -> tuple[float, ...]:
@@ -45,27 +57,36 @@ def length_rank(anchors: Anchors) -> tuple[float, ...]:
 
 def anchor_terms(query: Node, rank: Rank = length_rank) -> Anchors | None:
     """The query's anchor set, or None when no set of strings is necessary for it to match."""
+    anchors = word_anchors(query, rank)
+    return None if anchors is None else frozenset(anchor.text for anchor in anchors)
+
+
+def word_anchors(query: Node, rank: Rank = length_rank) -> WordAnchors | None:
+    """`anchor_terms`, each string with whether it begins a word wherever it counts."""
     if isinstance(query, TermNode):
         return _best(term_anchor_sets(query.spec), rank)
     if isinstance(query, AliasNode):
-        return _union(anchor_terms(member, rank) for member in query.members)
+        return _union(word_anchors(member, rank) for member in query.members)
     if isinstance(query, OrNode):
-        return _union(anchor_terms(child, rank) for child in query.children)
+        return _union(word_anchors(child, rank) for child in query.children)
     if isinstance(query, AndNode):
-        return _best((anchor_terms(child, rank) for child in query.children), rank)
+        return _best((word_anchors(child, rank) for child in query.children), rank)
     if isinstance(query, NearNode):
-        return _best((anchor_terms(query.left, rank), anchor_terms(query.right, rank)), rank)
+        return _best((word_anchors(query.left, rank), word_anchors(query.right, rank)), rank)
     if isinstance(query, FieldNode):
-        return anchor_terms(query.child, rank)
+        return word_anchors(query.child, rank)
     if isinstance(query, NotNode):
         return None
     raise TypeError(f"unknown node {query!r}")
 
 
 @functools.lru_cache(maxsize=65536)
-def term_anchor_sets(spec: TermSpec) -> tuple[Anchors, ...]:
+def term_anchor_sets(spec: TermSpec) -> tuple[WordAnchors, ...]:
     """One valid set per token of the term (shared by every topic that uses the same term)."""
-    return token_literals(spec)
+    return tuple(
+        frozenset(Anchor(text, starts) for text in literals)
+        for literals, starts in zip(token_literals(spec), token_starts_word(spec), strict=True)
+    )
 
 
 def could_match(anchors: Anchors | None, normalized_text: str) -> bool:
@@ -75,21 +96,29 @@ def could_match(anchors: Anchors | None, normalized_text: str) -> bool:
     return any(anchor in normalized_text for anchor in anchors)
 
 
-def _best(sets: Iterable[Anchors | None], rank: Rank) -> Anchors | None:
+def _best(sets: Iterable[WordAnchors | None], rank: Rank) -> WordAnchors | None:
     known = [anchors for anchors in sets if anchors is not None]
-    return min(known, key=rank) if known else None
+    if not known:
+        return None
+    return min(known, key=lambda anchors: rank(frozenset(anchor.text for anchor in anchors)))
 
 
-def _union(sets: Iterable[Anchors | None]) -> Anchors | None:
-    union: set[str] = set()
+def _union(sets: Iterable[WordAnchors | None]) -> WordAnchors | None:
+    union: set[Anchor] = set()
     for anchors in sets:
         if anchors is None:
             return None
         union |= anchors
-    # A string that contains another adds nothing: wherever it occurs, the shorter one does too.
-    ordered = sorted(union, key=len)
-    kept: list[str] = []
-    for anchor in ordered:
-        if not any(shorter in anchor for shorter in kept):
+    # A string that contains another adds nothing: wherever it occurs, the shorter one does too
+    # (for one that must begin a word: where the longer one begins, as a word too).
+    kept: list[Anchor] = []
+    for anchor in sorted(union, key=lambda anchor: (len(anchor.text), not anchor.word_start)):
+        if not any(_covers(shorter, anchor) for shorter in kept):
             kept.append(anchor)
     return frozenset(kept)
+
+
+def _covers(shorter: Anchor, longer: Anchor) -> bool:
+    if shorter.word_start:
+        return longer.word_start and longer.text.startswith(shorter.text)
+    return shorter.text in longer.text

@@ -223,6 +223,20 @@ def token_literals(spec: TermSpec) -> tuple[frozenset[str], ...]:
     return tuple(literals)
 
 
+def token_starts_word(spec: TermSpec) -> tuple[bool, ...]:
+    """For each token of the term: does every match have a word start where the token begins?
+
+    The first word of a term needs a boundary before it (`_BEFORE`), and a later word one or more
+    separators; a Japanese token, one written joined to the previous token or one after Japanese
+    text may begin inside a run of letters.
+    """
+    starts: list[bool] = []
+    for index, token in enumerate(spec.tokens):
+        previous = spec.tokens[index - 1] if index else None
+        starts.append(not token.cjk and (previous is None or not (token.joined or previous.cjk)))
+    return tuple(starts)
+
+
 def _minimal_keys(keys: set[str], contained: bool = False) -> list[str]:
     """Drop keys that begin with another key: the shorter one already marks every such position.
     With `contained`, also keys that merely contain another (enough where only presence counts)."""
