@@ -27,13 +27,12 @@ from pipeline.config import Config, FeedConfig
 from pipeline.extract import ExtractionPool
 from pipeline.feedhealth import FeedHealthKeeper, FeedStateBuffer
 from pipeline.fetch import Fetcher, FetchLimits, refreshed_validators, trusted_hosts
-from pipeline.health import PollOutcome
+from pipeline.health import PollOutcome, hold_back_reason
 from pipeline.humanize import plural
 from pipeline.logs import log_context
 from pipeline.match import Matcher
 from pipeline.models import FeedEntry, FeedState, FetchResult
 from pipeline.parse import FeedParseError, parse_feed
-from pipeline.schedule import IntervalBounds, adaptive_interval
 from pipeline.store import Store, create_db_engine, upgrade_schema
 from pipeline.store.outbox import Outbox
 from pipeline.stories import Filing, Stories
@@ -183,18 +182,12 @@ class Pipeline:
                 if state is not None:
                     outcome = PollOutcome(self.clock.now(), None, report.error, "internal")
                     self.health.record(feed, state, outcome, None, 0, None)
-        if not report.skipped:  # held back (backoff, Retry-After, disabled): not a poll
-            metrics.record_poll(report.error is None, report.not_modified)
+        metrics.record_poll(report.error is None, report.not_modified)
         return report
 
     def _poll_feed(
         self, feed: FeedConfig, state: FeedState, report: FeedReport, buffer: FeedStateBuffer | None
     ) -> None:
-        held_back = self.health.hold_back_reason(feed, state)
-        if held_back:
-            report.skipped = held_back
-            log.info("feed %r: not polled: %s", feed.name, held_back)
-            return
         poll_url = state.health.moved_to or feed.url
         result = self.fetcher.fetch(poll_url, state.conditional, trusted=feed.allow_private_addresses)
         metrics.observe_fetch("feed", result)
@@ -242,6 +235,7 @@ class Pipeline:
             new_items=new_to_feed,
             moved_to=moved_to,
             parse_warning=parsed.warning,
+            entries=len(parsed.entries),
         )
         self.health.record(feed, state, outcome, result.validators, new_to_feed, buffer)
         log.info(
@@ -332,14 +326,6 @@ class Pipeline:
                 )
         return 1
 
-    def adaptive_interval(self, feed: FeedConfig, items_in_feed: int) -> float:
-        """The interval an adaptive feed should be polled at now, from its recent items."""
-        assert feed.min_interval is not None and feed.max_interval is not None
-        state = self.store.feed_state(feed.url, feed.name)
-        times = self.store.recent_item_times([state.feed_id]).get(state.feed_id, [])
-        bounds = IntervalBounds(feed.min_interval, feed.max_interval)
-        return adaptive_interval(times, items_in_feed, feed.interval, bounds)
-
     def monitoring_counts(self) -> dict[str, dict[str, int]]:
         """Outbox rows by status and configured feeds by state, for the /metrics gauges."""
         return {"alerts": Outbox(self.store).counts(), "feeds": self.health.state_counts(self.config.feeds)}
@@ -354,6 +340,8 @@ class Pipeline:
         return dispatch_due(self.store, self.channels, self.config, clock=self.clock.now)
 
     def poll_all(self) -> list[FeedReport]:
+        """One poll of every configured feed, whatever its interval (`newswatch once`), except those
+        held back: backing off, waiting for the server's Retry-After, or disabled."""
         feeds = self.config.feeds
         if not feeds:
             return []
@@ -362,9 +350,18 @@ class Pipeline:
             self.extractor.start()
         threads = max(1, min(len(feeds), self.config.fetch.max_connections))
         buffer = FeedStateBuffer(self.store)
+        now = self.clock.now()
+
+        def poll(feed: FeedConfig) -> FeedReport:
+            held_back = hold_back_reason(states[feed.url].health, now)
+            if held_back is None:
+                return self.poll_feed(feed, states[feed.url], buffer)
+            log.info("feed %r: not polled: %s", feed.name, held_back)
+            return FeedReport(feed=feed.name, url=feed.url, skipped=held_back)
+
         try:
             with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="poll") as pool:
-                return list(pool.map(lambda feed: self.poll_feed(feed, states[feed.url], buffer), feeds))
+                return list(pool.map(poll, feeds))
         finally:
             buffer.flush()
             self.fetcher.close_idle_connections()

@@ -1,10 +1,16 @@
-"""The long-running daemon: APScheduler jobs, live reload, signals and shutdown.
+"""The long-running daemon: the clock, the poll pool, alert delivery, live reload, signals, shutdown.
 
-No pipeline logic lives here; jobs call into `Pipeline`. On reload a new Pipeline is
-built from the new config (sharing the store) and swapped in; it takes over every part of
-the old one whose settings did not change (fetcher, extraction workers, channels, matcher),
-so a topic edit swaps only the matcher. The old one is closed, except for what was taken
-over, once the jobs still using it have finished, so in-flight work is never cut off.
+No pipeline logic lives here. When a feed is polled is stored in `feeds.next_poll_at` (computed by
+pipeline.schedule after every poll): APScheduler's one short tick job asks the store which feeds
+are due, the longest overdue first, and hands them to the `PollPool` (at most
+`fetch.max_connections` polls, `fetch.max_per_host` per host, never two of one feed). Alerts are
+sent by the `DeliveryWorker`'s own thread, woken after a poll that queued some: a slow channel
+never holds up a poll.
+
+On reload a new Pipeline is built from the new config (sharing the store) and swapped in; it takes
+over every part of the old one whose settings did not change (fetcher, extraction workers,
+channels, matcher), so a topic edit swaps only the matcher. The old one is closed, except for what
+was taken over, once the polls still using it have finished, so in-flight work is never cut off.
 """
 
 from __future__ import annotations
@@ -16,9 +22,10 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from types import FrameType
 
@@ -27,34 +34,47 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from pipeline.config import Config, ConfigError, FeedConfig, load_config
 from pipeline.cycle import Pipeline
+from pipeline.delivery import DeliveryWorker
+from pipeline.fetch import host_key
 from pipeline.humanize import human_duration
 from pipeline.metrics import CONFIG_RELOADS, last_successful_poll, watch_store
-from pipeline.schedule import worth_rescheduling
+from pipeline.models import FeedState
+from pipeline.pollpool import PollLimits, PollPool
 from pipeline.web import HealthProbes, StatusServer, daemon_app
 
 log = logging.getLogger(__name__)
 
+# Alert delivery runs at least this often (retries, digests) besides after each poll that queued alerts.
 DISPATCH_INTERVAL_SECONDS = 15.0
 # How often feeds are checked for silence (no new items for much longer than usual).
 HEALTH_CHECK_INTERVAL_SECONDS = 600.0
 CONFIG_CHECK_INTERVAL_SECONDS = 2.0
 RETENTION_INTERVAL_SECONDS = 6 * 3600.0
-# Shutdown waits this long for running jobs, then exits anyway: every write is one
-# transaction, so abandoning a job leaves nothing half-written (it is redone next start).
+# Shutdown waits this long for running polls and the delivery round, then exits anyway: every write
+# is one transaction, so abandoning a poll leaves nothing half-written (it is redone next start).
 SHUTDOWN_GRACE_SECONDS = 30.0
+# The clock's tick: a due feed waits at most one tick (a tenth of the shortest interval, so a 10 s
+# feed is polled within a second of its time), never more often than TICK_MIN (the tick is one
+# indexed query) nor less often than TICK_MAX.
+TICK_MIN_SECONDS = 0.1
+TICK_MAX_SECONDS = 1.0
+TICK_JOB = "poll-tick"
 
 
-def _jitter(interval: float) -> float:
-    """Spread feeds that share an interval so they do not all fire in the same second."""
-    return min(interval * 0.1, 30.0)
+def tick_seconds(config: Config) -> float:
+    shortest = min(
+        (feed.min_interval if feed.min_interval is not None else feed.interval for feed in config.feeds),
+        default=TICK_MAX_SECONDS * 10,
+    )
+    return min(TICK_MAX_SECONDS, max(TICK_MIN_SECONDS, shortest / 10))
+
+
+def poll_limits(config: Config) -> PollLimits:
+    return PollLimits(size=config.fetch.max_connections, per_host=config.fetch.max_per_host)
 
 
 def _schedule_settings(feed: FeedConfig) -> tuple[float, float | None, float | None]:
     return feed.interval, feed.min_interval, feed.max_interval
-
-
-def _feed_job_id(url: str) -> str:
-    return f"feed:{url}"
 
 
 class PipelineHolder:
@@ -119,16 +139,15 @@ class Daemon:
         self._stop = threading.Event()
         self._dispatch_lock = threading.Lock()
         self._reload_lock = threading.Lock()
-        # Per scheduled feed: the schedule settings it was configured with (to see what a reload
-        # changes) and the interval it runs at now (which adaptive polling moves).
-        self._feed_settings: dict[str, tuple[float, float | None, float | None]] = {}
-        self._feed_intervals: dict[str, float] = {}
+        self._ticking = threading.Lock()
         self._started_at = time.time()
         self._status_server: StatusServer | None = None
+        self.pool = PollPool(poll_limits(pipeline.config), on_done=self._tick_soon)
+        self.delivery = DeliveryWorker(self._dispatch, DISPATCH_INTERVAL_SECONDS)
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
-            # coalesce: after downtime, a feed's missed polls run once, not once per missed interval.
-            # max_instances=1: never two polls of one feed at the same time.
+            # coalesce: after downtime, a missed periodic job runs once, not once per missed interval.
+            # max_instances=1: never two ticks (or two health checks) at the same time.
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
 
@@ -138,34 +157,58 @@ class Daemon:
 
     # --- jobs --------------------------------------------------------------------
 
-    def _poll(self, url: str) -> None:
+    def _tick(self) -> None:
+        """Hand due feeds to the poll pool while it has room, the longest overdue first."""
+        # A tick brought forward by a finished poll may meet a running one: that one does the work.
+        if self._stop.is_set() or not self._ticking.acquire(blocking=False):
+            return
+        try:
+            self._pick_due_feeds()
+        finally:
+            self._ticking.release()
+
+    def _pick_due_feeds(self) -> None:
         with self.holder.use() as pipeline:
-            feed = next((feed for feed in pipeline.config.feeds if feed.url == url), None)
+            feeds = {feed.url: feed for feed in pipeline.config.feeds}
+            running = self.pool.running()
+            # Feeds being polled are still due in the database until their poll records the next
+            # time; feeds removed from the config keep their rows but are not polled.
+            candidates = [url for url in feeds if url not in running]
+            now = pipeline.clock.now()
+            while candidates and (free := self.pool.free_slots()):
+                # Twice the room: feeds refused for a busy host leave others to fill it.
+                limit = 2 * free
+                due = pipeline.store.due_feeds(now, limit, among=candidates)
+                for state in due:
+                    host = host_key(state.health.moved_to or state.url)
+                    self.pool.submit(state.url, host, partial(self._poll, state))
+                if len(due) < limit:
+                    break
+                offered = {state.url for state in due}
+                candidates = [url for url in candidates if url not in offered]
+
+    def _tick_soon(self) -> None:
+        """After a poll: a worker is free, so look for due feeds now rather than at the next tick."""
+        if self._stop.is_set():
+            return
+        try:
+            self.scheduler.modify_job(TICK_JOB, next_run_time=datetime.now(UTC))
+        except Exception:  # the scheduler is shutting down: the next start picks up
+            log.debug("could not bring the tick forward", exc_info=True)
+
+    def _poll(self, state: FeedState) -> None:
+        with self.holder.use() as pipeline:
+            feed = next((feed for feed in pipeline.config.feeds if feed.url == state.url), None)
             if feed is None or self._stop.is_set():
                 return  # removed by a reload, or shutting down
-            report = pipeline.poll_feed(feed)
-            if feed.adaptive and not (report.error or report.skipped):
-                self._adapt(feed, pipeline.adaptive_interval(feed, report.entries))
+            report = pipeline.poll_feed(feed, state)
         if report.alerts_queued:
-            self._dispatch()
-
-    def _adapt(self, feed: FeedConfig, proposed: float) -> None:
-        current = self._feed_intervals.get(feed.url)
-        if current is None or not worth_rescheduling(current, proposed):
-            return
-        self.scheduler.reschedule_job(
-            _feed_job_id(feed.url), trigger=IntervalTrigger(seconds=proposed, jitter=_jitter(proposed))
-        )
-        self._feed_intervals[feed.url] = proposed
-        log.info("feed %r: adaptive polling every %ds (was %ds)", feed.name, round(proposed), round(current))
+            self.delivery.wake()
 
     def _dispatch(self) -> None:
-        # One dispatcher at a time in this process: two would read the same due rows.
+        # Runs on the delivery thread only; the lock keeps a reload from swapping channels mid-send.
         with self._dispatch_lock, self.holder.use() as pipeline:
-            try:
-                pipeline.dispatch()
-            except Exception:
-                log.exception("alert dispatch failed; will retry on the next tick")
+            pipeline.dispatch()
 
     def _prune(self) -> None:
         keep_for = self.config.retention.unmatched_articles
@@ -183,51 +226,27 @@ class Daemon:
             except Exception:
                 log.exception("feed health check failed; will retry on the next tick")
 
-    def _add_feed_job(self, feed: FeedConfig, first_run: datetime | None) -> None:
-        self.scheduler.add_job(
-            self._poll,
-            IntervalTrigger(seconds=feed.interval, jitter=_jitter(feed.interval)),
-            args=[feed.url],
-            id=_feed_job_id(feed.url),
-            name=f"poll {feed.name}",
-            replace_existing=True,
-            **({"next_run_time": first_run} if first_run else {}),
-        )
-        self._feed_intervals[feed.url] = feed.interval
-        self._feed_settings[feed.url] = _schedule_settings(feed)
-
-    def _sync_feed_jobs(self, config: Config) -> tuple[list[str], list[str], list[str]]:
-        """Make the scheduled feed jobs match `config`; returns (added, removed, rescheduled) names."""
-        wanted = {feed.url: feed for feed in config.feeds}
-        added, removed, rescheduled = [], [], []
-        for url in list(self._feed_intervals):
-            if url not in wanted:
-                self.scheduler.remove_job(_feed_job_id(url))
-                del self._feed_intervals[url], self._feed_settings[url]
-                removed.append(url)
-        now = datetime.now(UTC)
-        for url, feed in wanted.items():
-            if url not in self._feed_intervals:
-                self._add_feed_job(feed, first_run=now)
-                added.append(feed.name)
-            elif self._feed_settings[url] != _schedule_settings(feed):
-                self.scheduler.reschedule_job(
-                    _feed_job_id(url),
-                    trigger=IntervalTrigger(seconds=feed.interval, jitter=_jitter(feed.interval)),
-                )
-                self._feed_intervals[url] = feed.interval
-                self._feed_settings[url] = _schedule_settings(feed)
-                rescheduled.append(feed.name)
-        return added, removed, rescheduled
+    def _sync_feeds(self) -> None:
+        """Give every configured feed its row (a feed seen for the first time is due at once), and
+        plan again the next poll of those whose schedule settings changed."""
+        with self.holder.use() as pipeline:
+            feeds = pipeline.config.feeds
+            pipeline.store.feed_states([(feed.url, feed.name) for feed in feeds])
+            moved = pipeline.health.replan(feeds)
+        if moved:
+            log.info("next poll planned again for new schedule settings: %s", ", ".join(moved))
 
     def schedule(self) -> None:
-        self._sync_feed_jobs(self.config)
+        self._sync_feeds()
         now = datetime.now(UTC)
         self.scheduler.add_job(
-            self._dispatch,
-            IntervalTrigger(seconds=DISPATCH_INTERVAL_SECONDS),
-            id="dispatch",
+            self._tick,
+            IntervalTrigger(seconds=tick_seconds(self.config)),
+            id=TICK_JOB,
+            name="poll due feeds",
             next_run_time=now,
+            # Room for a tick brought forward while one runs (it returns at once; see _tick).
+            max_instances=3,
         )
         self.scheduler.add_job(
             self._check_feed_health,
@@ -292,7 +311,12 @@ class Daemon:
             # Swap while no dispatch runs, so a channel is never replaced in the middle of a send.
             with self._dispatch_lock:
                 self.holder.replace(new_pipeline)
-            added, removed, rescheduled = self._sync_feed_jobs(new_config)
+            self._sync_feeds()
+            self.pool.resize(poll_limits(new_config))
+            if tick_seconds(new_config) != tick_seconds(old.config):
+                tick = IntervalTrigger(seconds=tick_seconds(new_config))
+                self.scheduler.reschedule_job(TICK_JOB, trigger=tick)
+            added, removed, rescheduled = _feed_changes(old.config.feeds, new_config.feeds)
             CONFIG_RELOADS.labels(result="applied").inc()
             recompiled = "recompiled" if new_pipeline.matcher is not old.matcher else "unchanged"
             kept = ", ".join(sorted(new_pipeline.kept_from_previous)) or "nothing"
@@ -325,6 +349,7 @@ class Daemon:
         if self.config.feeds and self.config.fetch.fetch_pages:
             self.holder.current.extractor.start()
         self.scheduler.start()
+        self.delivery.start()
         watch_store(lambda: self.holder.current.monitoring_counts())
         web = self.config.web
         if web.listen:
@@ -364,22 +389,43 @@ class Daemon:
         self.shutdown()
 
     def shutdown(self) -> None:
-        log.info("stopping: no new jobs; waiting up to %ds for running ones", SHUTDOWN_GRACE_SECONDS)
+        log.info("stopping: no new polls; waiting up to %ds for running ones", SHUTDOWN_GRACE_SECONDS)
         self._stop.set()
         self.scheduler.pause()
         self.holder.stop_all()
         finished = threading.Event()
 
-        def wait_for_jobs() -> None:
+        def wait_for_work() -> None:
+            # The pool first: it stops admitting polls at once, then waits for the running ones.
+            self.pool.close()
             self.scheduler.shutdown(wait=True)
+            self.delivery.stop()
             finished.set()
 
-        threading.Thread(target=wait_for_jobs, name="shutdown", daemon=True).start()
+        threading.Thread(target=wait_for_work, name="shutdown", daemon=True).start()
         if self._status_server is not None:
             self._status_server.stop()
         if not finished.wait(SHUTDOWN_GRACE_SECONDS):
-            log.warning("jobs still running after %ds; exiting without them", SHUTDOWN_GRACE_SECONDS)
+            log.warning(
+                "polls or deliveries still running after %ds; exiting without them", SHUTDOWN_GRACE_SECONDS
+            )
             logging.shutdown()
             os._exit(0)
         self.holder.close()
         log.info("stopped")
+
+
+def _feed_changes(
+    old: Sequence[FeedConfig], new: Sequence[FeedConfig]
+) -> tuple[list[str], list[str], list[str]]:
+    """Names of the feeds a reload added, removed, and gave new schedule settings."""
+    before = {feed.url: feed for feed in old}
+    after = {feed.url: feed for feed in new}
+    added = [feed.name for url, feed in after.items() if url not in before]
+    removed = [feed.name for url, feed in before.items() if url not in after]
+    rescheduled = [
+        feed.name
+        for url, feed in after.items()
+        if url in before and _schedule_settings(before[url]) != _schedule_settings(feed)
+    ]
+    return added, removed, rescheduled

@@ -16,10 +16,11 @@ from pipeline.alert.keys import notice_key
 from pipeline.clock import Clock
 from pipeline.config import Config, FeedConfig
 from pipeline.health import HealthEvent, HealthPolicy, PollOutcome, after_poll, assess_silence, describe_state
-from pipeline.health import hold_back_reason as _hold_back_reason
 from pipeline.models import ConditionalState, FeedState, FeedUpdate, Notice
+from pipeline.schedule import PollFacts, PollReason, ScheduleSettings, next_poll_at
 from pipeline.store import Store
 from pipeline.store.outbox import Outbox
+from pipeline.store.repository import PollPlan
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +55,11 @@ class FeedHealthKeeper:
 
     def __init__(self, config: Config, store: Store, clock: Clock) -> None:
         self.policy = HealthPolicy.from_config(config)
+        self.fetch_settings = config.fetch
         self.channels = list(config.health.channels)
         self.store = store
         self.outbox = Outbox(store)
         self.clock = clock
-
-    def hold_back_reason(self, feed: FeedConfig, state: FeedState) -> str | None:
-        """Why the feed must not be polled now (backing off, Retry-After, disabled), or None."""
-        return _hold_back_reason(state.health, feed.interval, self.clock.now())
 
     def record(
         self,
@@ -72,8 +70,21 @@ class FeedHealthKeeper:
         new_items: int,
         buffer: FeedStateBuffer | None,
     ) -> None:
-        """Write what one poll did to the feed (now, or into `buffer`), and raise its notices."""
-        health, events = after_poll(feed.name, feed.url, state.health, outcome, feed.interval, self.policy)
+        """Write what one poll did to the feed, with when it is next due (now, or into `buffer`), and
+        raise its notices."""
+        item_times = []
+        if feed.adaptive and outcome.error is None:
+            # After the poll's articles are stored: the rhythm includes what it just brought.
+            item_times = self.store.recent_item_times([state.feed_id]).get(state.feed_id, [])
+        health, events = after_poll(
+            feed.name,
+            feed.url,
+            state.health,
+            outcome,
+            ScheduleSettings.for_feed(feed, self.fetch_settings),
+            self.policy,
+            item_times,
+        )
         changed = (health.health_state, health.health_since) != (
             state.health.health_state,
             state.health.health_since,
@@ -84,6 +95,28 @@ class FeedHealthKeeper:
         else:
             self.store.save_feed_healths([update])
         self._raise(feed, events)
+
+    def replan(self, feeds: Sequence[FeedConfig]) -> list[str]:
+        """Ask `next_poll_at` again for every feed on its regular schedule, from its last poll under
+        its settings now: after a reload, or a start with an edited config, a shortened interval
+        applies at once. Feeds held back (backoff, Retry-After, disabled) or asked for keep their
+        time. Returns the names of the feeds whose next poll moved."""
+        states = self.store.feed_states([(feed.url, feed.name) for feed in feeds], register=False)
+        plans, moved = [], []
+        for feed in feeds:
+            state = states.get(feed.url)
+            if state is None:
+                continue
+            health = state.health
+            if health.next_poll_reason is not PollReason.SCHEDULE or health.last_polled_at is None:
+                continue
+            facts = PollFacts(health.last_polled_at, current_interval=health.poll_interval)
+            due = next_poll_at(ScheduleSettings.for_feed(feed, self.fetch_settings), facts)
+            if due.at is not None and (due.at, due.interval) != (health.next_poll_at, health.poll_interval):
+                plans.append(PollPlan(state.feed_id, health.last_polled_at, due.at, due.interval))
+                moved.append(feed.name)
+        self.store.replan_polls(plans)
+        return moved
 
     def check_silence(self, feeds: Sequence[FeedConfig]) -> None:
         """Raise 'silent' notices (and their recoveries) from each feed's publishing rhythm."""

@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.config import FeedConfig
-from pipeline.health import describe_state, next_poll_text, when_text
+from pipeline.health import describe_state, when_text
+from pipeline.humanize import human_duration, plural
 from pipeline.models import FeedHealth, FeedState
+from pipeline.schedule import PollReason
 
 # States an operator should look at; `newswatch feeds` exits 1 when any feed is in one.
 ATTENTION = ("failing", "silent", "disabled")
@@ -25,6 +27,8 @@ class FeedStatus:
     items_seen: int
     failures: int
     next_poll: str
+    # Why it is due then: schedule, backoff, retry_after or disabled (None: never polled).
+    next_poll_reason: str | None
     last_error: str | None
     last_error_kind: str | None
     moved_to: str | None
@@ -51,7 +55,8 @@ def feed_statuses(
                 last_success=when_text(health.last_success_at),
                 items_seen=state.items_seen if state else 0,
                 failures=health.consecutive_failures,
-                next_poll=next_poll_text(health, feed.interval, now),
+                next_poll=next_poll_text(health, now),
+                next_poll_reason=health.next_poll_reason.value if health.next_poll_reason else None,
                 last_error=health.last_error,
                 last_error_kind=health.last_error_kind,
                 moved_to=health.moved_to,
@@ -60,6 +65,30 @@ def feed_statuses(
             )
         )
     return statuses
+
+
+def _in(seconds: float) -> str:
+    if seconds < 60:
+        return f"in {max(1, round(seconds))} s"
+    if seconds < 3600:
+        return f"in {round(seconds / 60)} min"
+    return f"in {human_duration(seconds)}"
+
+
+def next_poll_text(health: FeedHealth, now: datetime) -> str:
+    """When the feed is next polled, from its stored `next_poll_at`: "in 4 min", "due now",
+    "held back until … (Retry-After)", "never (disabled)"."""
+    if health.disabled_at is not None:
+        return "never (disabled)"
+    due = health.next_poll_at
+    if due is None or due <= now:
+        return "due now"
+    if health.next_poll_reason is PollReason.RETRY_AFTER:
+        return f"held back until {when_text(due)} (Retry-After)"
+    if health.next_poll_reason is PollReason.BACKOFF:
+        failures = plural(health.consecutive_failures, "failure")
+        return f"held back until {when_text(due)} (backoff after {failures})"
+    return _in((due - now).total_seconds())
 
 
 def _cut(text: str, width: int) -> str:

@@ -442,7 +442,8 @@ def _check_scheme(url: str) -> None:
         raise _Abort(FetchError(FetchErrorKind.INVALID_URL, f"not an http(s) URL: {url!r}"))
 
 
-def _host_key(url: str) -> str:
+def host_key(url: str) -> str:
+    """What the per-host limit counts by: host and port (the poll pool admits feeds by it too)."""
     parts = urlsplit(url)
     return f"{(parts.hostname or '').lower()}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
@@ -529,7 +530,7 @@ class Fetcher:
 
     @contextmanager
     def _slot(self, url: str) -> Iterator[None]:
-        key = _host_key(url)
+        key = host_key(url)
         with self._host_slots_lock:
             host_slot = self._host_slots.setdefault(key, threading.BoundedSemaphore(self.limits.max_per_host))
         with host_slot, self._slots:

@@ -1,8 +1,9 @@
 """Per-feed health: what one poll does to a feed's state, when it may be polled next, and when the
 operator must hear about it. Pure functions of values; the cycle reads and writes the store.
 
-- A failed poll counts a failure and holds the feed back for `schedule.failure_delay` (the
-  backoff and Retry-After arithmetic lives in schedule.py). A success resets all of it.
+- Every poll sets when the feed is next due, by `schedule.next_poll_at` (the interval, adaptive
+  rhythm, backoff and Retry-After arithmetic lives in schedule.py). A failed poll counts a failure;
+  a success resets the count.
 - 410 Gone disables the feed until the operator re-enables it.
 - A permanent redirect is followed from then on, and the operator is told to update the config.
 - Failing: `failing_after` consecutive failures. Silent: no new item for much longer than the
@@ -21,7 +22,7 @@ from datetime import datetime, timedelta
 
 from pipeline.config import Config
 from pipeline.models import FeedHealth, HealthState
-from pipeline.schedule import failure_delay, schedule_grace
+from pipeline.schedule import PollFacts, PollReason, ScheduleSettings, next_poll_at
 
 # Publication dates this far in the future are a publisher's clock error, not a rhythm.
 FUTURE_TOLERANCE = timedelta(hours=1)
@@ -29,15 +30,12 @@ FUTURE_TOLERANCE = timedelta(hours=1)
 
 @dataclass(frozen=True, slots=True)
 class HealthPolicy:
-    """The runtime form of `health:` and the backoff limits of `fetch:`. No defaults here: they live
-    in the config schema alone."""
+    """The runtime form of `health:`. No defaults here: they live in the config schema alone."""
 
     failing_after: int
     silent_after_factor: float
     silent_min: float
     rhythm_min_items: int
-    max_backoff: float
-    max_retry_after: float
 
     @classmethod
     def from_config(cls, config: Config) -> HealthPolicy:
@@ -46,8 +44,6 @@ class HealthPolicy:
             silent_after_factor=config.health.silent_after_factor,
             silent_min=config.health.silent_min,
             rhythm_min_items=config.health.rhythm_min_items,
-            max_backoff=config.fetch.max_backoff,
-            max_retry_after=config.fetch.max_retry_after,
         )
 
 
@@ -66,6 +62,8 @@ class PollOutcome:
     moved_to: str | None = None
     parse_warning: str | None = None
     not_modified: bool = False
+    # Entries the feed carried (its window, for adaptive polling).
+    entries: int = 0
 
 
 class EventKind(enum.StrEnum):
@@ -105,19 +103,20 @@ def when_text(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
 
 
-def hold_back_reason(health: FeedHealth, interval: float, now: datetime) -> str | None:
-    """Why the feed must not be polled now, or None if it may be."""
+def hold_back_reason(health: FeedHealth, now: datetime) -> str | None:
+    """Why the feed must not be polled now even by a one-off cycle (`newswatch once`), or None.
+
+    The regular interval does not hold a feed back here; a backoff, the server's Retry-After and
+    disabling do."""
     if health.disabled_at is not None:
         return (
             f"disabled since {when_text(health.disabled_at)}: {health.disabled_reason or 'by the operator'}"
         )
-    if health.next_poll_at is None:
+    if health.next_poll_at is None or health.next_poll_at <= now:
         return None
-    if health.last_error_kind == "retry_later":
-        # The server named the time; no early start.
-        if health.next_poll_at > now:
-            return f"the server asked to wait until {when_text(health.next_poll_at)}"
-    elif health.next_poll_at > now + timedelta(seconds=schedule_grace(interval)):
+    if health.next_poll_reason is PollReason.RETRY_AFTER:
+        return f"the server asked to wait until {when_text(health.next_poll_at)}"
+    if health.next_poll_reason is PollReason.BACKOFF:
         return f"backing off until {when_text(health.next_poll_at)}"
     return None
 
@@ -130,12 +129,29 @@ def _feed_details(name: str, url: str, health: FeedHealth) -> dict[str, str]:
 
 
 def after_poll(
-    name: str, url: str, health: FeedHealth, outcome: PollOutcome, interval: float, policy: HealthPolicy
+    name: str,
+    url: str,
+    health: FeedHealth,
+    outcome: PollOutcome,
+    schedule: ScheduleSettings,
+    policy: HealthPolicy,
+    item_times: Sequence[datetime] = (),
 ) -> tuple[FeedHealth, list[HealthEvent]]:
-    """The feed's new state after a poll, and the notices it calls for."""
+    """The feed's new state after a poll, with when it is next due, and the notices it calls for.
+
+    `item_times`: publication times of the feed's latest items, for an adaptive feed's rhythm."""
     when = outcome.when
     events: list[HealthEvent] = []
     if outcome.error is None:
+        due = next_poll_at(
+            schedule,
+            PollFacts(
+                when,
+                current_interval=health.poll_interval,
+                item_times=item_times,
+                items_in_feed=outcome.entries,
+            ),
+        )
         updated = replace(
             health,
             last_polled_at=when,
@@ -145,7 +161,9 @@ def after_poll(
             failing_since=None,
             last_error=None,
             last_error_kind=None,
-            next_poll_at=None,
+            next_poll_at=due.at,
+            next_poll_reason=due.reason,
+            poll_interval=due.interval,
             parse_warning=health.parse_warning if outcome.not_modified else outcome.parse_warning,
         )
         if outcome.moved_to and outcome.moved_to != health.moved_to:
@@ -161,7 +179,11 @@ def after_poll(
 
     failures = health.consecutive_failures + 1
     failing_since = health.failing_since or when
-    delay = failure_delay(failures, interval, outcome.retry_after, policy.max_backoff, policy.max_retry_after)
+    gone = outcome.error_kind == "gone"
+    due = next_poll_at(
+        schedule,
+        PollFacts(when, failures, outcome.retry_after, disabled=gone, current_interval=health.poll_interval),
+    )
     updated = replace(
         health,
         last_polled_at=when,
@@ -170,10 +192,12 @@ def after_poll(
         failing_since=failing_since,
         last_error=outcome.error,
         last_error_kind=outcome.error_kind,
-        next_poll_at=when + timedelta(seconds=delay) if delay else None,
+        next_poll_at=due.at,
+        next_poll_reason=due.reason,
+        poll_interval=due.interval,
     )
-    if outcome.error_kind == "gone":
-        updated = replace(updated, disabled_at=when, disabled_reason=outcome.error, next_poll_at=None)
+    if gone:
+        updated = replace(updated, disabled_at=when, disabled_reason=outcome.error)
         events.append(_disabled_event(name, url, updated))
     elif failures >= policy.failing_after and health.health_state is not HealthState.FAILING:
         updated = replace(updated, health_state=HealthState.FAILING, health_since=failing_since)
@@ -349,14 +373,3 @@ def describe_state(health: FeedHealth, interval: float, now: datetime) -> str:
     if health.health_state is HealthState.SILENT:
         return "silent"
     return "ok"
-
-
-def next_poll_text(health: FeedHealth, interval: float, now: datetime) -> str:
-    if health.disabled_at is not None:
-        return "never (disabled)"
-    if health.next_poll_at is not None and health.next_poll_at > now:
-        return when_text(health.next_poll_at)
-    if health.last_polled_at is None:
-        return "now"
-    due = health.last_polled_at + timedelta(seconds=interval)
-    return "now" if due <= now else when_text(due)

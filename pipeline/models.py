@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from pipeline.schedule import PollReason
+
 if TYPE_CHECKING:
     # Only a type here: match/ produces explanations, and match/ imports the values below.
     from pipeline.match.explanation import Explanation
@@ -107,8 +109,12 @@ class FeedHealth:
     last_error: str | None = None
     last_error_kind: str | None = None
     parse_warning: str | None = None
-    # Not polled before this time (failure backoff, Retry-After); None: on its regular schedule.
+    # When the feed is next due (pipeline.schedule.next_poll_at); None: due now (never polled) or,
+    # when disabled, never.
     next_poll_at: datetime | None = None
+    # Why it is due then, and the interval it runs at now (moved by adaptive polling).
+    next_poll_reason: PollReason | None = None
+    poll_interval: float | None = None
     # Where permanent redirects led; polled instead of the configured URL.
     moved_to: str | None = None
     disabled_at: datetime | None = None

@@ -121,11 +121,37 @@ def test_reload_adds_and_removes_feeds(
     polls_of_first = len(http_server.requests_to("/live.xml"))
     time.sleep(1.5)
     assert len(http_server.requests_to("/live.xml")) <= polls_of_first + 1  # one may have been in flight
-    assert [job.id for job in daemon.scheduler.get_jobs() if job.id.startswith("feed:")] == [
-        f"feed:{second.url}"
-    ]
+    # No job per feed: one tick asks the store for due feeds among the configured ones.
+    assert "poll-tick" in [job.id for job in daemon.scheduler.get_jobs()]
+    assert not [job.id for job in daemon.scheduler.get_jobs() if job.id.startswith("feed:")]
     # Topics did not change, so the compiled matcher was kept rather than rebuilt.
     assert daemon.holder.current.matcher is matcher_before
+
+
+def test_a_shortened_interval_applies_at_once_after_a_reload(
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer
+) -> None:
+    feed = LiveFeed(http_server, "/hourly.xml")
+    config = write_test_config(
+        tmp_path / "c.yaml",
+        database_url=database_url,
+        feeds=[{"name": "Hourly", "url": feed.url, "interval": "1h"}],
+    )
+    daemon = Daemon(Pipeline.open(load_config(config)), config)
+    daemon.start()
+    try:
+        wait_for(lambda: len(http_server.requests_to("/hourly.xml")) == 1)
+        time.sleep(0.5)
+        assert len(http_server.requests_to("/hourly.xml")) == 1  # next due in an hour
+
+        def every_second(document: dict) -> None:
+            document["feeds"][0]["interval"] = "1s"
+
+        edit_config(config, every_second)
+        # Planned again from the last poll: it is overdue under the new interval, so polled now.
+        wait_for(lambda: len(http_server.requests_to("/hourly.xml")) >= 3, timeout=10)
+    finally:
+        daemon.shutdown()
 
 
 def worker_pids(pipeline: Pipeline) -> set[int]:

@@ -1,4 +1,5 @@
-"""`newswatch run` as a real subprocess: publication-to-alert latency, and SIGKILL mid-cycle."""
+"""`newswatch run` as a real subprocess: publication-to-alert latency, SIGKILL mid-cycle, polling
+that a slow SMTP server does not hold up, and a poll schedule that survives a restart."""
 
 from __future__ import annotations
 
@@ -10,14 +11,15 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from pipeline.config import parse_config
 from pipeline.match import Matcher
-from pipeline.store import create_db_engine
+from pipeline.store import Store, create_db_engine
 from pipeline.store.tables import AlertRow, ArticleRow, MatchRow
 from tests.support.articles import article
 from tests.support.configs import shipped_document, write_test_config
@@ -204,3 +206,132 @@ def test_sigkill_during_a_busy_cycle_loses_nothing(
     assert set(received) == keys and len(keys) == expected_matches  # nothing lost
     # A resend after a crash is possible only between sending and recording it; it keeps its key.
     assert all(key in keys for key in duplicates)
+
+
+def stored_urls(engine: Engine) -> set[str]:
+    with engine.connect() as connection:
+        return set(connection.scalars(select(ArticleRow.url)))
+
+
+def test_a_slow_smtp_server_does_not_delay_polling(
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer
+) -> None:
+    """Alerts go to an SMTP server that takes 5 s per message while four feeds keep publishing, each
+    of which queues alerts: every story is stored within one poll interval of its publication
+    (plus the poll's own work), because delivery has its own thread and never holds a poll."""
+    interval = 1.0
+    work = 1.0  # one poll's own work on a loaded 2-core machine: fetch, page, extraction, store
+    feeds = [LiveFeed(http_server, f"/feed-{number}.xml", f"Feed {number}") for number in range(4)]
+    slow_smtp = SmtpSink(delay=5.0).start()
+    config = write_test_config(
+        tmp_path / "c.yaml",
+        database_url=database_url,
+        feeds=[
+            {"name": f"Feed {n}", "url": feed.url, "interval": f"{interval:g}s"}
+            for n, feed in enumerate(feeds)
+        ],
+        extra={
+            # One topic, one message per matching story, to a server that keeps each for 5 s.
+            "topics": {"zephyrine": {"any": ["zephyrine"], "channels": ["slow-email"]}},
+            "channels": {
+                "slow-email": {
+                    "type": "email",
+                    "to": ["analyst@example.org"],
+                    "from": "newswatch@example.org",
+                    "smtp": {"host": "127.0.0.1", "port": slow_smtp.port, "timeout": "30s"},
+                }
+            },
+        },
+    )
+    engine = create_db_engine(database_url)
+    daemon = start_daemon(config, tmp_path / "daemon.log")
+    latencies: list[float] = []
+    matching = 0
+
+    def publish_round(round_number: int) -> None:
+        """Every feed publishes a story, at different points of the poll cycle; each story's
+        publication-to-store latency is measured from the database."""
+        published: dict[str, float] = {}
+        for number, feed in enumerate(feeds):
+            slug = f"r{round_number}-f{number}"
+            # Round 1 matches on every feed, so every feed's poll queues an alert.
+            topical = "Zephyrine report" if round_number == 1 else "Kyoto forecast"
+            body = distinct(
+                "Zephyrine in the news. " * 8 if round_number == 1 else OTHER_BODY, 10 * round_number + number
+            )
+            feed.publish(Story(slug, f"{topical} {slug}", body))
+            published[feed.server.url(f"/articles/{slug}")] = time.monotonic()
+            time.sleep(0.23)
+        deadline = time.monotonic() + 30
+        while published:
+            assert time.monotonic() < deadline, f"never stored: {sorted(published)}"
+            for url in published.keys() & stored_urls(engine):
+                latencies.append(time.monotonic() - published.pop(url))
+            time.sleep(0.05)
+
+    try:
+        wait_for(lambda: all(http_server.requests_to(feed.path) for feed in feeds), timeout=30)
+        # Round 0 is not measured: it starts the extraction workers, whose first page takes seconds.
+        publish_round(0)
+        latencies.clear()
+        for round_number in range(1, 7):
+            publish_round(round_number)
+        matching = len(feeds)
+        # Polling kept up while the SMTP server was still working through the alerts.
+        busy = len(slow_smtp.messages) < matching
+        wait_for(lambda: len(slow_smtp.messages) >= matching, timeout=5 * matching + 30)
+    finally:
+        stop(daemon)
+        slow_smtp.stop()
+        engine.dispose()
+    latencies.sort()
+    print(
+        f"\npublication-to-store latency with a 5 s/message SMTP server, {len(latencies)} stories on "
+        f"{len(feeds)} feeds: median {latencies[len(latencies) // 2]:.2f}s, max {latencies[-1]:.2f}s "
+        f"(poll interval {interval:g}s); {matching} alerts took the SMTP server {5 * matching} s"
+    )
+    assert latencies[-1] < interval + work
+    assert busy
+    subjects = sorted(str(mail.message["Subject"]) for mail in slow_smtp.messages)
+    assert len(subjects) == matching == len(set(subjects))  # each alert once
+
+
+def test_the_poll_schedule_survives_a_restart(
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer
+) -> None:
+    """A feed polled just before a restart is not polled again right after it: its next_poll_at is
+    in the database. A feed the operator asked to poll now while the daemon was down is."""
+    polled, asked = LiveFeed(http_server, "/polled.xml"), LiveFeed(http_server, "/asked.xml")
+    config = write_test_config(
+        tmp_path / "c.yaml",
+        database_url=database_url,
+        feeds=[
+            {"name": "Polled", "url": polled.url, "interval": "1h"},
+            {"name": "Asked", "url": asked.url, "interval": "1h"},
+        ],
+        extra={"fetch": {"allow_private_addresses": True, "fetch_pages": False}},
+    )
+    log = tmp_path / "daemon.log"
+    daemon = start_daemon(config, log)
+    try:
+        wait_for(lambda: http_server.requests_to("/polled.xml") and http_server.requests_to("/asked.xml"), 30)
+        time.sleep(0.5)  # the polls' results are written
+    finally:
+        stop(daemon)
+    engine = create_db_engine(database_url)
+    try:
+        store = Store(engine)
+        due = store.feed_state(polled.url, "Polled").health.next_poll_at
+        assert due is not None and timedelta(minutes=59) < due - datetime.now(UTC) <= timedelta(hours=1)
+        assert store.request_poll_now(asked.url, datetime.now(UTC))
+    finally:
+        engine.dispose()
+
+    daemon = start_daemon(config, log)
+    try:
+        wait_for(lambda: len(http_server.requests_to("/asked.xml")) == 2, 30)
+        time.sleep(2.0)  # twenty ticks at least: long enough for a wrong re-poll to show
+    finally:
+        stop(daemon)
+    assert len(http_server.requests_to("/polled.xml")) == 1
+    assert len(http_server.requests_to("/asked.xml")) == 2

@@ -24,7 +24,7 @@ from pipeline.health import (
     typical_gap,
 )
 from pipeline.models import FeedHealth, HealthState
-from pipeline.schedule import backoff_seconds
+from pipeline.schedule import PollReason, ScheduleSettings, backoff_seconds
 from pipeline.store.tables import FeedRow
 from tests.support.configs import write_test_config
 from tests.support.feeds import RSS_HEADERS, Item, open_pipeline, rss
@@ -35,18 +35,19 @@ POLICY = HealthPolicy.from_config(
     Config(health=HealthConfig(failing_after=3), fetch=FetchConfig(max_backoff=3600, max_retry_after=7200))
 )
 INTERVAL = 600.0
+SCHEDULE = ScheduleSettings(INTERVAL, None, max_backoff=3600, max_retry_after=7200)
 
 
 def fail(health: FeedHealth, when: datetime, **kwargs: object) -> tuple[FeedHealth, list]:
     outcome = PollOutcome(when, 500, "http_status: HTTP 500 Internal Server Error", "http_status")
     if kwargs:
         outcome = PollOutcome(when, **kwargs)  # type: ignore[arg-type]
-    return after_poll("Feed", "https://example.org/feed", health, outcome, INTERVAL, POLICY)
+    return after_poll("Feed", "https://example.org/feed", health, outcome, SCHEDULE, POLICY)
 
 
 def succeed(health: FeedHealth, when: datetime, new_items: int = 0) -> tuple[FeedHealth, list]:
     outcome = PollOutcome(when, 200, new_items=new_items)
-    return after_poll("Feed", "https://example.org/feed", health, outcome, INTERVAL, POLICY)
+    return after_poll("Feed", "https://example.org/feed", health, outcome, SCHEDULE, POLICY)
 
 
 def test_backoff_doubles_from_the_second_failure_and_is_capped() -> None:
@@ -55,15 +56,15 @@ def test_backoff_doubles_from_the_second_failure_and_is_capped() -> None:
 
 def test_failures_back_off_raise_one_failing_notice_and_one_recovery() -> None:
     health, events = fail(FeedHealth(), T0)
-    assert health.consecutive_failures == 1 and health.next_poll_at is None and not events
+    # A first failure is not held back: the feed is due again after its interval.
+    assert health.consecutive_failures == 1 and not events
+    assert health.next_poll_at == T0 + timedelta(minutes=10)
+    assert health.next_poll_reason is PollReason.SCHEDULE
+    assert hold_back_reason(health, T0 + timedelta(minutes=5)) is None
     health, events = fail(health, T0 + timedelta(minutes=10))
     assert health.next_poll_at == T0 + timedelta(minutes=30) and not events
-    assert (
-        hold_back_reason(health, INTERVAL, T0 + timedelta(minutes=15))
-        == "backing off until 2026-11-25 12:30 UTC"
-    )
-    # Within the scheduling grace (a tick that fires a little early) the feed is due.
-    assert hold_back_reason(health, INTERVAL, T0 + timedelta(minutes=29)) is None
+    assert hold_back_reason(health, T0 + timedelta(minutes=15)) == "backing off until 2026-11-25 12:30 UTC"
+    assert hold_back_reason(health, T0 + timedelta(minutes=30)) is None
     health, events = fail(health, T0 + timedelta(minutes=30))
     assert [event.kind for event in events] == [EventKind.FAILING]
     assert events[0].incident == T0.isoformat()
@@ -75,7 +76,9 @@ def test_failures_back_off_raise_one_failing_notice_and_one_recovery() -> None:
     assert [event.kind for event in events] == [EventKind.RECOVERED]
     assert events[0].incident == T0.isoformat()
     assert "after 4 failed polls over 3 hours" in events[0].text
-    assert health.consecutive_failures == 0 and health.next_poll_at is None and health.last_error is None
+    assert health.consecutive_failures == 0 and health.last_error is None
+    assert health.next_poll_at == T0 + timedelta(hours=3, minutes=10)
+    assert health.next_poll_reason is PollReason.SCHEDULE
     assert health.health_state is HealthState.OK
 
 
@@ -89,10 +92,10 @@ def test_retry_after_is_honoured_exactly_and_capped() -> None:
         retry_after=90.0,
     )
     assert health.next_poll_at == T0 + timedelta(seconds=90)
-    assert hold_back_reason(health, INTERVAL, T0 + timedelta(seconds=80)) == (
+    assert hold_back_reason(health, T0 + timedelta(seconds=80)) == (
         "the server asked to wait until 2026-11-25 12:01 UTC"
     )
-    assert hold_back_reason(health, INTERVAL, T0 + timedelta(seconds=91)) is None
+    assert hold_back_reason(health, T0 + timedelta(seconds=91)) is None
     health, _ = fail(
         FeedHealth(), T0, status=503, error="retry_later", error_kind="retry_later", retry_after=10**9
     )
@@ -102,15 +105,16 @@ def test_retry_after_is_honoured_exactly_and_capped() -> None:
 def test_gone_disables_and_moved_is_recorded() -> None:
     health, events = fail(FeedHealth(), T0, status=410, error="gone: HTTP 410 Gone", error_kind="gone")
     assert health.disabled_at == T0 and [event.kind for event in events] == [EventKind.DISABLED]
-    assert hold_back_reason(health, INTERVAL, T0 + timedelta(days=30)) == (
+    assert health.next_poll_at is None and health.next_poll_reason is PollReason.DISABLED
+    assert hold_back_reason(health, T0 + timedelta(days=30)) == (
         "disabled since 2026-11-25 12:00 UTC: gone: HTTP 410 Gone"
     )
     outcome = PollOutcome(T0, 200, moved_to="https://new.example.org/feed")
-    health, events = after_poll("Feed", "https://example.org/feed", FeedHealth(), outcome, INTERVAL, POLICY)
+    health, events = after_poll("Feed", "https://example.org/feed", FeedHealth(), outcome, SCHEDULE, POLICY)
     assert health.moved_to == "https://new.example.org/feed" and [event.kind for event in events] == [
         EventKind.MOVED
     ]
-    health, events = after_poll("Feed", "https://example.org/feed", health, outcome, INTERVAL, POLICY)
+    health, events = after_poll("Feed", "https://example.org/feed", health, outcome, SCHEDULE, POLICY)
     assert not events  # said once
 
 
@@ -286,6 +290,7 @@ def test_feeds_command_lists_state_and_enable_brings_a_gone_feed_back(
     lines = {line.split("  ")[0]: line for line in listing.splitlines()}
     assert "FEED" in lines and "STATE" in lines["FEED"] and "LAST ERROR" in lines["FEED"]
     assert " ok " in lines["Working"] and lines["Working"].split()[-1] == "-"
+    assert " in 10 min " in lines["Working"]  # the default interval, from the stored next_poll_at
     assert " disabled " in lines["Gone"] and "gone: HTTP 410 Gone" in lines["Gone"]
     assert "never (disabled)" in lines["Gone"]
     assert "re-enable with: newswatch feeds enable 'Gone'" in listing

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
@@ -88,18 +88,14 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     export.set_defaults(handler=cmd_feeds_export, json=False)
 
 
-def _next_poll(feed: FeedConfig, state: FeedState | None, now: datetime) -> datetime | None:
-    """When the feed is next due: None when disabled (never)."""
+def _next_poll(state: FeedState | None, now: datetime) -> datetime | None:
+    """When the feed is next due, from its stored `next_poll_at`: None when disabled (never)."""
     if state is None:
         return now
-    health = state.health
-    if health.disabled_at is not None:
+    if state.health.disabled_at is not None:
         return None
-    if health.next_poll_at is not None and health.next_poll_at > now:
-        return health.next_poll_at
-    if health.last_polled_at is None:
-        return now
-    return max(now, health.last_polled_at + timedelta(seconds=feed.interval))
+    due = state.health.next_poll_at
+    return now if due is None else max(now, due)
 
 
 def feed_json(feed: FeedConfig, status: FeedStatus, state: FeedState | None, now: datetime) -> str:
@@ -110,7 +106,7 @@ def feed_json(feed: FeedConfig, status: FeedStatus, state: FeedState | None, now
         interval=human_duration(feed.interval),
         last_poll=iso_time(health.last_polled_at if health else None),
         last_success=iso_time(health.last_success_at if health else None),
-        next_poll=iso_time(_next_poll(feed, state, now)),
+        next_poll=iso_time(_next_poll(state, now)),
     )
     return json.dumps(record, ensure_ascii=False)
 

@@ -6,13 +6,13 @@ queued with a new article, is written by the outbox (store/outbox.py)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Engine, Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import Engine, Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +27,7 @@ from pipeline.models import (
     StoryCandidate,
     Verdict,
 )
+from pipeline.schedule import PollReason
 from pipeline.store.outbox import queue_planned
 from pipeline.store.rows import (
     HEALTH_COLUMNS,
@@ -91,6 +92,16 @@ def _feed_update_row(feed_update: FeedUpdate) -> dict[str, object]:
     row: dict[str, object] = {f"v_{column}": value for column, value in values.items()}
     row.update(feed_id=feed_update.feed_id, new_items=feed_update.new_items)
     return row
+
+
+@dataclass(frozen=True, slots=True)
+class PollPlan:
+    """A feed's next poll, planned from its last poll (`planned_from`) under changed settings."""
+
+    feed_id: int
+    planned_from: datetime
+    at: datetime
+    interval: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +185,9 @@ class Store:
             )
 
     def save_feed_healths(self, updates: Sequence[FeedUpdate]) -> None:
-        """Write many feeds' states in one transaction (a cycle's worth of polls)."""
+        """Write many feeds' states in one transaction (a cycle's worth of polls). Each poll's result,
+        its health and when the feed is next due (`next_poll_at`) are one row's update: a crash never
+        leaves a poll recorded without its next due time."""
         if not updates:
             return
         with self.engine.begin() as connection:
@@ -186,14 +199,77 @@ class Store:
                     )
 
     def enable_feed(self, url: str) -> bool:
-        """Let a disabled feed be polled again at once; False if no such feed is stored."""
+        """Let a disabled or backed-off feed be polled again at once; False if no such feed is stored."""
         with self.session() as session, session.begin():
             result = session.execute(
                 update(FeedRow)
                 .where(FeedRow.url == url)
-                .values(disabled_at=None, disabled_reason=None, next_poll_at=None)
+                .values(disabled_at=None, disabled_reason=None, next_poll_at=None, next_poll_reason=None)
             )
             return bool(result.rowcount)
+
+    def request_poll_now(self, feed_url: str, now: datetime) -> bool:
+        """The operator's "poll now": the feed is due at `now`, ahead of its interval, backoff or
+        Retry-After (the operator overrides them; a disabled feed stays disabled until enabled).
+        False if no feed with this URL is stored."""
+        with self.session() as session, session.begin():
+            result = session.execute(
+                update(FeedRow)
+                .where(FeedRow.url == feed_url)
+                .values(next_poll_at=now, next_poll_reason=PollReason.REQUESTED.value)
+            )
+            return bool(result.rowcount)
+
+    def replan_polls(self, plans: Sequence[PollPlan]) -> int:
+        """Write feeds' new next poll times (after their settings changed); a feed polled or asked
+        for since its plan was made keeps what that wrote. Returns how many changed."""
+        if not plans:
+            return 0
+        table = FeedRow.__table__
+        statement = (
+            update(table)
+            .where(
+                table.c.id == bindparam("feed_id"),
+                table.c.last_polled_at == bindparam("planned_from", type_=table.c.last_polled_at.type),
+                table.c.next_poll_reason == PollReason.SCHEDULE.value,
+            )
+            .values(
+                next_poll_at=bindparam("at", type_=table.c.next_poll_at.type),
+                poll_interval=bindparam("interval"),
+            )
+        )
+        rows = [
+            {
+                "feed_id": plan.feed_id,
+                "planned_from": plan.planned_from,
+                "at": plan.at,
+                "interval": plan.interval,
+            }
+            for plan in plans
+        ]
+        with self.engine.begin() as connection:
+            return connection.execute(statement, rows).rowcount
+
+    def due_feeds(self, now: datetime, limit: int, among: Collection[str] | None = None) -> list[FeedState]:
+        """Up to `limit` enabled feeds due at `now` (`next_poll_at <= now`, or never scheduled), the
+        longest overdue first. `among`: only these feed URLs (the configured ones: a feed removed
+        from the config keeps its row, and must not be polled)."""
+        if limit <= 0 or (among is not None and not among):
+            return []
+        query = (
+            select(FeedRow)
+            .where(
+                FeedRow.disabled_at.is_(None),
+                or_(FeedRow.next_poll_at.is_(None), FeedRow.next_poll_at <= now),
+            )
+            .order_by(FeedRow.next_poll_at.asc().nulls_first(), FeedRow.id)
+            .limit(limit)
+        )
+        if among is not None:
+            query = query.where(FeedRow.url.in_(bindparam("among", expanding=True)))
+        with self.session() as session:
+            rows = session.scalars(query, {"among": list(among)} if among is not None else {})
+            return [feed_state(row) for row in rows]
 
     def recent_item_times(self, feed_ids: Sequence[int], per_feed: int = 30) -> dict[int, list[datetime]]:
         """Publication times (arrival time where the feed gave none) of each feed's latest items."""

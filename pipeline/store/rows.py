@@ -27,6 +27,7 @@ from pipeline.models import (
     Notice,
     OutgoingAlert,
 )
+from pipeline.schedule import PollReason
 from pipeline.store.tables import AlertRow, ArticleRow, ArticleSourceRow, FeedRow, MatchRow
 
 # --- feeds -----------------------------------------------------------------------------------
@@ -42,6 +43,8 @@ HEALTH_COLUMNS = (
     "last_error_kind",
     "parse_warning",
     "next_poll_at",
+    "next_poll_reason",
+    "poll_interval",
     "moved_to",
     "disabled_at",
     "disabled_reason",
@@ -53,6 +56,7 @@ HEALTH_COLUMNS = (
 def health_values(health: FeedHealth) -> dict[str, object]:
     values: dict[str, object] = {column: getattr(health, column) for column in HEALTH_COLUMNS}
     values["health_state"] = health.health_state.value
+    values["next_poll_reason"] = health.next_poll_reason.value if health.next_poll_reason else None
     return values
 
 
@@ -61,6 +65,7 @@ def feed_health(row: FeedRow) -> FeedHealth:
     # Rows written before these columns had defaults may hold NULL.
     values["consecutive_failures"] = row.consecutive_failures or 0
     values["health_state"] = HealthState(row.health_state or "ok")
+    values["next_poll_reason"] = PollReason(row.next_poll_reason) if row.next_poll_reason else None
     return FeedHealth(**values)
 
 

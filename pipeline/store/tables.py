@@ -69,8 +69,13 @@ class FeedRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Where a chain of permanent redirects led: polled instead of `url`, which stays the identity.
     moved_to: Mapped[str | None] = mapped_column(String(2048))
-    # Not polled before this time (failure backoff or the server's Retry-After); NULL: on schedule.
-    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the feed is next due (pipeline.schedule.next_poll_at), the only truth the clocks read;
+    # NULL: due now (never polled) or, when disabled, never.
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Why it is due then (schedule, backoff, retry_after, disabled), and the interval it runs at now
+    # (adaptive polling moves it; kept here so a restart does not forget the feed's rhythm).
+    next_poll_reason: Mapped[str | None] = mapped_column(String(16))
+    poll_interval: Mapped[float | None] = mapped_column(Float)
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error_kind: Mapped[str | None] = mapped_column(String(32))
     parse_warning: Mapped[str | None] = mapped_column(Text)
