@@ -28,7 +28,7 @@ def test_the_api_keeps_to_its_openapi_document(tmp_path: Path) -> None:
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", seeded.app, headers=HEADERS)
     # Driven through Hypothesis directly: schemathesis's pytest plugin does not load under pytest 9.
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 10  # every /api route but the document itself
+    assert len(operations) == 11  # every /api route but the document itself
     for operation in operations:
 
         @given(case=operation.as_strategy())

@@ -7,6 +7,7 @@ import io
 import re
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
@@ -215,6 +216,29 @@ def test_playground_runs_a_typed_query_against_the_current_one(seeded: Seeded) -
     assert "<strong>2</strong> of 3" in client.get("/playground/results", params={"q": "@usfj"}).text
     broken = client.get("/playground/results", params={"q": "(USFJ AND"})
     assert 'data-testid="playground-error"' in broken.text
+
+
+def test_operators_ask_for_a_poll_now(seeded: Seeded) -> None:
+    store = ConsoleStore(seeded.engine)
+    desk = next(feed for feed in store.feeds() if feed.name == "Pacific Security Desk")
+    assert "Poll now" not in seeded.client("rita").get("/feeds").text
+    operator = seeded.client("olive")
+    page = operator.get("/feeds").text
+    assert f'action="/feeds/{desk.id}/poll"' in page
+    before = datetime.now(UTC)
+    answer = operator.post(f"/feeds/{desk.id}/poll", data={"csrf": csrf_of(page)})
+    assert answer.status_code == 303 and answer.headers["location"] == f"/feeds?asked={desk.id}"
+    asked = store.feed(desk.id)
+    assert asked is not None and asked.next_poll_reason == "requested"
+    assert asked.next_poll_at is not None and asked.next_poll_at >= before - timedelta(seconds=1)
+    shown = operator.get(answer.headers["location"]).text
+    assert "Pacific Security Desk will be polled at the daemon's next tick" in shown
+    assert operator.post("/feeds/999999/poll", data={"csrf": csrf_of(page)}).status_code == 404
+    api = seeded.client()
+    operator_token = {"authorization": f"Bearer {seeded.operator_token}"}
+    assert api.post(f"/api/feeds/{desk.id}/poll", headers=operator_token).status_code == 200
+    missing = api.post("/api/feeds/999999/poll", headers=operator_token)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
 
 def test_search_pages_and_api(seeded: Seeded) -> None:

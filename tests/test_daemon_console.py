@@ -1,8 +1,10 @@
 """`newswatch run` with `web.listen` set, as a real subprocess: the console is served beside /healthz and
-/metrics; those two stay open, every console route asks for a user, and the pages follow a reload."""
+/metrics; those two stay open, every console route asks for a user, "poll now" makes the daemon
+poll, and the pages follow a reload."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -57,13 +59,16 @@ def test_the_daemon_serves_the_console_behind_sign_in(
     config = write_test_config(
         tmp_path / "newswatch.yaml",
         database_url=database_url,
-        feeds=[{"name": "Live", "url": feed.url, "interval": "2s"}],
+        # Polled once at start, then not for an hour: a second poll soon after can only be asked for.
+        feeds=[{"name": "Live", "url": feed.url, "interval": "1h"}],
         extra={"web": {"listen": f"127.0.0.1:{port}"}},
     )
     daemon = start_daemon(config, tmp_path / "daemon.log")
     try:
         wait_for(lambda: _answers(f"{base}/healthz"), timeout=60)
-        _newswatch(config, "users", "add", "rita", "--password-stdin", stdin=PASSWORD + "\n")
+        _newswatch(
+            config, "users", "add", "rita", "--role", "operator", "--password-stdin", stdin=PASSWORD + "\n"
+        )
         token = _newswatch(config, "users", "token", "rita").strip()
 
         # Monitoring keeps working without credentials, as before the console.
@@ -93,6 +98,16 @@ def test_the_daemon_serves_the_console_behind_sign_in(
             )
             assert signed_in.status_code == 303
             assert TITLE in browser.get("/matches").text
+
+            # "Poll now" is a true poll: the daemon fetches the feed again long before its hour is up.
+            polls = len(http_server.requests_to("/live.xml"))
+            feeds_page = browser.get("/feeds").text
+            found = re.search(r'action="/feeds/(\d+)/poll"', feeds_page)
+            assert found is not None, feeds_page
+            feed_id = found.group(1)
+            asked = browser.post(f"/feeds/{feed_id}/poll", data={"csrf": csrf_of(feeds_page)})
+            assert asked.status_code == 303
+            wait_for(lambda: len(http_server.requests_to("/live.xml")) > polls, timeout=30)
 
             # A reload the daemon applies reaches the console's pages without a restart.
             document = yaml.safe_load(config.read_text())

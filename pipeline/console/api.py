@@ -179,6 +179,13 @@ def retry_alert(ctx: Ctx) -> Response:
     return JSONResponse({"id": alert_id, "message": outcome.message})
 
 
+def poll_feed_now(ctx: Ctx) -> Response:
+    feed = ctx.console.store.feed(int(ctx.request.path_params["feed_id"]))
+    if feed is None or not Store(ctx.console.store.engine).request_poll_now(feed.url, ctx.console.clock()):
+        return api_error(404, "not_found", "no such feed")
+    return JSONResponse({"id": feed.id, "message": "due now: the daemon's next tick polls it"})
+
+
 def feedback_list(ctx: Ctx) -> Response:
     page = _page(ctx)
     if isinstance(page, Response):
@@ -264,6 +271,7 @@ def routes() -> list[Route]:
         route("/api/articles/{article_id:int}", article, Access.USER),
         route("/api/topics", topics, Access.USER),
         route("/api/feeds", feeds, Access.USER),
+        route("/api/feeds/{feed_id:int}/poll", poll_feed_now, Access.OPERATOR, ["POST"]),
         route("/api/alerts", alerts, Access.USER),
         route("/api/alerts/{alert_id:int}/retry", retry_alert, Access.OPERATOR, ["POST"]),
         route("/api/search", search, Access.USER),

@@ -97,6 +97,23 @@ def document(topics: list[str]) -> dict[str, Any]:
                 }
             },
             "/api/feeds": {"get": {"summary": "Feed health", "responses": _ok(_listing("Feed"))}},
+            "/api/feeds/{feed_id}/poll": {
+                "post": {
+                    "summary": "Poll a feed at the daemon's next tick, ahead of its schedule (operators)",
+                    "parameters": [
+                        {"name": "feed_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+                    ],
+                    "responses": {
+                        **_ok(
+                            {
+                                "type": "object",
+                                "properties": {"id": {"type": "integer"}, "message": {"type": "string"}},
+                            }
+                        ),
+                        **not_found,
+                    },
+                }
+            },
             "/api/alerts": {
                 "get": {
                     "summary": "The alert outbox, newest first",

@@ -294,7 +294,19 @@ def retry_alert(ctx: Ctx) -> Response:
 
 
 def feeds(ctx: Ctx) -> Response:
-    return ctx.page("feeds.html", items=ctx.console.store.feeds(), now=ctx.console.clock())
+    items = ctx.console.store.feeds()
+    # Which feed a "poll now" was just asked for: named from the store, never from the URL's text.
+    asked = ctx.request.query_params.get("asked", "")
+    asked_for = next((feed for feed in items if asked.isdigit() and feed.id == int(asked)), None)
+    return ctx.page("feeds.html", items=items, now=ctx.console.clock(), asked_for=asked_for)
+
+
+def poll_feed_now(ctx: Ctx) -> Response:
+    """Make the feed due at once: the daemon's next tick (every few seconds) polls it."""
+    feed = ctx.console.store.feed(int(ctx.request.path_params["feed_id"]))
+    if feed is None or not Store(ctx.console.store.engine).request_poll_now(feed.url, ctx.console.clock()):
+        return ctx.page("error.html", status=404, message="No such feed.")
+    return RedirectResponse(f"/feeds?asked={feed.id}", status_code=303)
 
 
 def enable_feed(ctx: Ctx) -> Response:
@@ -332,6 +344,7 @@ def routes() -> list[Route]:
         route("/alerts/{alert_id:int}/retry", retry_alert, Access.OPERATOR, ["POST"]),
         route("/feeds", feeds, Access.USER),
         route("/feeds/{feed_id:int}/enable", enable_feed, Access.OPERATOR, ["POST"]),
+        route("/feeds/{feed_id:int}/poll", poll_feed_now, Access.OPERATOR, ["POST"]),
         route("/feedback/labels.jsonl", labels, Access.USER),
     ]
 
