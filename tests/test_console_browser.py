@@ -192,6 +192,7 @@ def test_hostile_content_runs_no_script(served: tuple[Seeded, str], browser: obj
         "/matches",
         f"/articles/{seeded.hostile_id}",
         f"/topics/{TOPIC}",
+        "/topics/japan-defence-buildup",
         f"/playground?topic={TOPIC}",
         "/search?q=%40usfj",
         "/alerts",

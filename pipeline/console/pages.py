@@ -19,6 +19,7 @@ from pipeline.console.auth import (
     verify_password,
 )
 from pipeline.console.labels import labels_lines
+from pipeline.console.near_misses import find_near_misses
 from pipeline.console.playground import run_playground
 from pipeline.console.search import run_search
 from pipeline.console.views import decode_cursor, encode_cursor, highlighted, hit_spans, paragraphs
@@ -26,6 +27,8 @@ from pipeline.store.console import MatchFilters
 from pipeline.store.repository import Store
 
 PAGE_SIZE = 50
+# How far back a topic page looks for near misses (within the window the playground keeps folded).
+NEAR_MISS_DAYS = 7
 FEEDBACK_CHOICES = ("relevant", "not-relevant", "none")
 
 
@@ -197,6 +200,8 @@ def topic(ctx: Ctx) -> Response:
         return ctx.page("error.html", status=404, message="No such topic.")
     stats = ctx.console.store.topic_stats([name], ctx.console.clock())[name]
     recent = ctx.console.store.matches(MatchFilters(topic=name), 20)
+    window = ctx.console.window.articles(ctx.console.clock(), NEAR_MISS_DAYS)
+    misses = find_near_misses(name, config.topics, config.aliases, window, ctx.console.store.articles_by_id)
     key = feed_key(ctx.console.feed_secret, name)
     peak = max((count for _, count in stats.per_day), default=0)
     return ctx.page(
@@ -206,6 +211,8 @@ def topic(ctx: Ctx) -> Response:
         stats=stats,
         peak=max(peak, 1),
         recent=recent,
+        near_misses=misses,
+        near_miss_days=NEAR_MISS_DAYS,
         examples=ctx.console.examples().get(name, []),
         atom_url=f"/topics/feed/{name}/{key}.atom",
         json_url=f"/topics/feed/{name}/{key}.json",

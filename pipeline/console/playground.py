@@ -69,6 +69,12 @@ def _needed(texts: Iterable[str], topics: Mapping[str, TopicConfig]) -> set[str]
     return needed
 
 
+def referenced_topics(name: str, topics: Mapping[str, TopicConfig]) -> set[str]:
+    """The topics a configured topic names with #topic, directly or through those."""
+    topic = topics[name]
+    return _needed([topic.query or "", *topic.all, *topic.any, *topic.none], topics)
+
+
 def compile_query(
     query: str,
     topics: Mapping[str, TopicConfig],
