@@ -179,6 +179,14 @@ def test_an_operator_retries_a_failed_alert(
     assert "re-queued" in page.inner_text("p.notice")
     page.goto(f"{base}/alerts?status=failed")
     assert page.get_by_test_id(f"alert-{seeded.failed_alert_id}").count() == 0
+
+    # "Poll now": the feed becomes due at once (the daemon's tick polls it; see test_daemon_console).
+    page.goto(f"{base}/feeds")
+    page.get_by_role("row", name="Pacific Security Desk").get_by_role("button", name="Poll now").click()
+    page.wait_for_url(f"{base}/feeds?asked=*")
+    assert "Pacific Security Desk will be polled" in page.get_by_test_id("poll-asked").inner_text()
+    assert "requested" in page.get_by_role("row", name="Pacific Security Desk").inner_text()
+    shots.take(page, "11-feeds-operator")
     assert dialogs == [] and errors == []
 
 
@@ -205,5 +213,9 @@ def test_hostile_content_runs_no_script(served: tuple[Seeded, str], browser: obj
     page.goto(f"{base}/articles/{seeded.hostile_id}")
     assert "<script>" in page.inner_text("h1")
     shots.take(page, "09-hostile-article")
+    # The hostile article is a near miss of this topic: its title is shown there as text too.
+    page.goto(f"{base}/topics/japan-defence-buildup")
+    assert "<script>" in page.get_by_test_id("near-misses").inner_text()
+    shots.take(page, "12-near-misses")
     assert dialogs == []
     assert errors == [], errors

@@ -96,6 +96,6 @@ def test_the_topic_page_shows_near_misses(seeded: Seeded) -> None:
     page = seeded.client("rita").get("/topics/usfj-reorganisation").text
     section = page.split('data-testid="near-misses"', 1)[1].split("</ol>", 1)[0]
     assert f'href="/articles/{miss_id}"' in section and "USFJ commander visits Osaka" in section
-    assert "found @usfj, not found (@new-command OR" in section
+    assert "found USFJ, U.S. Forces Japan, not found (@new-command OR" in section
     # Matched articles and ones with nothing of the query are not near misses.
     assert f"/articles/{seeded.usfj_id}" not in section and f"/articles/{seeded.quiet_id}" not in section

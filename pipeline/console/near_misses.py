@@ -48,6 +48,21 @@ def _short(clause: Clause) -> str:
     return text if len(text) <= CLAUSE_CHARS else text[: CLAUSE_CHARS - 1] + "…"
 
 
+def _found(clause: Clause) -> str:
+    """What a clause that held found: the terms found (the analyst sees "U.S. Forces Japan", not
+    the alias that holds it), or the clause's text when it names none."""
+    terms = list(dict.fromkeys(_terms(clause)))
+    return ", ".join(terms) if terms else _short(clause)
+
+
+def _terms(clause: Clause) -> list[str]:
+    if clause.op in ("term", "alias"):
+        return list(clause.terms)
+    if clause.op == "not":
+        return []
+    return [term for child in clause.children if child.matched for term in _terms(child)]
+
+
 def _partly(clause: Clause) -> str | None:
     """Why a false clause came close, or None when no part of it held."""
     if clause.matched or clause.op in ("term", "alias", "not"):
@@ -64,7 +79,7 @@ def _partly(clause: Clause) -> str | None:
     if held:
         missing = [child for child in positive if not child.matched]
         excluded = [child for child in clause.children if child.op == "not" and not child.matched]
-        parts = [f"found {'; '.join(_short(child) for child in held)}"]
+        parts = [f"found {'; '.join(_found(child) for child in held)}"]
         if missing:
             parts.append(f"not found {'; '.join(_short(child) for child in missing)}")
         if excluded:
