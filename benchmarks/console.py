@@ -1,4 +1,5 @@
-"""Console page times over a large store: the matches page, an article page, and the playground.
+"""Console page times over a large store: the matches page, an article page, the playground, the
+search and a topic page with its near misses.
 
     python -m benchmarks.console                   # 100,000 stored articles (1% matched)
     python -m benchmarks.console --stored 20000    # quicker
@@ -72,6 +73,10 @@ def run(stored: int, runs: int, out: Path | None) -> dict[str, Any]:
             "playground_30d_first_ms": _median_ms(client, PLAYGROUND, 1),
             "playground_30d_ms": _median_ms(client, PLAYGROUND, 5),
             "playground_30d_compared_ms": _median_ms(client, PLAYGROUND + "&topic=usfj-reorganisation", 5),
+            "search_30d_ms": _median_ms(client, "/search?q=%40usfj+NEAR%2F25+%40new-command&days=30", 5),
+            "topic_page_ms": _median_ms(client, "/topics/usfj-reorganisation", max(3, runs // 4)),
+            # Fetched by the topic page once shown: a week's candidates holding the topic's terms.
+            "near_misses_ms": _median_ms(client, "/topics/usfj-reorganisation/near-misses", 5),
         }
         engine.dispose()
     for key, value in results.items():

@@ -105,6 +105,7 @@ def test_pages_render_with_a_strict_policy(seeded: Seeded) -> None:
         f"/articles/{seeded.quiet_id}",
         "/topics",
         f"/topics/{TOPIC}",
+        f"/topics/{TOPIC}/near-misses",
         "/playground",
         f"/playground?topic={TOPIC}",
         "/playground/results?q=%40usfj",

@@ -38,7 +38,7 @@ def test_hostile_content_is_escaped_everywhere(tmp_path: Path) -> None:
         f"/articles/{seeded.hostile_id}": True,
         f"/topics/{TOPIC}": True,
         # The hostile article is a near miss there (it mentions the command, not a build-up).
-        "/topics/japan-defence-buildup": True,
+        "/topics/japan-defence-buildup/near-misses": True,
         "/topics": False,
         f"/playground?topic={TOPIC}": True,
         "/playground/results?q=%40usfj": True,

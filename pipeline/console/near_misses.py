@@ -26,7 +26,7 @@ from pipeline.match.query import AliasNode, AndNode, FieldNode, NearNode, Node, 
 
 # How many candidates, newest first, a topic page evaluates at most: the page stays quick on a busy
 # store, and the near misses shown are the recent ones anyway.
-BUDGET = 400
+BUDGET = 200
 # Clause texts in a reason are cut to this length: a watchlist's alternatives can run to pages.
 CLAUSE_CHARS = 80
 

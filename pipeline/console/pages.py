@@ -200,8 +200,6 @@ def topic(ctx: Ctx) -> Response:
         return ctx.page("error.html", status=404, message="No such topic.")
     stats = ctx.console.store.topic_stats([name], ctx.console.clock())[name]
     recent = ctx.console.store.matches(MatchFilters(topic=name), 20)
-    window = ctx.console.window.articles(ctx.console.clock(), NEAR_MISS_DAYS)
-    misses = find_near_misses(name, config.topics, config.aliases, window, ctx.console.store.articles_by_id)
     key = feed_key(ctx.console.feed_secret, name)
     peak = max((count for _, count in stats.per_day), default=0)
     return ctx.page(
@@ -211,12 +209,23 @@ def topic(ctx: Ctx) -> Response:
         stats=stats,
         peak=max(peak, 1),
         recent=recent,
-        near_misses=misses,
         near_miss_days=NEAR_MISS_DAYS,
         examples=ctx.console.examples().get(name, []),
         atom_url=f"/topics/feed/{name}/{key}.atom",
         json_url=f"/topics/feed/{name}/{key}.json",
     )
+
+
+def topic_near_misses(ctx: Ctx) -> Response:
+    """The topic page's near misses, fetched by htmx once the page is shown: evaluating a week's
+    candidates takes longer than the rest of the page, which need not wait for it."""
+    name = ctx.request.path_params["name"]
+    config = ctx.console.config
+    if name not in config.topics:
+        return ctx.page("error.html", status=404, message="No such topic.")
+    window = ctx.console.window.articles(ctx.console.clock(), NEAR_MISS_DAYS)
+    misses = find_near_misses(name, config.topics, config.aliases, window, ctx.console.store.articles_by_id)
+    return ctx.page("_near_misses.html", near_misses=misses)
 
 
 # --- the query playground ---------------------------------------------------------------
@@ -344,6 +353,7 @@ def routes() -> list[Route]:
         route("/articles/{article_id:int}/feedback", feedback, Access.USER, ["POST"]),
         route("/topics", topics, Access.USER),
         route("/topics/{name}", topic, Access.USER),
+        route("/topics/{name}/near-misses", topic_near_misses, Access.USER),
         route("/playground", playground, Access.USER),
         route("/playground/results", playground_results, Access.USER),
         route("/search", search, Access.USER),
