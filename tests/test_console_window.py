@@ -11,7 +11,9 @@ import pytest
 
 from pipeline.console.article_window import ArticleWindow
 from pipeline.console.playground import PLAYGROUND, compile_query, run_playground
+from pipeline.console.windowscan import holding_any
 from pipeline.console.word_index import WordIndex
+from pipeline.match.presearch import could_match
 from pipeline.store import Store
 from pipeline.store.console import ConsoleStore
 from tests.support.console import Seeded, _article, seed
@@ -56,6 +58,25 @@ def test_the_window_follows_what_is_stored(seeded: Seeded) -> None:
     assert added in later.holding("naha")
     # A narrower window is answered from the same prepared articles.
     assert window.articles(now + timedelta(days=40), 7).articles == []
+
+
+def test_the_word_index_answers_as_could_match(seeded: Seeded) -> None:
+    """holding_any over the word index picks exactly the articles presearch's could_match accepts."""
+    _save(seeded, 10, *TYPHOON)
+    _save(seeded, 11, *RAIN)
+    window = ArticleWindow(ConsoleStore(seeded.engine)).articles(datetime.now(UTC) + timedelta(seconds=1), 30)
+    for anchors in (
+        frozenset({"usfj"}),
+        frozenset({"rain", "typhoon"}),
+        frozenset({"quarters", "osa"}),  # parts of words
+        frozenset({"u.s"}),
+        frozenset({"nothing-like-this"}),
+    ):
+        expected = [article.article_id for article in window.articles if could_match(anchors, article.words)]
+        assert holding_any(window, [anchors]) == expected, anchors
+    # A set presearch cannot give, or an anchor that spans words: every article stays a candidate.
+    everything = [article.article_id for article in window.articles]
+    assert holding_any(window, [None]) == holding_any(window, [frozenset({"joint force"})]) == everything
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ What counts as "part" is read from the typed explanation (`match/explanation.py`
   and field scopes, so a long watchlist of alternatives still shows which one came close.
 
 `near_miss` is pure. `find_near_misses` reads the window's candidates (articles holding any term
-of the topic outside a NOT, found through presearch's anchors) through `load`.
+of the topic outside a NOT, found through presearch's anchors) through `load`, newest first, and
+stops at the first `limit` near misses (or BUDGET candidates).
 """
 
 from __future__ import annotations
@@ -18,15 +19,15 @@ from dataclasses import dataclass
 from pipeline.config import TopicConfig
 from pipeline.console.article_window import BATCH, Window
 from pipeline.console.playground import referenced_topics
-from pipeline.console.windowscan import Load
+from pipeline.console.windowscan import Load, holding_any
 from pipeline.match.explanation import Clause, Explanation
 from pipeline.match.matcher import Matcher
-from pipeline.match.presearch import anchor_terms, could_match
+from pipeline.match.presearch import anchor_terms
 from pipeline.match.query import AliasNode, AndNode, FieldNode, NearNode, Node, OrNode, TermNode
 
 # How many candidates, newest first, a topic page evaluates at most: the page stays quick on a busy
 # store, and the near misses shown are the recent ones anyway.
-BUDGET = 200
+BUDGET = 100
 # Clause texts in a reason are cut to this length: a watchlist's alternatives can run to pages.
 CLAUSE_CHARS = 80
 
@@ -124,19 +125,8 @@ def find_near_misses(
     """The topic's most recent near misses in the window: the query-held ones first."""
     subset = {key: topic for key, topic in topics.items() if key in {name, *referenced_topics(name, topics)}}
     matcher = Matcher.from_topics(subset, aliases)
-    anchors: set[str] = set()
-    for term in _positive_terms(matcher.topics[name].tree):
-        found = anchor_terms(term)
-        if found is None or any(len(anchor.split()) != 1 for anchor in found):
-            return []  # a term presearch cannot anchor: every article would be a candidate
-        anchors |= found
-    narrowed = frozenset(anchors)
-    holding: set[int] = set().union(*(window.holding(anchor) for anchor in narrowed))
-    candidates = [
-        article.article_id
-        for article in window.articles
-        if article.article_id in holding and could_match(narrowed, article.words)
-    ][:BUDGET]
+    terms = [anchor_terms(term) for term in _positive_terms(matcher.topics[name].tree)]
+    candidates = holding_any(window, terms)[:BUDGET]
     found_misses: list[NearMiss] = []
     for start in range(0, len(candidates), BATCH):
         batch = candidates[start : start + BATCH]
@@ -160,6 +150,8 @@ def find_near_misses(
                         reason,
                     )
                 )
+        if len(found_misses) >= limit:
+            break  # enough recent ones: the rest would only be older
     # Newest first within each kind (the candidates come newest first; the sort is stable).
     found_misses.sort(key=lambda miss: not miss.query_held)
     return found_misses[:limit]

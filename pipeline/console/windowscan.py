@@ -8,12 +8,12 @@ the rest are loaded and handed to the matcher, which alone decides what matches.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from pipeline.console.article_window import BATCH, Window
 from pipeline.match.matcher import Matcher
-from pipeline.match.presearch import anchor_terms, could_match
+from pipeline.match.presearch import anchor_terms
 from pipeline.models import Article, Verdict
 
 Load = Callable[[Sequence[int]], Mapping[int, Article]]
@@ -27,25 +27,24 @@ class Scanned:
     verdicts: dict[str, Verdict]
 
 
-def candidates(matcher: Matcher, topics: Sequence[str], window: Window) -> list[int]:
-    """Ids of the window's articles (in the window's order) that any of `topics` could match."""
-    anchors: set[str] = set()
-    for name in topics:
-        needed = anchor_terms(matcher.topics[name].tree)
-        # None: presearch cannot narrow this query. An anchor with a space in it could span two
-        # words, which the prepared words (each once, in any order) do not keep side by side.
+def holding_any(window: Window, anchors: Iterable[frozenset[str] | None]) -> list[int]:
+    """Ids of the window's articles (in its order) whose folded text holds a string of any of these
+    anchor sets: presearch's `could_match` over the window, answered by the word index instead of
+    reading every article (test_console_window holds the two equal). A None set, or an anchor
+    with a space in it (which could span two words; the prepared words are each kept once, in any
+    order), cannot narrow: then every article is a candidate."""
+    strings: set[str] = set()
+    for needed in anchors:
         if needed is None or any(len(anchor.split()) != 1 for anchor in needed):
             return [article.article_id for article in window.articles]
-        anchors |= needed
-    narrowed = frozenset(anchors)
-    # The word index finds the articles holding an anchor without reading every article's text;
-    # presearch's own test then has the last word on each.
-    holding: set[int] = set().union(*(window.holding(anchor) for anchor in narrowed))
-    return [
-        article.article_id
-        for article in window.articles
-        if article.article_id in holding and could_match(narrowed, article.words)
-    ]
+        strings |= needed
+    holding: set[int] = set().union(*(window.holding(anchor) for anchor in strings))
+    return [article.article_id for article in window.articles if article.article_id in holding]
+
+
+def candidates(matcher: Matcher, topics: Sequence[str], window: Window) -> list[int]:
+    """Ids of the window's articles (in the window's order) that any of `topics` could match."""
+    return holding_any(window, (anchor_terms(matcher.topics[name].tree) for name in topics))
 
 
 def scan_window(matcher: Matcher, topics: Sequence[str], window: Window, load: Load) -> Iterator[Scanned]:
