@@ -133,10 +133,12 @@ def test_an_analyst_judges_a_match_and_tries_a_query(
     page.goto(f"{base}/topics")
     assert page.get_by_test_id(f"precision-{TOPIC}").inner_text() == "0%"
     shots.take(page, "04-topics")
-    page.goto(f"{base}/topics/{TOPIC}")
-    shots.take(page, "05-topic")
-
     from playwright.sync_api import expect
+
+    page.goto(f"{base}/topics/{TOPIC}")
+    # The near misses arrive after the page (htmx): the shot waits for them.
+    expect(page.get_by_test_id("near-misses")).to_be_visible()
+    shots.take(page, "05-topic")
 
     page.goto(f"{base}/playground?topic={TOPIC}")
     counts = page.get_by_test_id("playground-counts")

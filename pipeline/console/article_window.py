@@ -7,8 +7,8 @@ folded once, and later answers only ask the database which ids are in the window
 new articles and drop pruned ones). The folded text is what presearch reads to skip the articles a
 query cannot match before the matcher sees them.
 
-Memory: the distinct folded words of every article in the widest window asked for in the last hour
-(less than the stored text: some 50 MB for 50,000 news articles of 3 KB).
+Memory: the distinct folded words of every article in the widest window asked for in the last hour,
+and their word index (105 MB for the benchmark's 50,000 articles of 2.7 KB; see docs/console.md).
 """
 
 from __future__ import annotations
