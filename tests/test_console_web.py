@@ -17,7 +17,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from pipeline.cli import main
-from pipeline.console.app import Access, route_access
+from pipeline.console.app import Access, create_app, route_access
 from pipeline.console.auth import feed_key
 from pipeline.store.console import ConsoleStore
 from pipeline.web import HealthProbes, daemon_app
@@ -168,6 +168,20 @@ def test_login_cookie_csrf_and_rate_limit(seeded: Seeded) -> None:
     # Blocked for this name, even with the right password, until the window passes.
     page = guesser.get("/login")
     blocked = guesser.post("/login", data={"csrf": csrf_of(page.text), "name": "olive", "password": PASSWORD})
+    assert blocked.status_code == 429
+
+
+def test_the_login_limit_is_shared_by_every_console_on_the_database(seeded: Seeded) -> None:
+    """The daemon's console and `newswatch web` are two processes on one database: failures counted
+    by one block sign-ins at the other (here two apps, each with its own memory)."""
+    other = TestClient(create_app(seeded.config, seeded.engine), follow_redirects=False)
+    first = seeded.client()
+    for _ in range(5):
+        page = first.get("/login")
+        answer = first.post("/login", data={"csrf": csrf_of(page.text), "name": "rita", "password": "guess"})
+        assert answer.status_code == 401
+    page = other.get("/login")
+    blocked = other.post("/login", data={"csrf": csrf_of(page.text), "name": "rita", "password": PASSWORD})
     assert blocked.status_code == 429
 
 

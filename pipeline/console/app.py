@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -83,7 +83,7 @@ class Console:
     feed_secret: str
     # The recent stored articles, folded once for the playground and the search.
     window: ArticleWindow
-    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    limiter: LoginLimiter
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     # Where relative golden-example paths are resolved (the config file's folder).
     config_dir: Path | None = None
@@ -303,6 +303,7 @@ def create_app(
         signer=SessionSigner(store.secret("session")),
         feed_secret=store.secret("topic-feeds"),
         window=ArticleWindow(store),
+        limiter=LoginLimiter(store),
         config_dir=config_dir,
     )
     if clock is not None:

@@ -74,14 +74,14 @@ def login(ctx: Ctx) -> Response:
         return login_form(ctx, 403, "The form expired; please try again.")
     name = ctx.form.get("name", "").strip()
     client = ctx.request.client.host if ctx.request.client else "?"
-    if console.limiter.blocked(client, name):
+    if console.limiter.blocked(client, name, console.clock()):
         return login_form(ctx, 429, "Too many failed sign-ins; wait a few minutes and try again.")
     user = console.store.user_by_name(name)
     if (
         not verify_password(user.password_hash if user else None, ctx.form.get("password", ""))
         or user is None
     ):
-        console.limiter.failed(client, name)
+        console.limiter.failed(client, name, console.clock())
         return login_form(ctx, 401, "Unknown user or wrong password.")
     cookie, _ = console.signer.issue(user.id)
     response = RedirectResponse(_local_path(ctx.form.get("next")), status_code=303)

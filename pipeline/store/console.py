@@ -18,7 +18,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from pipeline.models import Article
-from pipeline.store.console_tables import ROLES, ApiTokenRow, ConsoleSecretRow, FeedbackRow, UserRow
+from pipeline.store.console_tables import (
+    ROLES,
+    ApiTokenRow,
+    ConsoleSecretRow,
+    FeedbackRow,
+    LoginFailureRow,
+    UserRow,
+)
 from pipeline.store.rows import article_from_row
 from pipeline.store.tables import AlertRow, ArticleRow, ArticleSourceRow, FeedRow, MatchRow
 
@@ -203,6 +210,23 @@ class ConsoleStore:
         with self.session() as session:
             row = session.get(UserRow, user_id)
             return _user(row) if row else None
+
+    def login_failures(self, keys: Sequence[str], since: datetime) -> dict[str, int]:
+        """How many failed sign-ins each key has had since `since`."""
+        query = (
+            select(LoginFailureRow.key, func.count())
+            .where(LoginFailureRow.key.in_(list(keys)), LoginFailureRow.failed_at >= since)
+            .group_by(LoginFailureRow.key)
+        )
+        with self.session() as session:
+            counts = {key: int(count) for key, count in session.execute(query)}
+        return {key: counts.get(key, 0) for key in keys}
+
+    def add_login_failure(self, keys: Sequence[str], at: datetime, forget_before: datetime) -> None:
+        """Count a failed sign-in under each key, and forget failures too old to count any more."""
+        with self.session() as session, session.begin():
+            session.execute(delete(LoginFailureRow).where(LoginFailureRow.failed_at < forget_before))
+            session.add_all(LoginFailureRow(key=key, failed_at=at) for key in keys)
 
     def add_token(self, user_id: int, label: str, token_hash: str) -> None:
         with self.session() as session, session.begin():
