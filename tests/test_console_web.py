@@ -335,6 +335,11 @@ def test_api_tokens_pagination_errors_and_feedback(seeded: Seeded) -> None:
         api.get("/api/alerts?status=failed", headers=headers).json()["items"][0]["id"]
         == seeded.failed_alert_id
     )
+    # Pages of alerts and feedback (dataclass items) carry a cursor like the others.
+    alerts_page = api.get("/api/alerts?limit=1", headers=headers)
+    assert alerts_page.status_code == 200 and alerts_page.json()["next_cursor"]
+    older = api.get(f"/api/alerts?limit=1&cursor={alerts_page.json()['next_cursor']}", headers=headers).json()
+    assert older["items"][0]["id"] < alerts_page.json()["items"][0]["id"]
 
     operator = {"authorization": f"Bearer {seeded.operator_token}"}
     assert api.post(f"/api/alerts/{seeded.failed_alert_id}/retry", headers=operator).status_code == 200

@@ -49,10 +49,12 @@ def _page(ctx: Ctx) -> tuple[int, int | None] | Response:
 
 
 def _listing(items: list[Any], limit: int, last_id: Any) -> JSONResponse:
-    more = len(items) > limit
-    items = items[:limit]
-    cursor = encode_cursor(last_id(items[-1])) if more and items else None
-    return JSONResponse({"items": [_json(item) for item in _dicts(items)], "next_cursor": cursor})
+    # As dicts first: `last_id` reads a dict, and alert and feedback items arrive as dataclasses.
+    rows = _dicts(items)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = encode_cursor(last_id(rows[-1])) if more and rows else None
+    return JSONResponse({"items": [_json(row) for row in rows], "next_cursor": cursor})
 
 
 def _dicts(items: list[Any]) -> list[dict[str, Any]]:
