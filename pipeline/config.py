@@ -342,7 +342,7 @@ class AlertConfig(_Strict):
 
 
 class WebConfig(_Strict):
-    """The status endpoint (/healthz, /metrics); off unless `listen` is set."""
+    """The daemon's HTTP endpoint (/healthz, /metrics, the console); off unless `listen` is set."""
 
     listen: str | None = None
     # /healthz turns unhealthy when no poll has succeeded for this long.

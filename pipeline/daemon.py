@@ -40,7 +40,7 @@ from pipeline.humanize import human_duration
 from pipeline.metrics import CONFIG_RELOADS, last_successful_poll, watch_store
 from pipeline.models import FeedState
 from pipeline.pollpool import PollLimits, PollPool
-from pipeline.web import HealthProbes, StatusServer
+from pipeline.web import HealthProbes, StatusServer, daemon_app
 
 log = logging.getLogger(__name__)
 
@@ -386,12 +386,16 @@ class Daemon:
                 max_success_age_seconds=web.max_poll_age,
                 started_at=self._started_at,
             )
+            config_dir = self.config_path.resolve().parent if self.config_path else None
+            app = daemon_app(probes, lambda: self.config, self.holder.current.store.engine, config_dir)
             try:
-                self._status_server = StatusServer(*web.address, probes).start()
+                self._status_server = StatusServer(*web.address, app).start()
             except OSError as error:
                 # Monitoring must not stop the monitoring of news: poll and alert without it.
                 log.error(
-                    "cannot serve /healthz and /metrics on %s: %s; running without them", web.listen, error
+                    "cannot serve the console, /healthz and /metrics on %s: %s; running without them",
+                    web.listen,
+                    error,
                 )
         log.info(
             "newswatch running: %d feeds, %d topics, %d channels",

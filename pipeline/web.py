@@ -1,24 +1,37 @@
-"""The daemon's small HTTP endpoint: `/healthz` for liveness checks and `/metrics` for Prometheus.
+"""The daemon's HTTP endpoint on `web.listen`: `/healthz` for liveness checks, `/metrics` for Prometheus,
+and the analysts' console (every route of `newswatch web`, behind its sign-in).
 
-It only reads: health comes from probes the daemon hands in, metrics from the registry.
+It only reads: health comes from probes the daemon hands in, metrics from the registry, pages from
+the store (the console's own writes, such as feedback, go through `store/`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
 from pipeline.metrics import REGISTRY
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+    from starlette.types import ASGIApp
+
+    from pipeline.config import Config
+
 log = logging.getLogger(__name__)
+
+# How long start() waits for uvicorn to listen, and stop() for it to finish.
+STARTUP_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -62,46 +75,77 @@ def health_report(probes: HealthProbes, now: float | None = None) -> tuple[int, 
     return (200 if not problems else 503), body
 
 
+def status_routes(probes: HealthProbes) -> list[Route]:
+    """/healthz and /metrics, open to anyone as before the console: probes and Prometheus do not sign in."""
+    from starlette.responses import JSONResponse, Response
+
+    from pipeline.console.app import Access, Ctx, route
+
+    def healthz(_ctx: Ctx) -> Response:
+        status, body = health_report(probes)
+        return JSONResponse(body, status_code=status)
+
+    def metrics(_ctx: Ctx) -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_PLAIN_0_0_4)
+
+    return [route("/healthz", healthz, Access.PUBLIC), route("/metrics", metrics, Access.PUBLIC)]
+
+
+def daemon_app(
+    probes: HealthProbes, current_config: Callable[[], Config], engine: Engine, config_dir: Path | None
+) -> Starlette:
+    """What the daemon serves on `web.listen`: the console, behind its sign-in, beside /healthz and
+    /metrics. The console follows `current_config`, so a reload reaches its pages too."""
+    from pipeline.console.app import create_app
+
+    return create_app(current_config, engine, config_dir=config_dir, extra_routes=status_routes(probes))
+
+
 class StatusServer:
-    def __init__(self, host: str, port: int, probes: HealthProbes) -> None:
-        self.probes = probes
-        server = self
+    """An ASGI app served by uvicorn in a thread of the daemon.
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_: Any) -> None:
-                pass
+    The socket is bound here, in the caller's thread, so a port already taken raises OSError at once
+    (the daemon then runs without the endpoint) instead of ending uvicorn's thread quietly."""
 
-            def do_GET(self) -> None:
-                path = self.path.split("?", 1)[0]
-                if path == "/healthz":
-                    status, body = health_report(server.probes)
-                    self._reply(status, "application/json", json.dumps(body).encode())
-                elif path == "/metrics":
-                    self._reply(200, CONTENT_TYPE_PLAIN_0_0_4, generate_latest(REGISTRY))
-                else:
-                    self._reply(404, "text/plain", b"not found: try /healthz or /metrics\n")
+    def __init__(self, host: str, port: int, app: ASGIApp) -> None:
+        import uvicorn
 
-            def _reply(self, status: int, content_type: str, body: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self._httpd = ThreadingHTTPServer((host, port), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="status-http", daemon=True)
+        self._socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._socket.bind((host, port))
+        except OSError:
+            self._socket.close()
+            raise
+        # log_config=None: the daemon's logging stays as configured; no access log (Prometheus
+        # scrapes every few seconds and would drown the poll log).
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                log_config=None,
+                access_log=False,
+                proxy_headers=True,
+                timeout_graceful_shutdown=5,
+            )
+        )
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, name="status-http", daemon=True
+        )
 
     @property
     def address(self) -> tuple[str, int]:
-        host, port = self._httpd.server_address[:2]
+        host, port = self._socket.getsockname()[:2]
         return str(host), int(port)
 
     def start(self) -> StatusServer:
         self._thread.start()
-        log.info("status endpoint on http://%s:%d (/healthz, /metrics)", *self.address)
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not self._server.started and self._thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        log.info("console, /healthz and /metrics on http://%s:%d", *self.address)
         return self
 
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._server.should_exit = True
+        self._thread.join(STARTUP_SECONDS)
+        self._socket.close()

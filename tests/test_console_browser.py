@@ -133,10 +133,12 @@ def test_an_analyst_judges_a_match_and_tries_a_query(
     page.goto(f"{base}/topics")
     assert page.get_by_test_id(f"precision-{TOPIC}").inner_text() == "0%"
     shots.take(page, "04-topics")
-    page.goto(f"{base}/topics/{TOPIC}")
-    shots.take(page, "05-topic")
-
     from playwright.sync_api import expect
+
+    page.goto(f"{base}/topics/{TOPIC}")
+    # The near misses arrive after the page (htmx): the shot waits for them.
+    expect(page.get_by_test_id("near-misses")).to_be_visible()
+    shots.take(page, "05-topic")
 
     page.goto(f"{base}/playground?topic={TOPIC}")
     counts = page.get_by_test_id("playground-counts")
@@ -148,6 +150,13 @@ def test_an_analyst_judges_a_match_and_tries_a_query(
     assert "Rainy season starts early in Osaka" in page.get_by_test_id("playground-hits").inner_text()
     assert page.url == f"{base}/playground?topic={TOPIC}"
     shots.take(page, "06-playground")
+
+    page.get_by_role("link", name="Search").click()
+    page.get_by_test_id("search-query").fill("@usfj NOT Osaka")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_test_id("search-counts")).to_contain_text("2 of 3 articles")
+    assert page.get_by_test_id("search-hits").locator("mark").count() >= 2
+    shots.take(page, "10-search")
 
     page.goto(f"{base}/feeds")
     shots.take(page, "07-feeds")
@@ -172,6 +181,14 @@ def test_an_operator_retries_a_failed_alert(
     assert "re-queued" in page.inner_text("p.notice")
     page.goto(f"{base}/alerts?status=failed")
     assert page.get_by_test_id(f"alert-{seeded.failed_alert_id}").count() == 0
+
+    # "Poll now": the feed becomes due at once (the daemon's tick polls it; see test_daemon_console).
+    page.goto(f"{base}/feeds")
+    page.get_by_role("row", name="Pacific Security Desk").get_by_role("button", name="Poll now").click()
+    page.wait_for_url(f"{base}/feeds?asked=*")
+    assert "Pacific Security Desk will be polled" in page.get_by_test_id("poll-asked").inner_text()
+    assert "requested" in page.get_by_role("row", name="Pacific Security Desk").inner_text()
+    shots.take(page, "11-feeds-operator")
     assert dialogs == [] and errors == []
 
 
@@ -185,7 +202,9 @@ def test_hostile_content_runs_no_script(served: tuple[Seeded, str], browser: obj
         "/matches",
         f"/articles/{seeded.hostile_id}",
         f"/topics/{TOPIC}",
+        "/topics/japan-defence-buildup",
         f"/playground?topic={TOPIC}",
+        "/search?q=%40usfj",
         "/alerts",
         "/feeds",
     ):
@@ -196,5 +215,11 @@ def test_hostile_content_runs_no_script(served: tuple[Seeded, str], browser: obj
     page.goto(f"{base}/articles/{seeded.hostile_id}")
     assert "<script>" in page.inner_text("h1")
     shots.take(page, "09-hostile-article")
+    # The hostile article is a near miss of this topic: its title is shown there as text too.
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/topics/japan-defence-buildup")
+    expect(page.get_by_test_id("near-misses")).to_contain_text("<script>")
+    shots.take(page, "12-near-misses")
     assert dialogs == []
     assert errors == [], errors

@@ -6,16 +6,21 @@ from __future__ import annotations
 import io
 import re
 import sys
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
 import pytest
+from starlette.applications import Starlette
 from starlette.routing import Route
+from starlette.testclient import TestClient
 
 from pipeline.cli import main
-from pipeline.console.app import Access, route_access
+from pipeline.console.app import Access, create_app, route_access
 from pipeline.console.auth import feed_key
 from pipeline.store.console import ConsoleStore
+from pipeline.web import HealthProbes, daemon_app
 from tests.support.console import PASSWORD, Seeded, csrf_of, login, seed
 
 TOPIC = "usfj-reorganisation"
@@ -37,12 +42,28 @@ def _concrete(path: str, seeded: Seeded, key: str) -> str:
     return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values[m.group(1)], path)
 
 
-def test_every_route_refuses_strangers_and_read_only_users_where_operators_are_needed(seeded: Seeded) -> None:
-    stranger = seeded.client()
-    reader = seeded.client("rita")
+def _daemon_app(seeded: Seeded) -> Starlette:
+    """The app the daemon serves on web.listen: the same console beside /healthz and /metrics."""
+    probes = HealthProbes(lambda: True, lambda: None, lambda: None, 3600.0, time.time())
+    return daemon_app(probes, lambda: seeded.config, seeded.engine, None)
+
+
+@pytest.mark.parametrize("served_by", ["newswatch web", "the daemon"])
+def test_every_route_refuses_strangers_and_read_only_users_where_operators_are_needed(
+    seeded: Seeded, served_by: str
+) -> None:
+    app = seeded.app if served_by == "newswatch web" else _daemon_app(seeded)
+    stranger = TestClient(app, follow_redirects=False)
+    reader = TestClient(app, follow_redirects=False)
+    login(reader, "rita")
     walked = 0
-    for route in seeded.app.routes:
+    for route in app.routes:
         access = route_access(route)
+        if access is Access.PUBLIC and route.path in ("/healthz", "/metrics"):  # type: ignore[attr-defined]
+            # The daemon's monitoring endpoints keep their behaviour: open to probes and Prometheus.
+            assert stranger.get(route.path).status_code == 200  # type: ignore[attr-defined]
+            walked += 1
+            continue
         if access is None or access is Access.PUBLIC:
             continue  # the static mount (vendored htmx and CSS) and the login form
         assert isinstance(route, Route)
@@ -71,7 +92,7 @@ def test_every_route_refuses_strangers_and_read_only_users_where_operators_are_n
                     method, path, headers={"authorization": f"Bearer {seeded.reader_token}"}
                 )
                 assert by_token.status_code == 403, (method, path)
-    assert walked >= 25
+    assert walked >= (25 if served_by == "newswatch web" else 27)
 
 
 def test_pages_render_with_a_strict_policy(seeded: Seeded) -> None:
@@ -84,9 +105,12 @@ def test_pages_render_with_a_strict_policy(seeded: Seeded) -> None:
         f"/articles/{seeded.quiet_id}",
         "/topics",
         f"/topics/{TOPIC}",
+        f"/topics/{TOPIC}/near-misses",
         "/playground",
         f"/playground?topic={TOPIC}",
         "/playground/results?q=%40usfj",
+        "/search",
+        "/search?q=%40usfj&days=7",
         "/alerts",
         "/alerts?status=failed",
         "/feeds",
@@ -147,6 +171,20 @@ def test_login_cookie_csrf_and_rate_limit(seeded: Seeded) -> None:
     assert blocked.status_code == 429
 
 
+def test_the_login_limit_is_shared_by_every_console_on_the_database(seeded: Seeded) -> None:
+    """The daemon's console and `newswatch web` are two processes on one database: failures counted
+    by one block sign-ins at the other (here two apps, each with its own memory)."""
+    other = TestClient(create_app(seeded.config, seeded.engine), follow_redirects=False)
+    first = seeded.client()
+    for _ in range(5):
+        page = first.get("/login")
+        answer = first.post("/login", data={"csrf": csrf_of(page.text), "name": "rita", "password": "guess"})
+        assert answer.status_code == 401
+    page = other.get("/login")
+    blocked = other.post("/login", data={"csrf": csrf_of(page.text), "name": "rita", "password": PASSWORD})
+    assert blocked.status_code == 429
+
+
 def test_feedback_changes_precision_and_operators_retry(seeded: Seeded) -> None:
     client = seeded.client("rita")
     page = client.get(f"/articles/{seeded.hostile_id}")
@@ -195,6 +233,67 @@ def test_playground_runs_a_typed_query_against_the_current_one(seeded: Seeded) -
     assert 'data-testid="playground-error"' in broken.text
 
 
+def test_operators_ask_for_a_poll_now(seeded: Seeded) -> None:
+    store = ConsoleStore(seeded.engine)
+    desk = next(feed for feed in store.feeds() if feed.name == "Pacific Security Desk")
+    assert "Poll now" not in seeded.client("rita").get("/feeds").text
+    operator = seeded.client("olive")
+    page = operator.get("/feeds").text
+    assert f'action="/feeds/{desk.id}/poll"' in page
+    before = datetime.now(UTC)
+    answer = operator.post(f"/feeds/{desk.id}/poll", data={"csrf": csrf_of(page)})
+    assert answer.status_code == 303 and answer.headers["location"] == f"/feeds?asked={desk.id}"
+    asked = store.feed(desk.id)
+    assert asked is not None and asked.next_poll_reason == "requested"
+    assert asked.next_poll_at is not None and asked.next_poll_at >= before - timedelta(seconds=1)
+    shown = operator.get(answer.headers["location"]).text
+    assert "Pacific Security Desk will be polled at the daemon's next tick" in shown
+    assert operator.post("/feeds/999999/poll", data={"csrf": csrf_of(page)}).status_code == 404
+    api = seeded.client()
+    operator_token = {"authorization": f"Bearer {seeded.operator_token}"}
+    assert api.post(f"/api/feeds/{desk.id}/poll", headers=operator_token).status_code == 200
+    missing = api.post("/api/feeds/999999/poll", headers=operator_token)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+def test_search_pages_and_api(seeded: Seeded) -> None:
+    client = seeded.client("rita")
+    assert '<a href="/search">Search</a>' in client.get("/matches").text
+    page = client.get("/search", params={"q": "@usfj"}).text
+    assert "<strong>2</strong> of 3 articles of the last 30 days match" in page
+    assert "<mark>U.S. Forces Japan</mark>" in page and "USFJ to become a joint force headquarters" in page
+    assert "Rainy season" not in page
+    broken = client.get("/search", params={"q": "(USFJ AND"}).text
+    assert 'data-testid="search-error"' in broken and "column" in broken
+
+    headers = {"authorization": f"Bearer {seeded.reader_token}"}
+    first = client.get("/api/search", params={"q": "@usfj OR Osaka", "limit": 2}, headers=headers).json()
+    assert first["total"] == 3 and first["articles"] == 3 and len(first["items"]) == 2
+    rest = client.get(
+        "/api/search",
+        params={"q": "@usfj OR Osaka", "limit": 2, "cursor": first["next_cursor"]},
+        headers=headers,
+    ).json()
+    assert rest["next_cursor"] is None and rest["total"] == 3
+    ids = [item["article_id"] for item in first["items"] + rest["items"]]
+    # Newest first, every match once over the pages.
+    assert ids == sorted({seeded.usfj_id, seeded.hostile_id, seeded.quiet_id}, reverse=True)
+    usfj = next(item for item in first["items"] + rest["items"] if item["article_id"] == seeded.usfj_id)
+    assert "U.S. Forces Japan" in usfj["terms"] and ["U.S. Forces Japan", True] in usfj["snippet"]
+    hostile = next(item for item in first["items"] + rest["items"] if item["article_id"] == seeded.hostile_id)
+    assert hostile["url"] is None  # a javascript: link is never handed out as a link
+
+    # A query that does not parse: a 400 in the one error shape, saying where.
+    bad = client.get("/api/search", params={"q": "USFJ AND (upgrade OR"}, headers=headers)
+    assert bad.status_code == 400
+    error = bad.json()["error"]
+    assert error["code"] == "invalid_query" and error["status"] == 400
+    assert error["message"].startswith("q: ") and error["column"] == 21
+    assert client.get("/api/search", headers=headers).json()["error"]["code"] == "invalid_query"
+    days = client.get("/api/search", params={"q": "USFJ", "days": "0"}, headers=headers)
+    assert days.status_code == 400 and days.json()["error"]["code"] == "invalid_days"
+
+
 def test_api_tokens_pagination_errors_and_feedback(seeded: Seeded) -> None:
     api = seeded.client()
     headers = {"authorization": f"Bearer {seeded.reader_token}"}
@@ -236,6 +335,11 @@ def test_api_tokens_pagination_errors_and_feedback(seeded: Seeded) -> None:
         api.get("/api/alerts?status=failed", headers=headers).json()["items"][0]["id"]
         == seeded.failed_alert_id
     )
+    # Pages of alerts and feedback (dataclass items) carry a cursor like the others.
+    alerts_page = api.get("/api/alerts?limit=1", headers=headers)
+    assert alerts_page.status_code == 200 and alerts_page.json()["next_cursor"]
+    older = api.get(f"/api/alerts?limit=1&cursor={alerts_page.json()['next_cursor']}", headers=headers).json()
+    assert older["items"][0]["id"] < alerts_page.json()["items"][0]["id"]
 
     operator = {"authorization": f"Bearer {seeded.operator_token}"}
     assert api.post(f"/api/alerts/{seeded.failed_alert_id}/retry", headers=operator).status_code == 200

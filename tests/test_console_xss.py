@@ -37,9 +37,12 @@ def test_hostile_content_is_escaped_everywhere(tmp_path: Path) -> None:
         "/matches": True,
         f"/articles/{seeded.hostile_id}": True,
         f"/topics/{TOPIC}": True,
+        # The hostile article is a near miss there (it mentions the command, not a build-up).
+        "/topics/japan-defence-buildup/near-misses": True,
         "/topics": False,
         f"/playground?topic={TOPIC}": True,
         "/playground/results?q=%40usfj": True,
+        "/search?q=%40usfj": True,
         "/alerts": True,
         "/feeds": False,
         "/feedback/labels.jsonl": False,
@@ -60,6 +63,9 @@ def test_hostile_content_is_escaped_everywhere(tmp_path: Path) -> None:
 
     api = client.get(f"/api/articles/{seeded.hostile_id}").json()
     assert api["title"] == HOSTILE_TITLE and api["author"] == HOSTILE_AUTHOR and api["url"] is None
+    found = client.get("/api/search", params={"q": "@usfj"}).json()["items"]
+    hostile = next(item for item in found if item["article_id"] == seeded.hostile_id)
+    assert hostile["title"] == HOSTILE_TITLE and hostile["url"] is None
 
     atom = client.get(f"/topics/feed/{TOPIC}/{key}.atom")
     _inert(atom.text, "atom")

@@ -139,6 +139,6 @@ def test_a_taken_port_turns_the_endpoint_off_not_the_daemon(
         daemon.start()
         try:
             assert daemon.scheduler.running
-            assert f"cannot serve /healthz and /metrics on 127.0.0.1:{port}" in caplog.text
+            assert f"cannot serve the console, /healthz and /metrics on 127.0.0.1:{port}" in caplog.text
         finally:
             daemon.shutdown()

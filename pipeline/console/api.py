@@ -14,8 +14,9 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pipeline.console.app import MAX_ID, Access, Ctx, api_error, route
-from pipeline.console.pages import match_filters
+from pipeline.console.app import MAX_ID, MAX_WINDOW_DAYS, Access, Ctx, api_error, route
+from pipeline.console.pages import match_filters, window_days
+from pipeline.console.search import run_search
 from pipeline.console.views import decode_cursor, encode_cursor, safe_url
 from pipeline.store.console import AlertItem, FeedbackItem, MatchItem
 from pipeline.store.repository import Store
@@ -48,10 +49,12 @@ def _page(ctx: Ctx) -> tuple[int, int | None] | Response:
 
 
 def _listing(items: list[Any], limit: int, last_id: Any) -> JSONResponse:
-    more = len(items) > limit
-    items = items[:limit]
-    cursor = encode_cursor(last_id(items[-1])) if more and items else None
-    return JSONResponse({"items": [_json(item) for item in _dicts(items)], "next_cursor": cursor})
+    # As dicts first: `last_id` reads a dict, and alert and feedback items arrive as dataclasses.
+    rows = _dicts(items)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = encode_cursor(last_id(rows[-1])) if more and rows else None
+    return JSONResponse({"items": [_json(row) for row in rows], "next_cursor": cursor})
 
 
 def _dicts(items: list[Any]) -> list[dict[str, Any]]:
@@ -178,6 +181,13 @@ def retry_alert(ctx: Ctx) -> Response:
     return JSONResponse({"id": alert_id, "message": outcome.message})
 
 
+def poll_feed_now(ctx: Ctx) -> Response:
+    feed = ctx.console.store.feed(int(ctx.request.path_params["feed_id"]))
+    if feed is None or not Store(ctx.console.store.engine).request_poll_now(feed.url, ctx.console.clock()):
+        return api_error(404, "not_found", "no such feed")
+    return JSONResponse({"id": feed.id, "message": "due now: the daemon's next tick polls it"})
+
+
 def feedback_list(ctx: Ctx) -> Response:
     page = _page(ctx)
     if isinstance(page, Response):
@@ -211,6 +221,44 @@ def feedback_add(ctx: Ctx) -> Response:
     return JSONResponse(_json(asdict(item)), status_code=201)
 
 
+def search(ctx: Ctx) -> Response:
+    page = _page(ctx)
+    if isinstance(page, Response):
+        return page
+    limit, before = page
+    params = ctx.request.query_params
+    query = params.get("q", "")
+    if not query.strip():
+        return api_error(400, "invalid_query", "q: give a query in the watchlist language")
+    days = window_days(params.get("days"))
+    if days is None:
+        return api_error(400, "invalid_days", f"days must be an integer from 1 to {MAX_WINDOW_DAYS}")
+    config = ctx.console.config
+    window = ctx.console.window.articles(ctx.console.clock(), days)
+    result = run_search(
+        query, days, config.topics, config.aliases, window, ctx.console.store.articles_by_id, limit, before
+    )
+    if result.error is not None:
+        return api_error(400, "invalid_query", f"q: {result.error}", column=result.column)
+    items = [
+        {
+            "article_id": hit.article_id,
+            "title": hit.title,
+            "url": safe_url(hit.url),
+            "source": hit.source,
+            "published_at": hit.published,
+            "score": hit.score,
+            "terms": list(hit.terms),
+            "snippet": [[str(text), bool(marked)] for text, marked in hit.snippet],
+        }
+        for hit in result.hits
+    ]
+    cursor = encode_cursor(result.next_before) if result.next_before is not None else None
+    return JSONResponse(
+        _json({"items": items, "next_cursor": cursor, "total": result.total, "articles": result.articles})
+    )
+
+
 def openapi(ctx: Ctx) -> Response:
     from pipeline.console.openapi import document
 
@@ -225,8 +273,10 @@ def routes() -> list[Route]:
         route("/api/articles/{article_id:int}", article, Access.USER),
         route("/api/topics", topics, Access.USER),
         route("/api/feeds", feeds, Access.USER),
+        route("/api/feeds/{feed_id:int}/poll", poll_feed_now, Access.OPERATOR, ["POST"]),
         route("/api/alerts", alerts, Access.USER),
         route("/api/alerts/{alert_id:int}/retry", retry_alert, Access.OPERATOR, ["POST"]),
+        route("/api/search", search, Access.USER),
         route("/api/feedback", feedback_list, Access.USER),
         route("/api/feedback", feedback_add, Access.USER, ["POST"]),
     ]

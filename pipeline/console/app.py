@@ -8,9 +8,12 @@ without credentials and with a read-only user.
 from __future__ import annotations
 
 import enum
+import logging
+import threading
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipeline.config import Config
+from pipeline.console.article_window import ArticleWindow
 from pipeline.console.auth import (
     SESSION_COOKIE,
     LoginLimiter,
@@ -39,6 +43,10 @@ from pipeline.console.views import safe_url
 from pipeline.store.console import ConsoleStore, User
 
 HERE = Path(__file__).parent
+log = logging.getLogger(__name__)
+# The days of stored articles the playground and the search read unless asked for others.
+DEFAULT_WINDOW_DAYS = 30
+MAX_WINDOW_DAYS = 365
 
 # No inline script or style anywhere, so the policy can forbid both: a script smuggled into a stored
 # title could not run even if escaping failed. Images only from this server (no tracking pixels).
@@ -59,7 +67,7 @@ MAX_ID = 2**63 - 1
 
 
 class Access(enum.Enum):
-    PUBLIC = "public"  # the login form and the vendored static files
+    PUBLIC = "public"  # the login form, the vendored static files, the daemon's /healthz and /metrics
     USER = "user"  # any signed-in user or API token
     OPERATOR = "operator"  # changes what the daemon does: retry alerts, enable feeds
     FEED_KEY = "feed-key"  # per-topic feeds: the secret in the URL is the credential
@@ -67,25 +75,33 @@ class Access(enum.Enum):
 
 @dataclass
 class Console:
-    config: Config
+    # Asked on every request: in the daemon a reload swaps the config, and the pages follow it.
+    current_config: Callable[[], Config]
     store: ConsoleStore
     templates: Environment
     signer: SessionSigner
     feed_secret: str
-    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    # The recent stored articles, folded once for the playground and the search.
+    window: ArticleWindow
+    limiter: LoginLimiter
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     # Where relative golden-example paths are resolved (the config file's folder).
     config_dir: Path | None = None
-    _examples: dict[str, list[Any]] | None = None
+    _examples: tuple[Config, dict[str, list[Any]]] | None = None
+
+    @property
+    def config(self) -> Config:
+        return self.current_config()
 
     def examples(self) -> dict[str, list[Any]]:
-        """Each topic's golden examples, run once per process (the config does not change under a
-        running console). Only files are read: the console does not fetch URLs on a page view."""
-        if self._examples is None:
+        """Each topic's golden examples, run once per config (again after the daemon reloads it).
+        Only files are read: the console does not fetch URLs on a page view."""
+        config = self.config
+        if self._examples is None or self._examples[0] is not config:
             from pipeline.console.examples import run_examples
 
-            self._examples = run_examples(self.config, self.config_dir or Path.cwd())
-        return self._examples
+            self._examples = (config, run_examples(config, self.config_dir or Path.cwd()))
+        return self._examples[1]
 
     def render(self, template: str, /, **context: Any) -> str:
         return self.templates.get_template(template).render(**context)
@@ -117,9 +133,13 @@ class Ctx:
 Handler = Callable[[Ctx], Response]
 
 
-def api_error(status: int, code: str, message: str) -> JSONResponse:
-    """The one error shape of the API: {"error": {"status", "code", "message"}}."""
-    return JSONResponse({"error": {"status": status, "code": code, "message": message}}, status_code=status)
+def api_error(status: int, code: str, message: str, column: int | None = None) -> JSONResponse:
+    """The one error shape of the API: {"error": {"status", "code", "message"}}, and "column" when
+    the error is at a place in a query the caller sent."""
+    error: dict[str, Any] = {"status": status, "code": code, "message": message}
+    if column is not None:
+        error["column"] = column
+    return JSONResponse({"error": error}, status_code=status)
 
 
 def _is_api(request: Request) -> bool:
@@ -243,32 +263,63 @@ async def _not_routed(request: Request, error: Exception) -> Response:
     return Response(html, status_code=status, media_type="text/html; charset=utf-8")
 
 
+@asynccontextmanager
+async def _warm_window(app: Starlette) -> AsyncIterator[None]:
+    """Fold the playground's default window while the server starts, in a thread of its own, so the
+    first query typed does not wait for a month of articles to be read (later ones only add the new)."""
+    console: Console = app.state.console
+
+    def warm() -> None:
+        try:
+            console.window.articles(console.clock(), DEFAULT_WINDOW_DAYS)
+        except Exception:
+            log.exception("could not prepare the playground's articles; the first query will")
+
+    threading.Thread(target=warm, name="console-window", daemon=True).start()
+    yield
+
+
+def _fixed(config: Config) -> Callable[[], Config]:
+    return lambda: config
+
+
 def create_app(
-    config: Config,
+    config: Config | Callable[[], Config],
     engine: Engine,
     clock: Callable[[], datetime] | None = None,
     config_dir: Path | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
+    """The console over `engine`. `config` is a Config, or a function answering the current one (the
+    daemon's, which a reload replaces). `extra_routes` are served beside it, each declared with
+    `route` and its access level (the daemon's /healthz and /metrics)."""
     from pipeline.console import api, pages, syndication
 
     store = ConsoleStore(engine)
     console = Console(
-        config=config,
+        current_config=_fixed(config) if isinstance(config, Config) else config,
         store=store,
         templates=_templates(),
         signer=SessionSigner(store.secret("session")),
         feed_secret=store.secret("topic-feeds"),
+        window=ArticleWindow(store),
+        limiter=LoginLimiter(store),
         config_dir=config_dir,
     )
     if clock is not None:
         console.clock = clock
     routes: list[BaseRoute] = [
+        *extra_routes,
         *pages.routes(),
         *syndication.routes(),
         *api.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    app = Starlette(routes=routes, exception_handlers={404: _not_routed, 405: _not_routed})
+    app = Starlette(
+        routes=routes,
+        exception_handlers={404: _not_routed, 405: _not_routed},
+        lifespan=_warm_window,
+    )
     app.state.console = console
     app.state.started = time.time()
     app.add_middleware(SecurityHeaders)

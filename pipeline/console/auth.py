@@ -7,10 +7,11 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 import time
-from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -87,33 +88,36 @@ def same_token(expected: str | None, given: str | None) -> bool:
     return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))
 
 
+class FailureCounts(Protocol):
+    """Where failed sign-ins are counted (`ConsoleStore`: in the database every console shares)."""
+
+    def login_failures(self, keys: Sequence[str], since: datetime) -> dict[str, int]: ...
+
+    def add_login_failure(self, keys: Sequence[str], at: datetime, forget_before: datetime) -> None: ...
+
+
 class LoginLimiter:
     """At most `attempts` failed logins per client address and per user name within `window`
-    seconds; a success does not reset the count, so guessing cannot be interleaved with a real login."""
+    seconds; a success does not reset the count, so guessing cannot be interleaved with a real login.
+    The failures are counted in the database, so several console processes (`newswatch web`
+    beside the daemon's, or behind one proxy) enforce one limit together."""
 
-    def __init__(self, attempts: int = 5, window: float = 300.0) -> None:
-        self.attempts, self.window = attempts, window
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, counts: FailureCounts, attempts: int = 5, window: float = 300.0) -> None:
+        self.counts, self.attempts, self.window = counts, attempts, window
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        failures = self._failures.setdefault(key, deque())
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        return failures
+    @staticmethod
+    def _keys(client: str, name: str) -> list[str]:
+        # A user name may be long; the column holds 255 characters.
+        return [f"addr:{client}"[:255], f"user:{name}"[:255]]
 
-    def blocked(self, client: str, name: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            return any(
-                len(self._recent(key, now)) >= self.attempts for key in (f"addr:{client}", f"user:{name}")
-            )
+    def blocked(self, client: str, name: str, now: datetime) -> bool:
+        since = now - timedelta(seconds=self.window)
+        counts = self.counts.login_failures(self._keys(client, name), since)
+        return any(count >= self.attempts for count in counts.values())
 
-    def failed(self, client: str, name: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            for key in (f"addr:{client}", f"user:{name}"):
-                self._recent(key, now).append(now)
+    def failed(self, client: str, name: str, now: datetime) -> None:
+        forget_before = now - timedelta(seconds=self.window)
+        self.counts.add_login_failure(self._keys(client, name), now, forget_before)
 
 
 def feed_key(secret: str, topic: str) -> str:

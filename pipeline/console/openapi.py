@@ -97,6 +97,23 @@ def document(topics: list[str]) -> dict[str, Any]:
                 }
             },
             "/api/feeds": {"get": {"summary": "Feed health", "responses": _ok(_listing("Feed"))}},
+            "/api/feeds/{feed_id}/poll": {
+                "post": {
+                    "summary": "Poll a feed at the daemon's next tick, ahead of its schedule (operators)",
+                    "parameters": [
+                        {"name": "feed_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+                    ],
+                    "responses": {
+                        **_ok(
+                            {
+                                "type": "object",
+                                "properties": {"id": {"type": "integer"}, "message": {"type": "string"}},
+                            }
+                        ),
+                        **not_found,
+                    },
+                }
+            },
             "/api/alerts": {
                 "get": {
                     "summary": "The alert outbox, newest first",
@@ -123,6 +140,37 @@ def document(topics: list[str]) -> dict[str, Any]:
                             "content": {"application/json": {"schema": _ref("Error")}},
                         },
                     },
+                }
+            },
+            "/api/search": {
+                "get": {
+                    "summary": "Stored articles of the last `days` days that a query matches, newest first",
+                    "parameters": [
+                        *PAGING,
+                        {
+                            "name": "q",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string"},
+                            "description": "a query in the watchlist language (@aliases, #topics)",
+                        },
+                        {
+                            "name": "days",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 365, "default": 30},
+                        },
+                    ],
+                    "responses": _ok(
+                        {
+                            **_listing("SearchHit"),
+                            "required": ["items", "next_cursor", "total", "articles"],
+                            "properties": {
+                                **_listing("SearchHit")["properties"],
+                                "total": {"type": "integer", "description": "matches on every page"},
+                                "articles": {"type": "integer", "description": "articles searched"},
+                            },
+                        }
+                    ),
                 }
             },
             "/api/feedback": {
@@ -167,6 +215,10 @@ def document(topics: list[str]) -> dict[str, Any]:
                                 "status": {"type": "integer"},
                                 "code": {"type": "string"},
                                 "message": {"type": "string"},
+                                "column": {
+                                    "type": "integer",
+                                    "description": "where in the query sent the error is (invalid_query)",
+                                },
                             },
                         }
                     },
@@ -187,6 +239,19 @@ def document(topics: list[str]) -> dict[str, Any]:
                         "story_sources": {"type": "integer"},
                         "relevant": {"type": "integer"},
                         "not_relevant": {"type": "integer"},
+                        "snippet": {"type": "array", "items": {"type": "array"}},
+                    },
+                },
+                "SearchHit": {
+                    "type": "object",
+                    "properties": {
+                        "article_id": {"type": "integer"},
+                        "title": {"type": "string"},
+                        "url": NULLABLE_STRING,
+                        "source": {"type": "string"},
+                        "published_at": NULLABLE_TIME,
+                        "score": {"type": "number"},
+                        "terms": {"type": "array", "items": {"type": "string"}},
                         "snippet": {"type": "array", "items": {"type": "array"}},
                     },
                 },

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from pipeline.console.app import Access, Ctx, route
+from pipeline.console.app import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, Access, Ctx, route
 from pipeline.console.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -19,12 +19,16 @@ from pipeline.console.auth import (
     verify_password,
 )
 from pipeline.console.labels import labels_lines
+from pipeline.console.near_misses import find_near_misses
 from pipeline.console.playground import run_playground
+from pipeline.console.search import run_search
 from pipeline.console.views import decode_cursor, encode_cursor, highlighted, hit_spans, paragraphs
 from pipeline.store.console import MatchFilters
 from pipeline.store.repository import Store
 
 PAGE_SIZE = 50
+# How far back a topic page looks for near misses (within the window the playground keeps folded).
+NEAR_MISS_DAYS = 7
 FEEDBACK_CHOICES = ("relevant", "not-relevant", "none")
 
 
@@ -70,14 +74,14 @@ def login(ctx: Ctx) -> Response:
         return login_form(ctx, 403, "The form expired; please try again.")
     name = ctx.form.get("name", "").strip()
     client = ctx.request.client.host if ctx.request.client else "?"
-    if console.limiter.blocked(client, name):
+    if console.limiter.blocked(client, name, console.clock()):
         return login_form(ctx, 429, "Too many failed sign-ins; wait a few minutes and try again.")
     user = console.store.user_by_name(name)
     if (
         not verify_password(user.password_hash if user else None, ctx.form.get("password", ""))
         or user is None
     ):
-        console.limiter.failed(client, name)
+        console.limiter.failed(client, name, console.clock())
         return login_form(ctx, 401, "Unknown user or wrong password.")
     cookie, _ = console.signer.issue(user.id)
     response = RedirectResponse(_local_path(ctx.form.get("next")), status_code=303)
@@ -205,10 +209,23 @@ def topic(ctx: Ctx) -> Response:
         stats=stats,
         peak=max(peak, 1),
         recent=recent,
+        near_miss_days=NEAR_MISS_DAYS,
         examples=ctx.console.examples().get(name, []),
         atom_url=f"/topics/feed/{name}/{key}.atom",
         json_url=f"/topics/feed/{name}/{key}.json",
     )
+
+
+def topic_near_misses(ctx: Ctx) -> Response:
+    """The topic page's near misses, fetched by htmx once the page is shown: evaluating a week's
+    candidates takes longer than the rest of the page, which need not wait for it."""
+    name = ctx.request.path_params["name"]
+    config = ctx.console.config
+    if name not in config.topics:
+        return ctx.page("error.html", status=404, message="No such topic.")
+    window = ctx.console.window.articles(ctx.console.clock(), NEAR_MISS_DAYS)
+    misses = find_near_misses(name, config.topics, config.aliases, window, ctx.console.store.articles_by_id)
+    return ctx.page("_near_misses.html", near_misses=misses)
 
 
 # --- the query playground ---------------------------------------------------------------
@@ -221,14 +238,10 @@ def _playground(ctx: Ctx) -> dict[str, object]:
     topic_name = params.get("topic") or None
     if not query and topic_name in config.topics:
         query = config.topics[topic_name].query or ""
-    try:
-        days = max(1, min(365, int(params.get("days", "30"))))
-    except ValueError:
-        days = 30
-    since = ctx.console.clock() - timedelta(days=days)
-    stored = Store(ctx.console.store.engine).stored_articles(since=since)
+    days = window_days(params.get("days")) or DEFAULT_WINDOW_DAYS
+    window = ctx.console.window.articles(ctx.console.clock(), days)
     result = run_playground(
-        query, topic_name, config.topics, config.aliases, ((s.article_id, s.article) for s in stored)
+        query, topic_name, config.topics, config.aliases, window, ctx.console.store.articles_by_id
     )
     return {"result": result, "query": query, "days": days, "topic": topic_name}
 
@@ -239,6 +252,45 @@ def playground(ctx: Ctx) -> Response:
 
 def playground_results(ctx: Ctx) -> Response:
     return ctx.page("_playground_results.html", **_playground(ctx))
+
+
+# --- search ----------------------------------------------------------------------------
+
+
+def window_days(value: str | None) -> int | None:
+    """The `days` parameter of the playground and the search: 1 to 365, the default when absent."""
+    if not value:
+        return DEFAULT_WINDOW_DAYS
+    return int(value) if value.isdigit() and 1 <= int(value) <= MAX_WINDOW_DAYS else None
+
+
+def search(ctx: Ctx) -> Response:
+    params = ctx.request.query_params
+    query = params.get("q", "")
+    days = window_days(params.get("days")) or DEFAULT_WINDOW_DAYS
+    try:
+        before = decode_cursor(params.get("cursor"))
+    except ValueError:
+        before = None
+    result = None
+    next_url = None
+    if query.strip():
+        config = ctx.console.config
+        window = ctx.console.window.articles(ctx.console.clock(), days)
+        result = run_search(
+            query,
+            days,
+            config.topics,
+            config.aliases,
+            window,
+            ctx.console.store.articles_by_id,
+            PAGE_SIZE,
+            before,
+        )
+        if result.next_before is not None:
+            cursor = encode_cursor(result.next_before)
+            next_url = "/search?" + urlencode({"q": query, "days": days, "cursor": cursor})
+    return ctx.page("search.html", result=result, query=query, days=days, next_url=next_url)
 
 
 # --- operations ------------------------------------------------------------------------
@@ -258,7 +310,19 @@ def retry_alert(ctx: Ctx) -> Response:
 
 
 def feeds(ctx: Ctx) -> Response:
-    return ctx.page("feeds.html", items=ctx.console.store.feeds(), now=ctx.console.clock())
+    items = ctx.console.store.feeds()
+    # Which feed a "poll now" was just asked for: named from the store, never from the URL's text.
+    asked = ctx.request.query_params.get("asked", "")
+    asked_for = next((feed for feed in items if asked.isdigit() and feed.id == int(asked)), None)
+    return ctx.page("feeds.html", items=items, now=ctx.console.clock(), asked_for=asked_for)
+
+
+def poll_feed_now(ctx: Ctx) -> Response:
+    """Make the feed due at once: the daemon's next tick (every few seconds) polls it."""
+    feed = ctx.console.store.feed(int(ctx.request.path_params["feed_id"]))
+    if feed is None or not Store(ctx.console.store.engine).request_poll_now(feed.url, ctx.console.clock()):
+        return ctx.page("error.html", status=404, message="No such feed.")
+    return RedirectResponse(f"/feeds?asked={feed.id}", status_code=303)
 
 
 def enable_feed(ctx: Ctx) -> Response:
@@ -289,12 +353,15 @@ def routes() -> list[Route]:
         route("/articles/{article_id:int}/feedback", feedback, Access.USER, ["POST"]),
         route("/topics", topics, Access.USER),
         route("/topics/{name}", topic, Access.USER),
+        route("/topics/{name}/near-misses", topic_near_misses, Access.USER),
         route("/playground", playground, Access.USER),
         route("/playground/results", playground_results, Access.USER),
+        route("/search", search, Access.USER),
         route("/alerts", alerts, Access.USER),
         route("/alerts/{alert_id:int}/retry", retry_alert, Access.OPERATOR, ["POST"]),
         route("/feeds", feeds, Access.USER),
         route("/feeds/{feed_id:int}/enable", enable_feed, Access.OPERATOR, ["POST"]),
+        route("/feeds/{feed_id:int}/poll", poll_feed_now, Access.OPERATOR, ["POST"]),
         route("/feedback/labels.jsonl", labels, Access.USER),
     ]
 

@@ -1,5 +1,6 @@
 """The query playground: a query typed in the console, run over stored articles beside a topic's
-current query. Pure apart from the articles handed in; nothing is saved."""
+current query. Pure apart from the articles handed in (the window, and `load` for the candidates
+presearch leaves); nothing is saved."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from dataclasses import dataclass, field
 import yaml
 
 from pipeline.config import TopicConfig
+from pipeline.console.article_window import Window
+from pipeline.console.windowscan import Load, scan_window
 from pipeline.match.matcher import Matcher
 from pipeline.match.query import QueryError, TopicError
 from pipeline.match.terms import TermError
-from pipeline.models import Article, Verdict
 
 # A name no config topic can have (topic names are YAML keys; this one is reserved here only).
 PLAYGROUND = "~playground"
@@ -36,16 +38,17 @@ class PlaygroundResult:
     query: str
     topic: str | None
     articles: int = 0
+    # Articles the typed query matches; `hits` shows the first `limit` of them, best first.
+    matches: int = 0
     hits: list[PlaygroundHit] = field(default_factory=list)
     current_matches: int = 0
-    # Matched by the current query but not by the typed one.
+    # Matched by the typed query but not by the current one.
+    added: int = 0
+    # Matched by the current query but not by the typed one (`lost` lists the first `limit`).
+    lost_count: int = 0
     lost: list[tuple[int, str]] = field(default_factory=list)
     error: str | None = None
     yaml: str = ""
-
-    @property
-    def added(self) -> int:
-        return sum(1 for hit in self.hits if hit.current is False)
 
 
 _TOPIC_REFERENCE = re.compile(r"#([\w.-]+)")
@@ -64,6 +67,12 @@ def _needed(texts: Iterable[str], topics: Mapping[str, TopicConfig]) -> set[str]
         pending += [ref for text in [topic.query or "", *topic.all, *topic.any, *topic.none]
                     for ref in _TOPIC_REFERENCE.findall(text)]  # fmt: skip
     return needed
+
+
+def referenced_topics(name: str, topics: Mapping[str, TopicConfig]) -> set[str]:
+    """The topics a configured topic names with #topic, directly or through those."""
+    topic = topics[name]
+    return _needed([topic.query or "", *topic.all, *topic.any, *topic.none], topics)
 
 
 def compile_query(
@@ -89,11 +98,13 @@ def run_playground(
     topic: str | None,
     topics: Mapping[str, TopicConfig],
     aliases: Mapping[str, Sequence[str]],
-    articles: Iterable[tuple[int, Article]],
+    window: Window,
+    load: Load,
     limit: int = 100,
 ) -> PlaygroundResult:
+    """The typed query (and the compared topic's current one) over the window's articles."""
     topic = topic if topic in topics else None
-    result = PlaygroundResult(query=query, topic=topic)
+    result = PlaygroundResult(query=query, topic=topic, articles=len(window.articles))
     if not query.strip():
         result.error = "type a query"
         return result
@@ -103,19 +114,17 @@ def run_playground(
     except (QueryError, TopicError, TermError, ValueError) as error:
         result.error = str(error)
         return result
-    for article_id, article in articles:
-        result.articles += 1
-        # match(), not evaluate(): its term prefilter skips most articles without evaluating any
-        # query, which is what keeps a month of stored articles interactive.
-        verdicts: dict[str, Verdict] = {v.topic: v for v in matcher.match(article)}
-        new = verdicts.get(PLAYGROUND)
-        current = (topic in verdicts) if topic else None
+    for scanned in scan_window(matcher, [PLAYGROUND, *([topic] if topic else [])], window, load):
+        new = scanned.verdicts.get(PLAYGROUND)
+        current = (topic in scanned.verdicts) if topic else None
         result.current_matches += bool(current)
+        article = scanned.article
         if new is not None:
+            result.matches += 1
             if len(result.hits) < limit:
                 result.hits.append(
                     PlaygroundHit(
-                        article_id,
+                        scanned.article_id,
                         article.title,
                         article.url,
                         article.source,
@@ -124,8 +133,10 @@ def run_playground(
                         current,
                     )
                 )
+            result.added += current is False
         elif current and len(result.lost) < limit:
-            result.lost.append((article_id, article.title))
+            result.lost.append((scanned.article_id, article.title))
+        result.lost_count += bool(current and new is None)
     name = topic or "new-topic"
     result.yaml = yaml.safe_dump({"topics": {name: {"query": query}}}, allow_unicode=True, sort_keys=False)
     result.hits.sort(key=lambda hit: -hit.score)

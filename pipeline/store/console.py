@@ -17,7 +17,16 @@ from sqlalchemy import Engine, and_, case, delete, exists, func, or_, select, tr
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from pipeline.store.console_tables import ROLES, ApiTokenRow, ConsoleSecretRow, FeedbackRow, UserRow
+from pipeline.models import Article
+from pipeline.store.console_tables import (
+    ROLES,
+    ApiTokenRow,
+    ConsoleSecretRow,
+    FeedbackRow,
+    LoginFailureRow,
+    UserRow,
+)
+from pipeline.store.rows import article_from_row
 from pipeline.store.tables import AlertRow, ArticleRow, ArticleSourceRow, FeedRow, MatchRow
 
 
@@ -31,6 +40,14 @@ class User:
     @property
     def is_operator(self) -> bool:
         return self.role == "operator"
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleText:
+    id: int
+    first_seen_at: datetime
+    title: str
+    body: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +210,23 @@ class ConsoleStore:
         with self.session() as session:
             row = session.get(UserRow, user_id)
             return _user(row) if row else None
+
+    def login_failures(self, keys: Sequence[str], since: datetime) -> dict[str, int]:
+        """How many failed sign-ins each key has had since `since`."""
+        query = (
+            select(LoginFailureRow.key, func.count())
+            .where(LoginFailureRow.key.in_(list(keys)), LoginFailureRow.failed_at >= since)
+            .group_by(LoginFailureRow.key)
+        )
+        with self.session() as session:
+            counts = {key: int(count) for key, count in session.execute(query)}
+        return {key: counts.get(key, 0) for key in keys}
+
+    def add_login_failure(self, keys: Sequence[str], at: datetime, forget_before: datetime) -> None:
+        """Count a failed sign-in under each key, and forget failures too old to count any more."""
+        with self.session() as session, session.begin():
+            session.execute(delete(LoginFailureRow).where(LoginFailureRow.failed_at < forget_before))
+            session.add_all(LoginFailureRow(key=key, failed_at=at) for key in keys)
 
     def add_token(self, user_id: int, label: str, token_hash: str) -> None:
         with self.session() as session, session.begin():
@@ -384,6 +418,35 @@ class ConsoleStore:
             query = query.where(ArticleRow.id < before_id)
         with self.session() as session:
             return list(session.scalars(query))
+
+    def article_ids_since(self, since: datetime) -> list[int]:
+        """Ids of the articles first seen at or after `since`: the window the playground and the search
+        read (ids only, so the console can see cheaply what was added or pruned since it last asked)."""
+        with self.session() as session:
+            return list(session.scalars(select(ArticleRow.id).where(ArticleRow.first_seen_at >= since)))
+
+    def article_window_size(self, since: datetime) -> tuple[int, int | None]:
+        """(How many articles were first seen at or after `since`, the largest id among them)."""
+        query = select(func.count(ArticleRow.id), func.max(ArticleRow.id)).where(
+            ArticleRow.first_seen_at >= since
+        )
+        with self.session() as session:
+            count, newest = session.execute(query).one()
+            return int(count), newest
+
+    def article_texts(self, ids: Sequence[int]) -> list[ArticleText]:
+        """The title and body of these articles, without the rest of their rows."""
+        query = select(ArticleRow.id, ArticleRow.first_seen_at, ArticleRow.title, ArticleRow.body).where(
+            ArticleRow.id.in_(list(ids))
+        )
+        with self.session() as session:
+            return [ArticleText(*row) for row in session.execute(query)]
+
+    def articles_by_id(self, ids: Sequence[int]) -> dict[int, Article]:
+        """These articles as the matcher reads them (ids no longer stored are left out)."""
+        with self.session() as session:
+            rows = session.scalars(select(ArticleRow).where(ArticleRow.id.in_(list(ids))))
+            return {row.id: article_from_row(row) for row in rows}
 
     def languages(self) -> list[str]:
         """The languages of matched articles (the matches page's filter): through the matches, since a

@@ -1,4 +1,5 @@
-"""Tables of the analysts' console: users, API tokens, feedback and the console's own secrets.
+"""Tables of the analysts' console: users, API tokens, feedback, failed sign-ins and the console's
+own secrets.
 
 They live beside `tables.py` (on the same `Base`, so the schema test compares them too) rather than
 in it, so the console's schema can change without touching the pipeline's tables.
@@ -68,3 +69,15 @@ class ConsoleSecretRow(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(255))
+
+
+class LoginFailureRow(Base):
+    """A failed sign-in, counted once by client address and once by user name (one row each), so
+    every console process sharing the database sees the same failures."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_failed_at", "key", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
