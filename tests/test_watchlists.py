@@ -304,6 +304,19 @@ def test_japanese_near_counts_words_across_a_clause() -> None:
     assert "never within 5 words" in outcome.explanation.reasons_not_matched[0]
 
 
+def test_threads_share_one_analyser_and_get_the_words_they_would_alone() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [
+        f"在日米軍の統合軍司令部化は第{n}段階に入り、横田基地で要員が増えた。" * (n % 5 + 1)
+        for n in range(64)
+    ]
+    alone = [words(text) for text in texts]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        together = list(pool.map(words, texts))
+    assert together == alone
+
+
 def test_the_analyser_cuts_japanese_into_words() -> None:
     text = "在日米軍の統合軍司令部化"
     found = words(text)
