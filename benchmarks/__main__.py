@@ -5,6 +5,7 @@
     python -m benchmarks memory ...       # the daemon over 1,000 feeds and 100,000 stored articles
     python -m benchmarks fetch ...        # polling 1,000 feeds: first cycle and all-304, vs rss2email
     python -m benchmarks matcher ...      # the compiled matcher vs a naive one, 100 vs 1,000 topics
+    python -m benchmarks profile ...      # where one `newswatch once` spends its time (py-spy)
 
 Each benchmark measures its baseline in the same run, prints a table and writes JSON to
 benchmarks/results/. `python -m benchmarks NAME --help` lists a benchmark's options.
@@ -75,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import fetch
 
         return fetch.main(rest)
+    if command == "profile":
+        from benchmarks import profile
+
+        return profile.main(rest)
     if command == "matcher":
         from benchmarks import matcher
 
