@@ -333,11 +333,9 @@ class Store:
         return found
 
     def article_id_by_fingerprint(self, content_fingerprint: str) -> int | None:
-        articles = ArticleRow.__table__
         with self.engine.connect() as connection:
-            return connection.scalar(
-                select(articles.c.id).where(articles.c.content_fingerprint == content_fingerprint)
-            )
+            statement = _article_statements().by_fingerprint
+            return connection.scalar(statement, {"fingerprint": content_fingerprint})
 
     def story_candidates(self, bands: Sequence[str], since: datetime) -> list[StoryCandidate]:
         """Articles first seen since `since` sharing at least one LSH band with `bands`."""
@@ -449,6 +447,34 @@ class Store:
             return int(result.rowcount or 0)
 
 
+@dataclass(frozen=True)
+class _ArticleStatements:
+    """The statements that store a new article, built once: building an INSERT with `.values()`
+    for every article cost more CPU than SQLite spent running it (issue 16's profile)."""
+
+    insert_article: Any
+    found_story: Any
+    insert_bands: Any
+    insert_source: Any
+    by_fingerprint: Any
+
+
+@cache
+def _article_statements() -> _ArticleStatements:
+    articles = ArticleRow.__table__
+    return _ArticleStatements(
+        insert_article=insert(articles).returning(articles.c.id),
+        found_story=update(articles)
+        .where(articles.c.id == bindparam("founder"))
+        .values(story_id=bindparam("founder")),
+        insert_bands=insert(ArticleBandRow.__table__),
+        insert_source=insert(ArticleSourceRow.__table__),
+        by_fingerprint=select(articles.c.id).where(
+            articles.c.content_fingerprint == bindparam("fingerprint")
+        ),
+    )
+
+
 def _insert_article(
     session: Session,
     article: Article,
@@ -460,19 +486,18 @@ def _insert_article(
     first source. Core statements: the ORM's unit of work costs more than the row itself here, and
     every new item of every feed comes through this path."""
     connection = session.connection()
-    articles = ArticleRow.__table__
+    statements = _article_statements()
     values = article_values(article, feed_id, fingerprint, story_id)
-    inserted = connection.execute(insert(articles).values(values).returning(articles.c.id))
-    article_id: int = inserted.scalar_one()
+    article_id: int = connection.execute(statements.insert_article, values).scalar_one()
     if story_id is None:
-        connection.execute(update(articles).where(articles.c.id == article_id).values(story_id=article_id))
+        connection.execute(statements.found_story, {"founder": article_id})
     if fingerprint and fingerprint.bands:
         connection.execute(
-            insert(ArticleBandRow.__table__),
+            statements.insert_bands,
             [{"band": band, "article_id": article_id} for band in sorted(set(fingerprint.bands))],
         )
     connection.execute(
-        insert(ArticleSourceRow.__table__).values(article_id=article_id, feed_id=feed_id, url=article.url)
+        statements.insert_source, {"article_id": article_id, "feed_id": feed_id, "url": article.url}
     )
     return article_id
 
