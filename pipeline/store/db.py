@@ -6,7 +6,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import (
+    Column,
+    Engine,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    create_engine,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.engine import make_url
 
 if TYPE_CHECKING:
@@ -83,8 +94,13 @@ def _alembic_config(engine: Engine) -> AlembicConfig:
 
 
 def upgrade_schema(engine: Engine, revision: str = "head") -> None:
-    if revision == "head" and stored_revisions(engine) == {HEAD_REVISION}:
-        return
+    """Bring the schema to `revision`. At "head", a database already there costs one SELECT, and an
+    empty one is created from the models (tests/test_store.py checks that both ways give the same
+    schema); Alembic runs only to migrate a database that holds an older schema."""
+    if revision == "head":
+        stored = stored_revisions(engine)
+        if stored == {HEAD_REVISION} or (not stored and _created_fresh(engine)):
+            return
     from alembic import command
 
     command.upgrade(_alembic_config(engine), revision)
@@ -97,6 +113,29 @@ def stored_revisions(engine: Engine) -> set[str]:
         if not inspect(connection).has_table("alembic_version"):
             return set()
         return {str(row[0]) for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
+
+
+def _created_fresh(engine: Engine) -> bool:
+    """Create the head schema in an empty database, stamped as Alembic would stamp it; False (and
+    nothing done) if the database holds any table. Migrations replayed one by one on an empty
+    database end in the same schema, at several times the cost: this is every first start."""
+    from pipeline.store.tables import Base
+
+    with engine.begin() as connection:
+        if inspect(connection).get_table_names():
+            return False
+        Base.metadata.create_all(connection)
+        versions = MetaData()
+        # Alembic's own definition of its version table.
+        table = Table(
+            "alembic_version",
+            versions,
+            Column("version_num", String(32), nullable=False),
+            PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+        )
+        versions.create_all(connection)
+        connection.execute(table.insert().values(version_num=HEAD_REVISION))
+    return True
 
 
 def current_revision(engine: Engine) -> str | None:
