@@ -140,6 +140,8 @@ class Daemon:
         self._dispatch_lock = threading.Lock()
         self._reload_lock = threading.Lock()
         self._ticking = threading.Lock()
+        # The last tick left due feeds for want of a worker (or of room on their host).
+        self._feeds_waiting = False
         self._started_at = time.time()
         self._status_server: StatusServer | None = None
         self.pool = PollPool(poll_limits(pipeline.config), on_done=self._tick_soon)
@@ -175,21 +177,28 @@ class Daemon:
             # time; feeds removed from the config keep their rows but are not polled.
             candidates = [url for url in feeds if url not in running]
             now = pipeline.clock.now()
-            while candidates and (free := self.pool.free_slots()):
+            waiting = False
+            while candidates:
+                free = self.pool.free_slots()
+                if not free:
+                    waiting = True
+                    break
                 # Twice the room: feeds refused for a busy host leave others to fill it.
                 limit = 2 * free
                 due = pipeline.store.due_feeds(now, limit, among=candidates)
                 for state in due:
                     host = host_key(state.health.moved_to or state.url)
-                    self.pool.submit(state.url, host, partial(self._poll, state))
+                    waiting |= not self.pool.submit(state.url, host, partial(self._poll, state))
                 if len(due) < limit:
                     break
                 offered = {state.url for state in due}
                 candidates = [url for url in candidates if url not in offered]
+            self._feeds_waiting = waiting
 
     def _tick_soon(self) -> None:
-        """After a poll: a worker is free, so look for due feeds now rather than at the next tick."""
-        if self._stop.is_set():
+        """After a poll: a worker is free, so if due feeds were left waiting for one, look now rather
+        than at the next tick (without a backlog the next tick is soon enough, and cheaper)."""
+        if self._stop.is_set() or not self._feeds_waiting:
             return
         try:
             self.scheduler.modify_job(TICK_JOB, next_run_time=datetime.now(UTC))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,8 +17,9 @@ from pipeline.config import load_config
 from pipeline.cycle import Pipeline
 from pipeline.daemon import Daemon
 from tests.support.configs import write_test_config
+from tests.support.feeds import RSS_HEADERS, rss
 from tests.support.livefeed import LiveFeed, Story
-from tests.support.servers import LocalHTTPServer, SmtpSink
+from tests.support.servers import LocalHTTPServer, RecordedRequest, Response, SmtpSink
 
 RAMEN_BODY = (
     "A nine-seat ramen counter in Tokyo kept its Michelin star for a tenth year.\n\n"
@@ -152,6 +156,69 @@ def test_a_shortened_interval_applies_at_once_after_a_reload(
         wait_for(lambda: len(http_server.requests_to("/hourly.xml")) >= 3, timeout=10)
     finally:
         daemon.shutdown()
+
+
+class SlowHost:
+    """Feeds on one host that answer in 1 s, recording how many requests were in flight at once."""
+
+    def __init__(self, server: LocalHTTPServer, feeds: int) -> None:
+        self.in_flight: Counter[str] = Counter()
+        self.most_at_once = 0
+        self.most_per_feed = 0
+        self._lock = threading.Lock()
+        self.urls = [server.add(f"/slow-{number}.xml", self._serve) for number in range(feeds)]
+
+    def _serve(self, request: RecordedRequest) -> Response:
+        with self._lock:
+            self.in_flight[request.path] += 1
+            self.most_at_once = max(self.most_at_once, self.in_flight.total())
+            self.most_per_feed = max(self.most_per_feed, self.in_flight[request.path])
+        time.sleep(1.0)
+        with self._lock:
+            self.in_flight[request.path] -= 1
+        return Response(200, rss([], "Slow"), RSS_HEADERS)
+
+
+def test_polls_respect_the_per_host_limit_without_holding_up_other_hosts(
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer
+) -> None:
+    slow = SlowHost(http_server, feeds=8)
+    quick_server = LocalHTTPServer().start()
+    polled_at: list[float] = []
+
+    def quick(_request: RecordedRequest) -> Response:
+        polled_at.append(time.monotonic())
+        return Response(200, rss([], "Quick"), RSS_HEADERS)
+
+    try:
+        quick_url = quick_server.add("/quick.xml", quick)
+        feeds = [{"name": f"Slow {n}", "url": url, "interval": "1s"} for n, url in enumerate(slow.urls)]
+        config = write_test_config(
+            tmp_path / "c.yaml",
+            database_url=database_url,
+            feeds=[*feeds, {"name": "Quick", "url": quick_url, "interval": "1s"}],
+            extra={
+                "fetch": {
+                    "allow_private_addresses": True,
+                    "fetch_pages": False,
+                    "max_connections": 3,
+                    "max_per_host": 2,
+                }
+            },
+        )
+        daemon = Daemon(Pipeline.open(load_config(config)), config)
+        daemon.start()
+        try:
+            time.sleep(5)
+        finally:
+            daemon.shutdown()
+    finally:
+        quick_server.stop()
+    # Eight feeds on the slow host, two requests there at a time at most, and never one feed twice.
+    assert slow.most_at_once == 2 and slow.most_per_feed == 1
+    # The third worker stays free for the other host: its feed keeps its 1 s interval (plus a tick).
+    gaps = [later - earlier for earlier, later in itertools.pairwise(polled_at)]
+    assert len(polled_at) >= 3 and max(gaps) < 1.5, gaps
 
 
 def worker_pids(pipeline: Pipeline) -> set[int]:
