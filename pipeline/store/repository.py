@@ -316,17 +316,11 @@ class Store:
         found: dict[str, tuple[int, bool]] = {}
         if not canonical_urls:
             return found
-        with self.session() as session:
+        with self.engine.connect() as connection:
             for start in range(0, len(canonical_urls), 500):
                 chunk = list(canonical_urls[start : start + 500])
-                rows = session.execute(
-                    select(ArticleRow.canonical_url, ArticleRow.id, ArticleSourceRow.id)
-                    .outerjoin(
-                        ArticleSourceRow,
-                        (ArticleSourceRow.article_id == ArticleRow.id)
-                        & (ArticleSourceRow.feed_id == feed_id),
-                    )
-                    .where(ArticleRow.canonical_url.in_(chunk))
+                rows = connection.execute(
+                    _article_statements().sources_of_urls, {"urls": chunk, "feed_id": feed_id}
                 )
                 for url, article_id, source_id in rows:
                     found[url] = (article_id, source_id is not None)
@@ -449,7 +443,7 @@ class Store:
 
 @dataclass(frozen=True)
 class _ArticleStatements:
-    """The statements that store a new article, built once: building an INSERT with `.values()`
+    """The statements every new item goes through, built once: building an INSERT with `.values()`
     for every article cost more CPU than SQLite spent running it (issue 16's profile)."""
 
     insert_article: Any
@@ -457,11 +451,12 @@ class _ArticleStatements:
     insert_bands: Any
     insert_source: Any
     by_fingerprint: Any
+    sources_of_urls: Any
 
 
 @cache
 def _article_statements() -> _ArticleStatements:
-    articles = ArticleRow.__table__
+    articles, sources = ArticleRow.__table__, ArticleSourceRow.__table__
     return _ArticleStatements(
         insert_article=insert(articles).returning(articles.c.id),
         found_story=update(articles)
@@ -472,6 +467,11 @@ def _article_statements() -> _ArticleStatements:
         by_fingerprint=select(articles.c.id).where(
             articles.c.content_fingerprint == bindparam("fingerprint")
         ),
+        sources_of_urls=select(articles.c.canonical_url, articles.c.id, sources.c.id)
+        .outerjoin(
+            sources, (sources.c.article_id == articles.c.id) & (sources.c.feed_id == bindparam("feed_id"))
+        )
+        .where(articles.c.canonical_url.in_(bindparam("urls", expanding=True))),
     )
 
 
