@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import collections
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,25 +40,28 @@ SAMPLE_RATE = 250
 
 @dataclass(frozen=True)
 class Stack:
-    process: str
+    process: str  # "parent" or "worker"
     frames: tuple[str, ...]
     samples: int
 
 
+# A frame as py-spy writes it: `function (path:line)`.
+_FRAME = re.compile(r" \([^()]*:\d+\)$")
+
+
 def parse_folded(path: Path) -> list[Stack]:
-    """py-spy's raw output: `process;frame;frame... count` per line, outermost frame first."""
+    """py-spy's raw output: `process PID:"command";[process PID:"command";]frame;frame... count`
+    per line, outermost first; a worker's stack starts with its parent's process. A command line
+    may itself hold a ';', so frames are told apart by their shape, not by position."""
     stacks = []
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
-        process, *frames = stack.split(";")
-        stacks.append(Stack(process, tuple(frames), int(count)))
+        process = "worker" if "multiprocessing.spawn" in stack else "parent"
+        frames = tuple(part for part in stack.split(";") if _FRAME.search(part))
+        stacks.append(Stack(process, frames, int(count)))
     return stacks
-
-
-def process_kind(process: str) -> str:
-    return "worker" if "multiprocessing" in process or "spawn_main" in process else "parent"
 
 
 def frame_name(frame: str) -> str:
@@ -74,6 +78,31 @@ def frame_name(frame: str) -> str:
 Shares = dict[str, collections.Counter[str]]
 ALL = "(all samples)"
 
+# Stages of a run, each named by the functions that start it; a sample counts for the first stage
+# with one of them on its stack (an import inside any stage is start-up work, so it comes first).
+STAGES: list[tuple[str, tuple[str, ...]]] = [
+    ("start-up: imports", ("_find_and_load",)),
+    ("start-up: schema check or creation", ("upgrade_schema",)),
+    ("start-up: config, matcher, pipeline", ("load_config", "Matcher.from_topics", "Pipeline.__init__")),
+    ("page extraction (trafilatura)", ("page_or_summary",)),
+    ("matching", ("Matcher.match",)),
+    ("fingerprints (MinHash)", ("fingerprint_article",)),
+    ("language guess", ("with_language",)),
+    ("storing new items (Stories.file)", ("Stories.file",)),
+    ("looking up known items", ("Stories.arrivals",)),
+    ("feed parsing (feedparser)", ("parse_feed",)),
+    ("HTTP (feeds and pages)", ("Fetcher.fetch",)),
+    ("feed health and poll state", ("FeedHealthKeeper", "FeedStateBuffer", "Pipeline.check_feed_health")),
+    ("alerts", ("Pipeline.dispatch",)),
+]
+
+
+def stage_of(frames: list[str]) -> str:
+    for stage, starts in STAGES:
+        if any(name.startswith(start) for name in frames for start in starts):
+            return stage
+    return "other"
+
 
 def owner(frames: list[str]) -> str:
     """The innermost newswatch function of a stack: the code that asked for the work (an import,
@@ -82,26 +111,30 @@ def owner(frames: list[str]) -> str:
     return ours[-1] if ours else frames[-1] if frames else "(no Python frame)"
 
 
-def shares_of(stacks: list[Stack]) -> tuple[Shares, Shares]:
+def shares_of(stacks: list[Stack]) -> tuple[Shares, Shares, Shares]:
     """Per process kind: samples in which each function is on the stack (counted once a sample),
-    and samples by their `owner`."""
+    samples by their `owner`, and samples by stage."""
     inclusive: Shares = collections.defaultdict(collections.Counter)
     owned: Shares = collections.defaultdict(collections.Counter)
+    staged: Shares = collections.defaultdict(collections.Counter)
     for stack in stacks:
-        kind = process_kind(stack.process)
+        kind = stack.process
         frames = [frame_name(frame) for frame in stack.frames]
         inclusive[kind][ALL] += stack.samples
         for name in set(frames):
             inclusive[kind][name] += stack.samples
         owned[kind][owner(frames)] += stack.samples
-    return inclusive, owned
+        staged[kind][stage_of(frames)] += stack.samples
+    return inclusive, owned, staged
 
 
-def render(inclusive: Shares, owned: Shares, top: int) -> str:
+def render(inclusive: Shares, owned: Shares, staged: Shares, top: int) -> str:
     lines = []
     for kind, counter in sorted(inclusive.items()):
         total = counter[ALL]
         lines.append(f"{kind}: {total} samples at {SAMPLE_RATE}/s of the thread holding the GIL")
+        lines.append("  by stage:")
+        lines += [f"  {100 * samples / total:5.1f}%  {name}" for name, samples in staged[kind].most_common()]
         lines.append("  on the stack (inclusive):")
         lines += [
             f"  {100 * samples / total:5.1f}%  {name}"
