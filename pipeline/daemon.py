@@ -142,6 +142,9 @@ class Daemon:
         self._ticking = threading.Lock()
         # The last tick left due feeds for want of a worker (or of room on their host).
         self._feeds_waiting = False
+        # Feeds whose last poll could not be recorded (a failing store): left alone for an interval.
+        self._unrecorded: dict[str, float] = {}
+        self._unrecorded_lock = threading.Lock()
         self._started_at = time.time()
         self._status_server: StatusServer | None = None
         self.pool = PollPool(poll_limits(pipeline.config), on_done=self._tick_soon)
@@ -175,7 +178,11 @@ class Daemon:
             running = self.pool.running()
             # Feeds being polled are still due in the database until their poll records the next
             # time; feeds removed from the config keep their rows but are not polled.
-            candidates = [url for url in feeds if url not in running]
+            with self._unrecorded_lock:
+                clock = time.monotonic()
+                self._unrecorded = {url: until for url, until in self._unrecorded.items() if until > clock}
+                left_alone = set(self._unrecorded)
+            candidates = [url for url in feeds if url not in running and url not in left_alone]
             now = pipeline.clock.now()
             waiting = False
             while candidates:
@@ -210,7 +217,17 @@ class Daemon:
             feed = next((feed for feed in pipeline.config.feeds if feed.url == state.url), None)
             if feed is None or self._stop.is_set():
                 return  # removed by a reload, or shutting down
-            report = pipeline.poll_feed(feed, state)
+            try:
+                report = pipeline.poll_feed(feed, state)
+            except Exception:
+                # Only the store can fail here (poll_feed reports everything else): the feed's next
+                # due time was not written, so without this it would be due again at every tick.
+                log.exception(
+                    "feed %r: its poll could not be recorded; next try in %ds", feed.name, feed.interval
+                )
+                with self._unrecorded_lock:
+                    self._unrecorded[feed.url] = time.monotonic() + feed.interval
+                return
         if report.alerts_queued:
             self.delivery.wake()
 

@@ -221,6 +221,46 @@ def test_polls_respect_the_per_host_limit_without_holding_up_other_hosts(
     assert len(polled_at) >= 3 and max(gaps) < 1.5, gaps
 
 
+def test_a_poll_the_store_cannot_record_is_not_repeated_at_every_tick(
+    tmp_path: Path, database_url: str, http_server: LocalHTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sqlalchemy import text
+
+    feed = LiveFeed(http_server, "/unrecorded.xml")
+    config = write_test_config(
+        tmp_path / "c.yaml",
+        database_url=database_url,
+        feeds=[{"name": "Unrecorded", "url": feed.url, "interval": "5s"}],
+    )
+    pipeline = Pipeline.open(load_config(config))
+    pipeline.store.feed_states([(feed.url, "Unrecorded")])
+    # A real failing write: the database refuses every update of the feeds table.
+    with pipeline.store.engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.execute(
+                text("CREATE TRIGGER refuse BEFORE UPDATE ON feeds BEGIN SELECT RAISE(ABORT, 'refused'); END")
+            )
+        else:
+            connection.execute(
+                text(
+                    "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$ BEGIN RAISE EXCEPTION 'refused'; END $$"
+                )
+            )
+            connection.execute(
+                text("CREATE TRIGGER refuse BEFORE UPDATE ON feeds FOR EACH ROW EXECUTE FUNCTION refuse()")
+            )
+    daemon = Daemon(pipeline, config)
+    daemon.start()
+    try:
+        wait_for(lambda: "its poll could not be recorded; next try in 5s" in caplog.text)
+        time.sleep(3)  # a dozen ticks at least (every 0.5 s)
+    finally:
+        daemon.shutdown()
+    # Still due in the database, but left alone for its interval rather than polled at every tick.
+    assert len(http_server.requests_to("/unrecorded.xml")) == 1
+
+
 def worker_pids(pipeline: Pipeline) -> set[int]:
     executor = pipeline.extractor._executor
     return set(executor._processes) if executor is not None else set()
