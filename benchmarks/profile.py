@@ -148,8 +148,13 @@ def render(inclusive: Shares, owned: Shares, staged: Shares, top: int) -> str:
     return "\n".join(lines)
 
 
+def py_spy_path() -> str:
+    """py-spy from PATH, else beside this interpreter (a venv's bin/ that is not on PATH)."""
+    return shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+
+
 def profile_once(config: Path, out: Path) -> float:
-    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    py_spy = py_spy_path()
     started = time.perf_counter()
     subprocess.run(
         [
