@@ -7,6 +7,7 @@
     python -m benchmarks matcher ...      # the compiled matcher vs a naive one, 100 vs 1,000 topics
     python -m benchmarks matcher-scale ...  # real news, 100 / 1,000 / 10,000 / 100,000 topics
     python -m benchmarks cluster ...      # one worker vs two, and the job queue's CPU per job
+    python -m benchmarks profile ...      # where one `newswatch once` spends its time (py-spy)
 
 Each benchmark measures its baseline in the same run, prints a table and writes JSON to
 benchmarks/results/. `python -m benchmarks NAME --help` lists a benchmark's options.
@@ -94,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import fetch
 
         return fetch.main(rest)
+    if command == "profile":
+        from benchmarks import profile
+
+        return profile.main(rest)
     if command == "matcher":
         from benchmarks import matcher
 

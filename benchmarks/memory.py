@@ -212,7 +212,8 @@ def run(spec: FarmSpec, stored: int, interval: float, max_seconds: float, out: P
         f"emails {emails}"
     )
     print(f"peak RSS, daemon process:            {own_peak:6.0f} MB  (target under {TARGET_MB:.0f} MB)")
-    print(f"peak RSS, daemon + its 2 workers:    {tree_peak:6.0f} MB")
+    # Issue 16 holds the daemon and its workers together to the same limit.
+    print(f"peak RSS, daemon + its 2 workers:    {tree_peak:6.0f} MB  (target under {TARGET_MB:.0f} MB)")
     print(
         f"load average before/after: {load_before[0]:.2f} / {load_after[0]:.2f} (1 min), "
         f"{os.cpu_count()} cores"
@@ -234,6 +235,7 @@ def run(spec: FarmSpec, stored: int, interval: float, max_seconds: float, out: P
         "peak_tree_rss_mb": tree_peak,
         "target_mb": TARGET_MB,
         "under_target": own_peak < TARGET_MB,
+        "tree_under_target": tree_peak < TARGET_MB,
     }
     save_results("memory", result, out)
     return result

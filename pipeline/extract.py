@@ -1,9 +1,10 @@
 """Page bytes + feed entry -> Article, with trafilatura; the feed summary is the fallback.
 
 `extract_article` is a pure function of its arguments (no network, no store), so its trafilatura
-part runs in `ExtractionPool`'s worker processes: trafilatura is CPU-bound, and threads would
-share one core under the GIL. The language guess and the dedup fingerprints are made in the
-calling process, so that their models are loaded once, not once per worker.
+part (pipeline/extract_page.py, which a worker imports alone) runs in `ExtractionPool`'s worker
+processes: trafilatura is CPU-bound, and threads would share one core under the GIL. The language
+guess and the dedup fingerprints are made in the calling process, so that their models are loaded
+once, not once per worker.
 """
 
 from __future__ import annotations
@@ -11,46 +12,25 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import re
-import signal
 import threading
-import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
-from datetime import UTC, datetime
-from functools import partial
 
 from pipeline.config import ExtractConfig
 from pipeline.dedup import fingerprint_article
-from pipeline.models import Article, ArticleFingerprint, ExtractionMethod, FeedEntry, text_article
-from pipeline.parse import primary_language, title_from_summary
+from pipeline.extract_page import UNTITLED, page_or_summary, ready, warm_up
+from pipeline.models import Article, ArticleFingerprint, FeedEntry, text_article
 
 log = logging.getLogger(__name__)
+
+__all__ = ["UNTITLED", "ExtractionPool", "extract_and_fingerprint", "extract_article"]
 
 # trafilatura and py3langid are imported where first used: a cycle of 304s needs neither, and
 # together they cost about half a second of start-up.
 
-UNTITLED = "(untitled)"
 # A worker is replaced after this many pages, so memory that lxml never gives back stays bounded.
 PAGES_PER_WORKER = 2000
-# How often a worker checks that the process that started it is still alive.
-PARENT_CHECK_SECONDS = 1.0
-
-# Below this many characters the "article" trafilatura found is a cookie banner
-# or a teaser, and the feed's own summary is the better text.
-MIN_BODY_CHARS = 200
-
-_HTML_LANG = re.compile(
-    rb"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)?", re.IGNORECASE
-)
-
-
-def _declared_language(page: bytes) -> str | None:
-    found = _HTML_LANG.search(page[:4096])
-    return found.group(1).decode("ascii").lower() if found else None
-
-
 _language_model_lock = threading.Lock()
 _language_model_loaded = False
 
@@ -79,31 +59,6 @@ def detect_language(text: str) -> str | None:
     return str(language)
 
 
-def _page_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    except ValueError:
-        return None
-
-
-def _summary_article(entry: FeedEntry, canonical: str, source: str, note: str) -> Article:
-    return Article(
-        url=entry.link or canonical,
-        canonical_url=canonical,
-        title=entry.title or title_from_summary(entry.summary) or UNTITLED,
-        body=entry.summary,
-        published=entry.published,
-        author=entry.author,
-        language=entry.language,
-        source=source,
-        method=ExtractionMethod.FEED_SUMMARY,
-        summary=entry.summary,
-        extraction_note=note,
-    )
-
-
 def extract_article(
     entry: FeedEntry,
     canonical: str,
@@ -118,7 +73,7 @@ def extract_article(
     (`page_problem` says why); then, or when the page yields too little text, the
     feed summary is used. The language is what the page declares, else what the feed
     declares, else (with `guess_language`) a guess from the text."""
-    article = _page_or_summary(entry, canonical, source, page, page_url, page_problem)
+    article = page_or_summary(entry, canonical, source, page, page_url, page_problem)
     return with_language(article) if guess_language else article
 
 
@@ -127,45 +82,6 @@ def with_language(article: Article) -> Article:
     if article.language:
         return article
     return replace(article, language=detect_language(f"{article.title}\n{article.body}"))
-
-
-def _page_or_summary(
-    entry: FeedEntry,
-    canonical: str,
-    source: str,
-    page: bytes | None,
-    page_url: str | None,
-    page_problem: str | None,
-) -> Article:
-    if page is None:
-        return _summary_article(entry, canonical, source, page_problem or "page not fetched")
-    import trafilatura
-
-    document = trafilatura.bare_extraction(
-        page,
-        url=page_url or entry.link,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=False,
-        deduplicate=False,
-    )
-    text = (document.text or "").strip() if document is not None else ""
-    if document is None or len(text) < MIN_BODY_CHARS:
-        return _summary_article(entry, canonical, source, "page yielded no article text")
-    if len(text) < len(entry.summary):
-        return _summary_article(entry, canonical, source, "the feed's summary is longer than the page text")
-    return Article(
-        url=page_url or entry.link or canonical,
-        canonical_url=canonical,
-        title=entry.title or (document.title or "").strip() or title_from_summary(entry.summary) or UNTITLED,
-        body=text,
-        published=entry.published or _page_date(document.date),
-        author=entry.author or document.author or None,
-        language=primary_language(document.language) or _declared_language(page) or entry.language,
-        source=source,
-        method=ExtractionMethod.PAGE,
-        summary=entry.summary,
-    )
 
 
 def extract_and_fingerprint(
@@ -187,31 +103,6 @@ def _finished(article: Article) -> tuple[Article, ArticleFingerprint]:
     # extraction worker; the guess and the fingerprints take 1-3 ms a page.
     article = with_language(article)
     return article, fingerprint_article(article.title, article.body)
-
-
-def _exit_with_parent(parent: int) -> None:
-    # A worker whose parent was killed (SIGKILL, the OOM killer) is never told to stop: its
-    # siblings keep the task queue open. It leaves on its own instead of holding memory forever.
-    while os.getppid() == parent:
-        time.sleep(PARENT_CHECK_SECONDS)
-    os._exit(0)
-
-
-def _warm_up(parent: int | None = None) -> None:
-    # Ctrl-C reaches the whole process group; the parent decides when workers stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if parent is not None:
-        threading.Thread(target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
-    # Pay trafilatura's first-use costs before the first real page. The language model is not
-    # loaded here: most pages declare their language, and the model would cost each worker ~75 MB
-    # (more while it loads) and 2 s of CPU.
-    import trafilatura
-
-    trafilatura.bare_extraction(b"<html><body><p>newswatch</p></body></html>")
-
-
-def _ready() -> None:
-    """A task that only makes the pool start a worker."""
 
 
 class ExtractionPool:
@@ -240,7 +131,7 @@ class ExtractionPool:
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.workers,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_warm_up,
+                    initializer=warm_up,
                     initargs=(os.getpid(),),
                     max_tasks_per_child=PAGES_PER_WORKER,
                 )
@@ -253,7 +144,7 @@ class ExtractionPool:
             return
         pool = self._pool()
         for _ in range(self.workers):
-            pool.submit(_ready)
+            pool.submit(ready)
 
     def extract(
         self,
@@ -270,7 +161,7 @@ class ExtractionPool:
         try:
             # The worker runs trafilatura only; the language and fingerprints are made here.
             article = pool.submit(
-                partial(extract_article, guess_language=False),
+                page_or_summary,
                 entry,
                 canonical,
                 source,

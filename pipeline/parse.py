@@ -13,6 +13,7 @@ from urllib.parse import urljoin
 import feedparser
 
 from pipeline.discover import alternate_feed_links, is_html_page
+from pipeline.entry_text import primary_language
 from pipeline.models import FeedEntry, ParsedFeed
 
 
@@ -46,7 +47,6 @@ def _html_page_error(body: bytes, url: str) -> FeedParseError:
 
 _NO_CONTENT_TYPE = "no Content-type specified"
 _TAG = re.compile(r"<[^>]+>")
-_LANGUAGE_TAG = re.compile(r"\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*\s*$")
 _SPACE = re.compile(r"\s+")
 # The prolog is everything before the root element; entity declarations can only live there.
 _ROOT_ELEMENT = re.compile(rb"<[A-Za-z_]")
@@ -54,7 +54,6 @@ _ENTITY_DECLARATION = re.compile(
     rb"<!ENTITY\s+(%\s+)?([\w.:-]+)\s+(?:(SYSTEM|PUBLIC)\b|([\"'])(.*?)\4)", re.DOTALL
 )
 _ENTITY_REFERENCE = re.compile(rb"[&%]([\w.:-]+);")
-TITLE_FROM_SUMMARY_CHARS = 120
 
 
 def check_entity_declarations(body: bytes) -> None:
@@ -112,20 +111,6 @@ def _entry_summary(entry: Mapping[str, Any]) -> str:
         if value:
             return html_to_text(value)
     return html_to_text(entry.get("summary") or entry.get("description") or "")
-
-
-def title_from_summary(summary: str) -> str:
-    """A headline for an entry that has none: the summary's first sentence, shortened."""
-    first = re.split(r"(?<=[.!?。])\s", summary, maxsplit=1)[0].strip()
-    if len(first) > TITLE_FROM_SUMMARY_CHARS:
-        first = first[:TITLE_FROM_SUMMARY_CHARS].rsplit(" ", 1)[0].rstrip(" ,;:") + " …"
-    return first
-
-
-def primary_language(tag: object) -> str | None:
-    """'ja-JP' -> 'ja': the language subtag of a declared language, or None if none is given."""
-    found = _LANGUAGE_TAG.match(tag) if isinstance(tag, str) else None
-    return found.group(1).lower() if found else None
 
 
 def _entry_language(entry: Mapping[str, Any], feed_language: str | None) -> str | None:

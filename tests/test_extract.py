@@ -154,3 +154,23 @@ def _alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_an_extraction_worker_imports_trafilatura_and_nothing_of_the_parent_it_does_not_use() -> None:
+    # What a worker runs (warm-up, then a page), in a fresh interpreter as a spawned worker is.
+    probe = (
+        "import sys\n"
+        "from pipeline.extract_page import page_or_summary, warm_up\n"
+        "from pipeline.models import FeedEntry\n"
+        "warm_up()\n"
+        "entry = FeedEntry(link='https://example.org/a', title='t', summary='', published=None, author=None,"
+        " guid=None)\n"
+        "page_or_summary(entry, 'https://example.org/a', 'feed', b'<html><p>text</p></html>', None, None)\n"
+        "loaded = {name.split('.')[0] for name in sys.modules}\n"
+        "print(sorted(loaded & {'pydantic', 'yaml', 'feedparser', 'sqlalchemy', 'httpx'}))\n"
+        "print(sorted(name for name in sys.modules if name.startswith('pipeline.')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    unwanted, ours = done.stdout.strip().splitlines()
+    assert unwanted == "[]"
+    assert ours == "['pipeline.entry_text', 'pipeline.extract_page', 'pipeline.models', 'pipeline.schedule']"

@@ -1,0 +1,127 @@
+"""One article page -> Article with trafilatura: the part of extraction that runs in the extraction
+workers (pipeline/extract.py starts them).
+
+A worker imports this module and trafilatura, nothing else of newswatch's that it does not use:
+no pydantic config, no feedparser, no SQLAlchemy. Every module imported here is paid for in
+every worker's resident memory (issue 16: about 12 MB a worker before this module existed).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import threading
+import time
+from datetime import UTC, datetime
+
+from pipeline.entry_text import primary_language, title_from_summary
+from pipeline.models import Article, ExtractionMethod, FeedEntry
+
+UNTITLED = "(untitled)"
+# How often a worker checks that the process that started it is still alive.
+PARENT_CHECK_SECONDS = 1.0
+
+# Below this many characters the "article" trafilatura found is a cookie banner
+# or a teaser, and the feed's own summary is the better text.
+MIN_BODY_CHARS = 200
+
+_HTML_LANG = re.compile(
+    rb"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)?", re.IGNORECASE
+)
+
+
+def _declared_language(page: bytes) -> str | None:
+    found = _HTML_LANG.search(page[:4096])
+    return found.group(1).decode("ascii").lower() if found else None
+
+
+def _page_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _summary_article(entry: FeedEntry, canonical: str, source: str, note: str) -> Article:
+    return Article(
+        url=entry.link or canonical,
+        canonical_url=canonical,
+        title=entry.title or title_from_summary(entry.summary) or UNTITLED,
+        body=entry.summary,
+        published=entry.published,
+        author=entry.author,
+        language=entry.language,
+        source=source,
+        method=ExtractionMethod.FEED_SUMMARY,
+        summary=entry.summary,
+        extraction_note=note,
+    )
+
+
+def page_or_summary(
+    entry: FeedEntry,
+    canonical: str,
+    source: str,
+    page: bytes | None,
+    page_url: str | None,
+    page_problem: str | None,
+) -> Article:
+    """The article trafilatura finds in `page`, or the feed summary when there is no page or it
+    yields too little text; the language only as declared (the guess is made by the caller)."""
+    if page is None:
+        return _summary_article(entry, canonical, source, page_problem or "page not fetched")
+    import trafilatura
+
+    document = trafilatura.bare_extraction(
+        page,
+        url=page_url or entry.link,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        deduplicate=False,
+    )
+    text = (document.text or "").strip() if document is not None else ""
+    if document is None or len(text) < MIN_BODY_CHARS:
+        return _summary_article(entry, canonical, source, "page yielded no article text")
+    if len(text) < len(entry.summary):
+        return _summary_article(entry, canonical, source, "the feed's summary is longer than the page text")
+    return Article(
+        url=page_url or entry.link or canonical,
+        canonical_url=canonical,
+        title=entry.title or (document.title or "").strip() or title_from_summary(entry.summary) or UNTITLED,
+        body=text,
+        published=entry.published or _page_date(document.date),
+        author=entry.author or document.author or None,
+        language=primary_language(document.language) or _declared_language(page) or entry.language,
+        source=source,
+        method=ExtractionMethod.PAGE,
+        summary=entry.summary,
+    )
+
+
+def _exit_with_parent(parent: int) -> None:
+    # A worker whose parent was killed (SIGKILL, the OOM killer) is never told to stop: its
+    # siblings keep the task queue open. It leaves on its own instead of holding memory forever.
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
+
+
+def warm_up(parent: int | None = None) -> None:
+    # Ctrl-C reaches the whole process group; the parent decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        threading.Thread(target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
+    # Pay trafilatura's first-use costs before the first real page. The language model is not
+    # loaded here: most pages declare their language, and the model would cost each worker ~75 MB
+    # (more while it loads) and 2 s of CPU.
+    import trafilatura
+
+    trafilatura.bare_extraction(b"<html><body><p>newswatch</p></body></html>")
+
+
+def ready() -> None:
+    """A task that only makes the pool start a worker."""
