@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The newest migration's revision. tests/test_store.py checks it against Alembic's own head, so a
 # migration added without updating it fails the tests instead of being skipped at start-up.
-HEAD_REVISION = "0005_feed_poll_schedule"
+HEAD_REVISION = "0006_login_failures"
 
 
 def normalise_database_url(url: str) -> str:
