@@ -198,6 +198,15 @@ def test_score_needed_grows_with_length_but_not_in_proportion() -> None:
             "Hitachi and GE Vernova deepened their alliance to build small reactors in the United States "
             "and Japan.",
         ),
+        (  # another country's president meeting Japan's prime minister: no U.S. leader
+            "Ishiba and Xi agree on stable ties",
+            "Prime Minister Shigeru Ishiba and President Xi Jinping met in Lima and discussed military "
+            "activity near Japan.",
+        ),
+        (  # a shipbuilder whose name holds "Marine", beside the MSDF
+            "Shipyard delivers new vessel",
+            "Japan Marine United handed the ship to the Maritime Self-Defense Force on Friday.",
+        ),
         ("井上、王座防衛に成功 米国で", "ボクシングの世界王者が米国で4度目の防衛に成功した。"),
         ("日米貿易協定が発効", "日米の貿易協定が発効し、米国産牛肉の関税が下がった。"),
         ("自動車大手が事業再編", "東京に本社を置く自動車大手は、北米事業を再編すると発表した。"),
@@ -266,6 +275,64 @@ def test_japans_joint_operations_command_as_usfjs_counterpart_is_not_its_own_bui
     title = "統合作戦司令部と在日米軍、連携強化で一致"
     body = "統合作戦司令官と在日米軍司令官が会談し、指揮統制の連携強化で一致した。"
     assert BUILDUP not in topics_of(shipped, title, body)
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        (
+            "Marines bring anti-ship launchers to Ishigaki",
+            "U.S. Marines deployed the NMESIS anti-ship missile system to Ishigaki for an exercise with "
+            "the Ground Self-Defense Force.",
+        ),
+        (
+            "米陸軍のタイフォン、岩国に展開",
+            "米陸軍は中距離ミサイルシステム「タイフォン」を岩国基地に展開した。陸上自衛隊との共同訓練のため。",
+        ),
+    ],
+)
+def test_american_weapons_brought_to_a_drill_are_the_alliance_not_japans_build_up(
+    shipped: Matcher, title: str, body: str
+) -> None:
+    assert topics_of(shipped, title, body) == {ALLIANCE}
+
+
+def test_weapons_japan_builds_with_the_us_are_both_topics(shipped: Matcher) -> None:
+    # TOPICS.md: the U.S.-Japan transaction itself is the alliance too, and Japan's industry its build-up.
+    title = "Japan and U.S. to co-produce air-to-air missiles"
+    body = "Japan and the United States agreed to co-produce AMRAAM missiles to ease shortages in stockpiles."
+    assert {ALLIANCE, BUILDUP} <= topics_of(shipped, title, body)
+    training = (
+        "MSDF crews start Tomahawk training",
+        "MSDF sailors began training with the U.S. Navy on Tomahawk.",
+    )
+    assert BUILDUP in topics_of(shipped, *training)
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        (
+            "Kadena to get 36 F-15EX jets",
+            "The Air Force will permanently base 36 F-15EX fighters at Kadena Air Base.",
+        ),
+        (
+            "Nagasaki protests helicopters' low flights",
+            "Nagasaki asked the U.S. military to stop low-altitude flights over the city; the Defense "
+            "Ministry relayed the request to U.S. Forces Japan.",
+        ),
+    ],
+)
+def test_us_basing_and_flights_in_japan_are_the_alliance(shipped: Matcher, title: str, body: str) -> None:
+    assert ALLIANCE in topics_of(shipped, title, body)
+
+
+def test_sdf_pay_and_recruiting_are_the_build_up(shipped: Matcher) -> None:
+    title, body = (
+        "自衛官の給与引き上げへ",
+        "政府は自衛官の人材確保に向け、給与の引き上げを柱とする基本方針をまとめた。",
+    )
+    assert BUILDUP in topics_of(shipped, title, body)
 
 
 def test_the_sdfs_own_ospreys_are_not_the_alliance(shipped: Matcher) -> None:
