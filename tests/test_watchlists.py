@@ -327,6 +327,18 @@ def test_us_basing_and_flights_in_japan_are_the_alliance(shipped: Matcher, title
     assert ALLIANCE in topics_of(shipped, title, body)
 
 
+def test_the_white_house_pressing_japan_to_spend_more_is_the_alliance(shipped: Matcher) -> None:
+    title = "Trump presses Japan on trade and defense"
+    body = (
+        "President Donald Trump said Japan must buy more American cars.\n"
+        "The White House is also pushing Tokyo to raise defense spending beyond 2% of GDP and to pay more "
+        "for the U.S. troops stationed in Japan. Prime Minister Sanae Takaichi said Japan decides its "
+        "defense budget on its own.\n"
+        "The two leaders are expected to sign a deal on critical minerals."
+    )
+    assert {ALLIANCE, BUILDUP} <= topics_of(shipped, title, body)
+
+
 def test_sdf_pay_and_recruiting_are_the_build_up(shipped: Matcher) -> None:
     title, body = (
         "自衛官の給与引き上げへ",
