@@ -207,6 +207,15 @@ def test_score_needed_grows_with_length_but_not_in_proportion() -> None:
             "Shipyard delivers new vessel",
             "Japan Marine United handed the ship to the Maritime Self-Defense Force on Friday.",
         ),
+        (  # what South Korea pays for the U.S. troops it hosts, with Japan named beside it
+            "韓国大統領選、米韓同盟巡り論戦 日本との関係も",
+            "候補者は米韓同盟の在り方や在韓米軍の駐留経費をめぐって論戦を交わした。日本との関係でも意見が分かれた。",
+        ),
+        (  # a conglomerate that also builds weapons, investing in power plants
+            "Japan and U.S. leaders sign investment deals",
+            "Japanese companies including Toshiba and Mitsubishi Electric pledged investments in U.S. power "
+            "plants as Japan confirmed its $550 billion package.",
+        ),
         ("井上、王座防衛に成功 米国で", "ボクシングの世界王者が米国で4度目の防衛に成功した。"),
         ("日米貿易協定が発効", "日米の貿易協定が発効し、米国産牛肉の関税が下がった。"),
         ("自動車大手が事業再編", "東京に本社を置く自動車大手は、北米事業を再編すると発表した。"),
