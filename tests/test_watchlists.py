@@ -348,6 +348,30 @@ def test_the_white_house_pressing_japan_to_spend_more_is_the_alliance(shipped: M
     assert {ALLIANCE, BUILDUP} <= topics_of(shipped, title, body)
 
 
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        (  # Japan's first export of used warships
+            "Japan to export used destroyers to the Philippines",
+            "Japan plans to transfer six retired destroyer escorts to the Philippine Navy, its first export "
+            "of used warships.",
+        ),
+        (  # the ship type names Japan's navy, though the title names only the buyer
+            "あぶくま型護衛艦をフィリピンへ",
+            "政府は退役するあぶくま型護衛艦6隻をフィリピン海軍に移転する方向で調整に入った。中古艦の輸出は初めて。",
+        ),
+        (  # civilian airports and ports readied for the SDF
+            "特定利用空港・港湾に16カ所",
+            "政府は自衛隊が平時から利用できる特定利用空港・港湾として16カ所を指定した。",
+        ),
+    ],
+)
+def test_japans_arms_exports_and_defence_infrastructure_are_the_build_up(
+    shipped: Matcher, title: str, body: str
+) -> None:
+    assert BUILDUP in topics_of(shipped, title, body)
+
+
 def test_sdf_pay_and_recruiting_are_the_build_up(shipped: Matcher) -> None:
     title, body = (
         "自衛官の給与引き上げへ",
