@@ -37,9 +37,11 @@ def run_worker(config: Config, concurrency: int | None = None) -> None:
         # the pipeline's own lines say what happened, more briefly.
         logging.getLogger("procrastinate").setLevel(logging.WARNING)
     app = build_app(config.database)
+    # Our schema first: on an empty database it is created from the models in one step, which only
+    # happens while the database holds no table (not even the queue's).
+    pipeline = Pipeline.open(config)
     if install_schema(config.database):
         log.info("installed the job queue's tables in %s", config.database.rsplit("@", 1)[-1])
-    pipeline = Pipeline.open(config)
     register_feeds(pipeline, config)
     pipeline.hand_off_new = hand_off(app, config.fetch.fetch_pages)
     if config.fetch.fetch_pages:
