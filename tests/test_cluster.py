@@ -17,16 +17,30 @@ import psycopg
 import pytest
 from procrastinate import App
 
-from benchmarks.farm import Farm, FarmSpec
+from benchmarks.farm import Farm, FarmSpec, page_path
 from pipeline.cli import main
 from pipeline.cluster.app import build_app, install_schema
 from pipeline.cluster.database import libpq_url
+from pipeline.cluster.defer import TransactionalDeferrer
 from pipeline.cluster.jobs import entry_arguments, entry_from_arguments, host_lock
 from pipeline.cluster.status import read_status
 from pipeline.cluster.sweep import NEVER_POLLED, PollOrder, SweepReport, already_polled, sweep
-from pipeline.cluster.tasks import SWEEP_LIMIT, Runtime, defer_poll, every, prune_finished, run_sweep
+from pipeline.cluster.tasks import (
+    DELIVER_ALERTS,
+    FETCH_EXTRACT,
+    SWEEP_LIMIT,
+    Runtime,
+    defer_delivery,
+    every,
+    poll_and_hand_off,
+    prune_finished,
+    run_sweep,
+    sweep_due,
+    wire_pipeline,
+)
 from pipeline.config import Config, ConfigError, FeedConfig, load_config, parse_config
 from pipeline.cycle import Pipeline
+from pipeline.feedhealth import FeedStateBuffer
 from pipeline.match import Matcher
 from pipeline.models import FeedEntry
 from pipeline.store import Store, create_db_engine
@@ -147,6 +161,105 @@ async def _prune(app: App, keep_seconds: float) -> None:
         await prune_finished(app.job_manager, keep_seconds)
 
 
+def jobs_of(database_url: str, task: str) -> Counter[str]:
+    """The queue's jobs of `task`, counted by queueing lock."""
+    with psycopg.connect(libpq_url(database_url)) as connection:
+        rows = connection.execute(
+            "SELECT queueing_lock FROM procrastinate_jobs WHERE task_name = %s", (task,)
+        ).fetchall()
+    return Counter(row[0] for row in rows)
+
+
+class KilledBeforeCommit(Exception):
+    """Raised inside a transaction after its jobs were deferred, as a worker dying there would."""
+
+
+@pytest.mark.postgres
+def test_a_polls_item_jobs_commit_and_roll_back_with_its_recorded_result(
+    tmp_path: Path, postgres_url: str, webhook_receiver: WebhookReceiver
+) -> None:
+    with Farm(FarmSpec(feeds=1, items=3, hosts=1, use_corpus=False)) as farm:
+        config = load_config(
+            cluster_config(
+                tmp_path / "newswatch.yaml",
+                database_url=postgres_url,
+                farm=farm,
+                webhook_url=webhook_receiver.hook_url,
+                smtp_port=None,
+            )
+        )
+        prepare_database(postgres_url)
+        with Pipeline.open(config) as pipeline:
+            runtime = Runtime(config, pipeline, wire_pipeline(pipeline, TransactionalDeferrer(), True))
+            feed = config.feeds[0]
+
+            # The poll runs, and the transaction recording it dies after deferring the item jobs.
+            recorded = FeedStateBuffer(pipeline.store)
+            pipeline.poll_feed(feed, pipeline.store.feed_state(feed.url, feed.name), recorded)
+            found = runtime.new_items.take()
+            assert len(found) == 3
+
+            def defer_then_die(connection: object) -> None:
+                runtime.new_items.defer(connection, found)
+                raise KilledBeforeCommit
+
+            with pytest.raises(KilledBeforeCommit):
+                recorded.flush(also=defer_then_die)
+            assert jobs_of(postgres_url, FETCH_EXTRACT) == Counter()
+            # Nor was the poll recorded: the feed is still due, its items still new.
+            assert pipeline.store.feed_state(feed.url, feed.name).health.last_polled_at is None
+
+            poll_and_hand_off(runtime, feed.url, NEVER_POLLED)
+            jobs = jobs_of(postgres_url, FETCH_EXTRACT)
+            assert len(jobs) == 3 and set(jobs.values()) == {1}
+            assert pipeline.store.feed_state(feed.url, feed.name).health.last_polled_at is not None
+
+
+@pytest.mark.postgres
+def test_an_articles_delivery_job_commits_and_rolls_back_with_its_alerts(
+    tmp_path: Path, postgres_url: str, webhook_receiver: WebhookReceiver
+) -> None:
+    with Farm(FarmSpec(feeds=1, items=3, hosts=1, use_corpus=False)) as farm:
+        config = load_config(
+            cluster_config(
+                tmp_path / "newswatch.yaml",
+                database_url=postgres_url,
+                farm=farm,
+                webhook_url=webhook_receiver.hook_url,
+                smtp_port=None,
+            )
+        )
+        prepare_database(postgres_url)
+        with Pipeline.open(config) as pipeline:
+            deferrer = TransactionalDeferrer()
+            wire_pipeline(pipeline, deferrer, fetch_pages=True)
+            feed = config.feeds[0]
+            site = farm.feed_url(0).split("/feeds/")[0]
+            # Titles the `harbour` topic matches: each article queues an alert.
+            entries = [
+                FeedEntry(site + page_path(0, n), f"Harbour news {n}", "Summary.", None, None, None)
+                for n in range(3)
+            ]
+
+            def defer_then_die(connection: object) -> None:
+                defer_delivery(deferrer, connection)
+                raise KilledBeforeCommit
+
+            pipeline.store.on_alerts_queued = defer_then_die
+            with pytest.raises(KilledBeforeCommit):
+                pipeline.process_new_entry(feed, entries[0].link or "", entries[0])
+            assert jobs_of(postgres_url, DELIVER_ALERTS) == Counter()
+            assert stored(postgres_url).articles == 0 and stored(postgres_url).alerts == Counter()
+
+            wire_pipeline(pipeline, deferrer, fetch_pages=True)
+            for entry in entries:
+                assert pipeline.process_new_entry(feed, entry.link or "", entry).alerts_queued == 1
+            # One delivery job waits for all three articles' alerts; the refused defers of the other
+            # two did not abort their transactions.
+            assert jobs_of(postgres_url, DELIVER_ALERTS) == Counter({DELIVER_ALERTS: 1})
+            assert stored(postgres_url).articles == 3
+
+
 def expected_matches(config: Config) -> int:
     """How many matches matching every stored article again finds; each must be the stored one."""
     matcher = Matcher.from_topics(config.topics, config.aliases)
@@ -262,21 +375,21 @@ def test_two_sweeps_at_once_poll_each_feed_once_per_due_time(
         config = load_config(path)
         prepare_database(postgres_url)
         pipeline = Pipeline.open(config)
-        runtime = Runtime(config, pipeline)
+        deferrer = TransactionalDeferrer()
+        runtime = Runtime(config, pipeline, wire_pipeline(pipeline, deferrer, fetch_pages=True))
         # Register the feeds; what a clock read before any poll, and will hand out again later.
         pipeline.store.feed_states([(feed.url, feed.name) for feed in config.feeds])
         due = pipeline.store.due_feeds(datetime.now(UTC), SWEEP_LIMIT, among=runtime.feeds)
         stale = [(state.url, state.health.last_polled_at) for state in due]
         assert len(stale) == 200
 
-        clocks = [build_app(postgres_url).open() for _ in range(2)]
         start = threading.Barrier(2)
 
-        def one_clock(app: object) -> None:
+        def one_clock() -> None:
             start.wait()
-            run_sweep(app, runtime)  # type: ignore[arg-type]
+            run_sweep(deferrer, runtime)
 
-        threads = [threading.Thread(target=one_clock, args=(app,)) for app in clocks]
+        threads = [threading.Thread(target=one_clock) for _ in range(2)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -294,12 +407,10 @@ def test_two_sweeps_at_once_poll_each_feed_once_per_due_time(
             )
             # A clock that read the due list before those polls finished defers them again: the jobs
             # find their due time answered and fetch nothing.
-            again = sweep(stale, runtime.feeds, lambda order: defer_poll(clocks[0], order))
+            again = sweep_due(deferrer, pipeline.store, stale, runtime.feeds)
             assert again.deferred == 200
             wait_until(lambda: pending_work(postgres_url) == 0, 60, "the late clock's jobs", workers.log_tail)
         stats = farm.stats()
-        for app in clocks:
-            app.close()
         pipeline.close()
     assert len(stats["feed_requests"]) == 200 and set(stats["feed_requests"].values()) == {1}
     assert stored(postgres_url).distinct_urls == 200

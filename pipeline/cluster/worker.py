@@ -9,7 +9,8 @@ import socket
 from sqlalchemy.exc import IntegrityError
 
 from pipeline.cluster.app import build_app, install_schema
-from pipeline.cluster.tasks import Runtime, hand_off, register_tasks
+from pipeline.cluster.defer import TransactionalDeferrer
+from pipeline.cluster.tasks import Runtime, register_tasks, wire_pipeline
 from pipeline.config import ClusterConfig, Config
 from pipeline.cycle import Pipeline
 
@@ -43,10 +44,10 @@ def run_worker(config: Config, concurrency: int | None = None) -> None:
     if install_schema(config.database):
         log.info("installed the job queue's tables in %s", config.database.rsplit("@", 1)[-1])
     register_feeds(pipeline, config)
-    pipeline.hand_off_new = hand_off(app, config.fetch.fetch_pages)
+    new_items = wire_pipeline(pipeline, TransactionalDeferrer(), config.fetch.fetch_pages)
     if config.fetch.fetch_pages:
         pipeline.extractor.start()
-    runtime = Runtime(config, pipeline)
+    runtime = Runtime(config, pipeline, new_items)
     register_tasks(app, settings, lambda: runtime)
     name = f"newswatch-{socket.gethostname()}-{os.getpid()}"
     log.info("worker %s: %d jobs at once", name, concurrency or settings.concurrency)
