@@ -7,14 +7,23 @@ import asyncio
 import io
 import json
 import random
+import signal
+import subprocess
+import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import psycopg
 import pytest
+import yaml
 from procrastinate import App
 
 from benchmarks.farm import Farm, FarmSpec, page_path
@@ -23,7 +32,8 @@ from pipeline.cluster.app import build_app, install_schema
 from pipeline.cluster.database import libpq_url
 from pipeline.cluster.defer import TransactionalDeferrer
 from pipeline.cluster.jobs import entry_arguments, entry_from_arguments, host_lock
-from pipeline.cluster.status import read_status
+from pipeline.cluster.presence import ClusterPresence
+from pipeline.cluster.status import count_live_workers, read_status
 from pipeline.cluster.sweep import NEVER_POLLED, PollOrder, SweepReport, already_polled, sweep
 from pipeline.cluster.tasks import (
     DELIVER_ALERTS,
@@ -40,12 +50,21 @@ from pipeline.cluster.tasks import (
 )
 from pipeline.config import Config, ConfigError, FeedConfig, load_config, parse_config
 from pipeline.cycle import Pipeline
+from pipeline.daemon import Daemon
 from pipeline.feedhealth import FeedStateBuffer
 from pipeline.match import Matcher
 from pipeline.models import FeedEntry
 from pipeline.store import Store, create_db_engine
-from tests.support.cluster import Workers, cluster_config, pending_work, prepare_database, stored, wait_until
-from tests.support.servers import SmtpSink, WebhookReceiver
+from tests.support.cluster import (
+    REPO_ROOT,
+    Workers,
+    cluster_config,
+    pending_work,
+    prepare_database,
+    stored,
+    wait_until,
+)
+from tests.support.servers import SmtpSink, WebhookReceiver, free_port
 
 
 def cli(*argv: str) -> tuple[int, str]:
@@ -64,6 +83,8 @@ def test_run_refuses_cluster_settings_on_sqlite(tmp_path: Path, capsys: pytest.C
     code, _ = cli("worker", "--config", str(config))
     assert code == 2 and "database: cluster mode needs PostgreSQL" in capsys.readouterr().err
 
+
+T = TypeVar("T")
 
 NOON = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
@@ -258,6 +279,111 @@ def test_an_articles_delivery_job_commits_and_rolls_back_with_its_alerts(
             # two did not abort their transactions.
             assert jobs_of(postgres_url, DELIVER_ALERTS) == Counter({DELIVER_ALERTS: 1})
             assert stored(postgres_url).articles == 3
+
+
+@pytest.mark.postgres
+def test_the_daemon_stands_back_while_a_worker_is_alive_and_polls_again_after(
+    tmp_path: Path, postgres_url: str, webhook_receiver: WebhookReceiver
+) -> None:
+    with Farm(FarmSpec(feeds=3, items=1, hosts=3, use_corpus=False)) as farm:
+        config = load_config(
+            cluster_config(
+                tmp_path / "newswatch.yaml",
+                database_url=postgres_url,
+                farm=farm,
+                webhook_url=webhook_receiver.hook_url,
+                smtp_port=None,
+            )
+        )
+        prepare_database(postgres_url)
+        daemon = Daemon(Pipeline.open(config))
+        assert daemon.cluster is not None
+        daemon.cluster = ClusterPresence(postgres_url, stalled_after=30, every=0)
+        daemon._sync_feeds()
+        app = build_app(postgres_url)
+        # A worker's registration and heartbeat, as `newswatch worker` writes them.
+        worker_id = asyncio.run(_on_queue(app, app.job_manager.register_worker))
+        assert daemon.standing_back()
+        daemon._tick()
+        time.sleep(1)
+        assert farm.stats().get("feeds", 0) == 0 and daemon.pool.running() == frozenset()
+        asyncio.run(_on_queue(app, partial(app.job_manager.unregister_worker, worker_id)))
+        assert not daemon.standing_back()
+        daemon._tick()
+        wait_until(lambda: farm.stats().get("feeds", 0) == 3, 30, "the daemon's polls")
+        daemon.pool.close(timeout=30)
+        daemon.holder.close()
+
+
+async def _on_queue(app: App, call: Callable[[], Awaitable[T]]) -> T:
+    async with app.open_async():
+        return await call()
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_compose_start_commands_a_daemon_and_a_worker_on_one_database_poll_each_feed_once(
+    tmp_path: Path, postgres_url: str, webhook_receiver: WebhookReceiver
+) -> None:
+    """`docker compose up --scale worker=N` outside Docker: the `worker` service's command, then the
+    `newswatch` service's (the image's CMD), on one PostgreSQL database and one config."""
+    compose = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
+    worker_command = compose["services"]["worker"]["command"]
+    assert worker_command[0] == "worker"
+    port = free_port()
+    with Farm(FarmSpec(feeds=20, items=2, hosts=10, use_corpus=False)) as farm:
+        path = cluster_config(
+            tmp_path / "newswatch.yaml",
+            database_url=postgres_url,
+            farm=farm,
+            webhook_url=webhook_receiver.hook_url,
+            smtp_port=None,
+        )
+        document = yaml.safe_load(path.read_text())
+        document["web"] = {"listen": f"127.0.0.1:{port}"}
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+        with Workers(path, tmp_path / "logs") as workers:
+            workers.start(1)
+            wait_until(lambda: alive_workers(postgres_url) == 1, 60, "a heartbeat", workers.log_tail)
+            log_path = tmp_path / "logs" / "daemon.log"
+            with log_path.open("wb") as log:
+                daemon = subprocess.Popen(
+                    [sys.executable, "-m", "pipeline", "run", "--config", str(path)],
+                    cwd=REPO_ROOT,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            try:
+                wait_until(
+                    lambda: stored(postgres_url).articles == 40 and pending_work(postgres_url) == 0,
+                    120,
+                    "the worker's polls",
+                    workers.log_tail,
+                )
+                # The daemon serves while it stands back: its /healthz sees the cluster's polls.
+                wait_until(lambda: healthz(port) == 200, 30, "the daemon's /healthz", log_path.read_text)
+            finally:
+                daemon.send_signal(signal.SIGTERM)
+                daemon.wait(timeout=60)
+        stats = farm.stats()
+    output = log_path.read_text()
+    assert daemon.returncode == 0, output
+    assert "1 cluster workers alive: they poll the feeds; this daemon stands back" in output
+    assert len(stats["feed_requests"]) == 20 and set(stats["feed_requests"].values()) == {1}
+    assert stored(postgres_url).distinct_urls == 40
+
+
+def alive_workers(database_url: str) -> int:
+    with psycopg.connect(libpq_url(database_url)) as connection:
+        return count_live_workers(connection, stalled_after=30)
+
+
+def healthz(port: int) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            return int(response.status)
+    except (urllib.error.URLError, OSError):
+        return 0
 
 
 def expected_matches(config: Config) -> int:

@@ -217,6 +217,11 @@ class Store:
             if also is not None:
                 also(connection.connection.driver_connection)
 
+    def last_success_at(self) -> datetime | None:
+        """The newest successful poll of any feed, by whichever process polled it."""
+        with self.engine.connect() as connection:
+            return connection.execute(select(func.max(FeedRow.last_success_at))).scalar_one_or_none()
+
     def enable_feed(self, url: str) -> bool:
         """Let a disabled or backed-off feed be polled again at once; False if no such feed is stored."""
         with self.session() as session, session.begin():
