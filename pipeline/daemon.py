@@ -5,7 +5,8 @@ pipeline.schedule after every poll): APScheduler's one short tick job asks the s
 are due, the longest overdue first, and hands them to the `PollPool` (at most
 `fetch.max_connections` polls, `fetch.max_per_host` per host, never two of one feed). Alerts are
 sent by the `DeliveryWorker`'s own thread, woken after a poll that queued some: a slow channel
-never holds up a poll.
+never holds up a poll. On PostgreSQL, while cluster workers are alive on the same database, the
+daemon stands back from polling and serves only (pipeline/cluster/presence.py).
 
 On reload a new Pipeline is built from the new config (sharing the store) and swapped in; it takes
 over every part of the old one whose settings did not change (fetcher, extraction workers,
