@@ -89,27 +89,75 @@ def _write_config(path: Path, url: str, farm: Farm) -> Path:
     return path
 
 
+def _tree_cpu(roots: list[int]) -> float:
+    """Seconds of CPU (utime + stime) spent so far by the processes `roots` and all their
+    descendants alive now (a worker's extraction processes are its children)."""
+    parents: dict[int, int] = {}
+    spent: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        spent[int(entry.name)] = int(fields[11]) + int(fields[12])
+    wanted = set(roots)
+    for pid in spent:
+        ancestor = pid
+        while ancestor > 1 and ancestor not in wanted:
+            ancestor = parents.get(ancestor, 0)
+        if ancestor in wanted:
+            wanted.add(pid)
+    return sum(spent.get(pid, 0) for pid in wanted) / os.sysconf("SC_CLK_TCK")
+
+
+def _dead_worker(processes: list[subprocess.Popen[bytes]], logs: list[Path]) -> str | None:
+    """The last lines of the first worker that exited, or None while all run. A worker that dies at
+    start-up would leave the others to do all the work, and "two workers" would measure one."""
+    for process, log_path in zip(processes, logs, strict=True):
+        if process.poll() is not None:
+            tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-5:]
+            return f"worker {process.pid} exited with {process.returncode}: " + " | ".join(tail)
+    return None
+
+
 def measure_workers(farm: Farm, workers: int, folder: Path, concurrency: int) -> dict[str, Any]:
     expected = farm.spec.feeds * farm.spec.items
     with fresh_postgres_database() as url:
         config = _write_config(folder / f"cluster-{workers}.yaml", url, farm)
-        processes = [
-            subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "pipeline", "worker", "--config", str(config)),
-                    *("--concurrency", str(concurrency)),
-                ],
-                cwd=REPO_ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            for _ in range(workers)
-        ]
+        logs = [folder / f"cluster-{workers}-worker-{number}.log" for number in range(workers)]
+        processes = []
+        for log_path in logs:
+            with log_path.open("wb") as log_file:
+                processes.append(
+                    subprocess.Popen(
+                        [
+                            *(sys.executable, "-m", "pipeline", "worker", "--config", str(config)),
+                            *("--concurrency", str(concurrency)),
+                        ],
+                        cwd=REPO_ROOT,
+                        stdout=subprocess.DEVNULL,
+                        stderr=log_file,
+                    )
+                )
+        pids = [process.pid for process in processes]
         started, cpu_before = time.perf_counter(), _children_cpu()
+        # CPU of the workers' process trees and the wall clock, from the first sample that found
+        # an article stored to the last sample: how many cores the workers got while working.
+        first_sample: tuple[float, float] | None = None
         try:
             while True:
-                time.sleep(1)
+                time.sleep(0.5)
+                dead = _dead_worker(processes, logs)
+                if dead is not None:
+                    raise RuntimeError(f"{workers} worker(s): {dead}")
                 stored, span = _stored_span(url) if _has_articles(url) else (0, 0.0)
+                sample = (time.perf_counter(), _tree_cpu(pids))
+                if stored and first_sample is None:
+                    first_sample = sample
                 if stored >= expected:
                     break
                 if time.perf_counter() - started > 900:
@@ -123,12 +171,15 @@ def measure_workers(farm: Farm, workers: int, folder: Path, concurrency: int) ->
     # Workers and their extraction processes, start-up included: equal per article with one worker
     # and with two means the second worker costs no coordination overhead, whatever the machine's load.
     cpu_per_article = (_children_cpu() - cpu_before) / stored
+    assert first_sample is not None
+    cores = (sample[1] - first_sample[1]) / max(sample[0] - first_sample[0], 1e-9)
     return {
         "workers": workers,
         "articles": stored,
         "seconds": span,
         "articles_per_second": rate,
         "cpu_seconds_per_article": cpu_per_article,
+        "cores_used": cores,
     }
 
 
@@ -202,26 +253,38 @@ def run_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
     spec = farm_spec(args)
     folder = REPO_ROOT / "benchmarks" / "results" / "cluster-work"
     folder.mkdir(parents=True, exist_ok=True)
+    loads = {}
     with Farm(FarmSpec(spec.feeds, spec.items, spec.hosts, spec.seed, spec.use_corpus)) as farm:
         one = measure_workers(farm, 1, folder, args.concurrency)
+        loads["after_one"] = os.getloadavg()
         two = measure_workers(farm, 2, folder, args.concurrency)
+        loads["after_two"] = os.getloadavg()
     queue = measure_queue(args.noop_jobs, args.concurrency)
     speedup = two["articles_per_second"] / one["articles_per_second"]
+    # On a machine other people load, the wall-clock ratio says how many cores they left us; what
+    # the cluster itself decides is how many cores its workers keep busy and what an article costs.
+    cores_ratio = two["cores_used"] / one["cores_used"]
+    cpu_ratio = one["cpu_seconds_per_article"] / two["cpu_seconds_per_article"]
     result = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "farm": {"feeds": spec.feeds, "items": spec.items, "corpus_pages": spec.use_corpus},
         "one_worker": one,
         "two_workers": two,
         "speedup_two_over_one": speedup,
+        "cores_two_over_one": cores_ratio,
+        "articles_per_cpu_second_two_over_one": cpu_ratio,
         "queue": queue,
         "queue_cpu_over_target": queue["cpu_ms_per_job"] / 4.0,
+        "load_average": {key: value[0] for key, value in loads.items()},
         "machine": machine(load_before, os.getloadavg()),
     }
-    print(f"{'':<26} {'articles':>9} {'seconds':>8} {'articles/s':>11} {'CPU s/article':>14}")
+    print(
+        f"{'':<14} {'articles':>9} {'seconds':>8} {'articles/s':>11} {'CPU s/article':>14} {'cores used':>11}"
+    )
     for label, run in (("one worker", one), ("two workers", two)):
         print(
-            f"{label:<26} {run['articles']:>9} {run['seconds']:>8.1f} {run['articles_per_second']:>11.1f}"
-            f" {run['cpu_seconds_per_article']:>14.3f}"
+            f"{label:<14} {run['articles']:>9} {run['seconds']:>8.1f} {run['articles_per_second']:>11.1f}"
+            f" {run['cpu_seconds_per_article']:>14.3f} {run['cores_used']:>11.2f}"
         )
     print(f"two workers / one: {speedup:.2f}x (target >= 1.8x)")
     print(
@@ -232,7 +295,12 @@ def run_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
         f"({result['queue_cpu_over_target']:.2f}x the 4 ms target)"
     )
     print(
-        f"load average before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f} (a shared machine: noisy)"
+        f"CPU-time figures (what the load of others does not set): cores kept busy, two / one: "
+        f"{cores_ratio:.2f}x; articles per CPU-second, two / one: {cpu_ratio:.2f}x"
+    )
+    print(
+        f"load average before {load_before[0]:.1f}, after one worker {loads['after_one'][0]:.1f}, "
+        f"after two {loads['after_two'][0]:.1f}, at the end {os.getloadavg()[0]:.1f} (2 cores, shared)"
     )
     save_results("cluster", result, args.json)
     return result

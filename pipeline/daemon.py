@@ -5,7 +5,8 @@ pipeline.schedule after every poll): APScheduler's one short tick job asks the s
 are due, the longest overdue first, and hands them to the `PollPool` (at most
 `fetch.max_connections` polls, `fetch.max_per_host` per host, never two of one feed). Alerts are
 sent by the `DeliveryWorker`'s own thread, woken after a poll that queued some: a slow channel
-never holds up a poll.
+never holds up a poll. On PostgreSQL, while cluster workers are alive on the same database, the
+daemon stands back from polling and serves only (pipeline/cluster/presence.py).
 
 On reload a new Pipeline is built from the new config (sharing the store) and swapped in; it takes
 over every part of the old one whose settings did not change (fetcher, extraction workers,
@@ -32,6 +33,7 @@ from types import FrameType
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from pipeline.cluster.presence import presence_for
 from pipeline.config import Config, ConfigError, FeedConfig, load_config
 from pipeline.cycle import Pipeline
 from pipeline.delivery import DeliveryWorker
@@ -147,6 +149,9 @@ class Daemon:
         self._unrecorded_lock = threading.Lock()
         self._started_at = time.time()
         self._status_server: StatusServer | None = None
+        # On PostgreSQL, cluster workers may share the database: while they are alive their sweep
+        # is the clock, and this daemon only serves (pipeline/cluster/presence.py).
+        self.cluster = presence_for(pipeline.config)
         self.pool = PollPool(poll_limits(pipeline.config), on_done=self._tick_soon)
         self.delivery = DeliveryWorker(self._dispatch, DISPATCH_INTERVAL_SECONDS)
         self.scheduler = BackgroundScheduler(
@@ -172,7 +177,14 @@ class Daemon:
         finally:
             self._ticking.release()
 
+    def standing_back(self) -> bool:
+        """True while cluster workers poll the feeds of this database."""
+        return self.cluster is not None and self.cluster.workers_alive() > 0
+
     def _pick_due_feeds(self) -> None:
+        if self.standing_back():
+            self._feeds_waiting = False
+            return
         with self.holder.use() as pipeline:
             feeds = {feed.url: feed for feed in pipeline.config.feeds}
             running = self.pool.running()
@@ -246,6 +258,8 @@ class Daemon:
         log.info("retention: pruned %d unmatched articles older than %s", removed, human_duration(keep_for))
 
     def _check_feed_health(self) -> None:
+        if self.standing_back():
+            return  # the workers' periodic check_feed_health raises the notices
         with self.holder.use() as pipeline:
             try:
                 pipeline.check_feed_health()
@@ -382,7 +396,7 @@ class Daemon:
             probes = HealthProbes(
                 scheduler_running=lambda: self.scheduler.running and not self._stop.is_set(),
                 check_database=lambda: self.holder.current.store.ping(),
-                last_successful_poll=last_successful_poll,
+                last_successful_poll=self._last_successful_poll,
                 max_success_age_seconds=web.max_poll_age,
                 started_at=self._started_at,
             )
@@ -403,6 +417,13 @@ class Daemon:
             len(self.config.topics),
             len(self.config.channels),
         )
+
+    def _last_successful_poll(self) -> float | None:
+        """For /healthz: this process's last successful poll, or the cluster's while it polls."""
+        if not self.standing_back():
+            return last_successful_poll()
+        newest = self.holder.current.store.last_success_at()
+        return newest.timestamp() if newest is not None else None
 
     def run(self) -> None:
         """Block until SIGINT/SIGTERM (or `request_stop`), then shut down cleanly."""

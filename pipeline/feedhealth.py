@@ -20,7 +20,7 @@ from pipeline.models import ConditionalState, FeedState, FeedUpdate, Notice
 from pipeline.schedule import PollFacts, PollReason, ScheduleSettings, next_poll_at
 from pipeline.store import Store
 from pipeline.store.outbox import Outbox
-from pipeline.store.repository import PollPlan
+from pipeline.store.repository import JoinedWork, PollPlan
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +44,11 @@ class FeedStateBuffer:
             batch, self._updates = self._updates, []
         self.store.save_feed_healths(batch)
 
-    def flush(self) -> None:
+    def flush(self, also: JoinedWork | None = None) -> None:
+        """Write what is buffered; `also` runs in the same transaction (see Store.save_feed_healths)."""
         with self._lock:
             batch, self._updates = self._updates, []
-        self.store.save_feed_healths(batch)
+        self.store.save_feed_healths(batch, also)
 
 
 class FeedHealthKeeper:

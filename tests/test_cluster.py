@@ -7,31 +7,64 @@ import asyncio
 import io
 import json
 import random
+import signal
+import subprocess
+import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import psycopg
 import pytest
+import yaml
 from procrastinate import App
 
-from benchmarks.farm import Farm, FarmSpec
+from benchmarks.farm import Farm, FarmSpec, page_path
 from pipeline.cli import main
 from pipeline.cluster.app import build_app, install_schema
 from pipeline.cluster.database import libpq_url
+from pipeline.cluster.defer import TransactionalDeferrer
 from pipeline.cluster.jobs import entry_arguments, entry_from_arguments, host_lock
-from pipeline.cluster.status import read_status
+from pipeline.cluster.presence import ClusterPresence
+from pipeline.cluster.status import count_live_workers, read_status
 from pipeline.cluster.sweep import NEVER_POLLED, PollOrder, SweepReport, already_polled, sweep
-from pipeline.cluster.tasks import SWEEP_LIMIT, Runtime, defer_poll, every, prune_finished, run_sweep
+from pipeline.cluster.tasks import (
+    DELIVER_ALERTS,
+    FETCH_EXTRACT,
+    SWEEP_LIMIT,
+    Runtime,
+    defer_delivery,
+    every,
+    poll_and_hand_off,
+    prune_finished,
+    run_sweep,
+    sweep_due,
+    wire_pipeline,
+)
 from pipeline.config import Config, ConfigError, FeedConfig, load_config, parse_config
 from pipeline.cycle import Pipeline
+from pipeline.daemon import Daemon
+from pipeline.feedhealth import FeedStateBuffer
 from pipeline.match import Matcher
 from pipeline.models import FeedEntry
 from pipeline.store import Store, create_db_engine
-from tests.support.cluster import Workers, cluster_config, pending_work, prepare_database, stored, wait_until
-from tests.support.servers import SmtpSink, WebhookReceiver
+from tests.support.cluster import (
+    REPO_ROOT,
+    Workers,
+    cluster_config,
+    pending_work,
+    prepare_database,
+    stored,
+    wait_until,
+)
+from tests.support.servers import SmtpSink, WebhookReceiver, free_port
 
 
 def cli(*argv: str) -> tuple[int, str]:
@@ -50,6 +83,8 @@ def test_run_refuses_cluster_settings_on_sqlite(tmp_path: Path, capsys: pytest.C
     code, _ = cli("worker", "--config", str(config))
     assert code == 2 and "database: cluster mode needs PostgreSQL" in capsys.readouterr().err
 
+
+T = TypeVar("T")
 
 NOON = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
@@ -145,6 +180,210 @@ def test_jobs_finished_longer_ago_than_kept_are_pruned(postgres_url: str) -> Non
 async def _prune(app: App, keep_seconds: float) -> None:
     async with app.open_async():
         await prune_finished(app.job_manager, keep_seconds)
+
+
+def jobs_of(database_url: str, task: str) -> Counter[str]:
+    """The queue's jobs of `task`, counted by queueing lock."""
+    with psycopg.connect(libpq_url(database_url)) as connection:
+        rows = connection.execute(
+            "SELECT queueing_lock FROM procrastinate_jobs WHERE task_name = %s", (task,)
+        ).fetchall()
+    return Counter(row[0] for row in rows)
+
+
+class KilledBeforeCommit(Exception):
+    """Raised inside a transaction after its jobs were deferred, as a worker dying there would."""
+
+
+@pytest.mark.postgres
+def test_a_polls_item_jobs_commit_and_roll_back_with_its_recorded_result(
+    tmp_path: Path, postgres_url: str, webhook_receiver: WebhookReceiver
+) -> None:
+    with Farm(FarmSpec(feeds=1, items=3, hosts=1, use_corpus=False)) as farm:
+        config = load_config(
+            cluster_config(
+                tmp_path / "newswatch.yaml",
+                database_url=postgres_url,
+                farm=farm,
+                webhook_url=webhook_receiver.hook_url,
+                smtp_port=None,
+            )
+        )
+        prepare_database(postgres_url)
+        with Pipeline.open(config) as pipeline:
+            runtime = Runtime(config, pipeline, wire_pipeline(pipeline, TransactionalDeferrer(), True))
+            feed = config.feeds[0]
+
+            # The poll runs, and the transaction recording it dies after deferring the item jobs.
+            recorded = FeedStateBuffer(pipeline.store)
+            pipeline.poll_feed(feed, pipeline.store.feed_state(feed.url, feed.name), recorded)
+            found = runtime.new_items.take()
+            assert len(found) == 3
+
+            def defer_then_die(connection: object) -> None:
+                runtime.new_items.defer(connection, found)
+                raise KilledBeforeCommit
+
+            with pytest.raises(KilledBeforeCommit):
+                recorded.flush(also=defer_then_die)
+            assert jobs_of(postgres_url, FETCH_EXTRACT) == Counter()
+            # Nor was the poll recorded: the feed is still due, its items still new.
+            assert pipeline.store.feed_state(feed.url, feed.name).health.last_polled_at is None
+
+            poll_and_hand_off(runtime, feed.url, NEVER_POLLED)
+            jobs = jobs_of(postgres_url, FETCH_EXTRACT)
+            assert len(jobs) == 3 and set(jobs.values()) == {1}
+            assert pipeline.store.feed_state(feed.url, feed.name).health.last_polled_at is not None
+
+
+@pytest.mark.postgres
+def test_an_articles_delivery_job_commits_and_rolls_back_with_its_alerts(
+    tmp_path: Path, postgres_url: str, webhook_receiver: WebhookReceiver
+) -> None:
+    with Farm(FarmSpec(feeds=1, items=3, hosts=1, use_corpus=False)) as farm:
+        config = load_config(
+            cluster_config(
+                tmp_path / "newswatch.yaml",
+                database_url=postgres_url,
+                farm=farm,
+                webhook_url=webhook_receiver.hook_url,
+                smtp_port=None,
+            )
+        )
+        prepare_database(postgres_url)
+        with Pipeline.open(config) as pipeline:
+            deferrer = TransactionalDeferrer()
+            wire_pipeline(pipeline, deferrer, fetch_pages=True)
+            feed = config.feeds[0]
+            site = farm.feed_url(0).split("/feeds/")[0]
+            # Titles the `harbour` topic matches: each article queues an alert.
+            entries = [
+                FeedEntry(site + page_path(0, n), f"Harbour news {n}", "Summary.", None, None, None)
+                for n in range(3)
+            ]
+
+            def defer_then_die(connection: object) -> None:
+                defer_delivery(deferrer, connection)
+                raise KilledBeforeCommit
+
+            pipeline.store.on_alerts_queued = defer_then_die
+            with pytest.raises(KilledBeforeCommit):
+                pipeline.process_new_entry(feed, entries[0].link or "", entries[0])
+            assert jobs_of(postgres_url, DELIVER_ALERTS) == Counter()
+            assert stored(postgres_url).articles == 0 and stored(postgres_url).alerts == Counter()
+
+            wire_pipeline(pipeline, deferrer, fetch_pages=True)
+            for entry in entries:
+                assert pipeline.process_new_entry(feed, entry.link or "", entry).alerts_queued == 1
+            # One delivery job waits for all three articles' alerts; the refused defers of the other
+            # two did not abort their transactions.
+            assert jobs_of(postgres_url, DELIVER_ALERTS) == Counter({DELIVER_ALERTS: 1})
+            assert stored(postgres_url).articles == 3
+
+
+@pytest.mark.postgres
+def test_the_daemon_stands_back_while_a_worker_is_alive_and_polls_again_after(
+    tmp_path: Path, postgres_url: str, webhook_receiver: WebhookReceiver
+) -> None:
+    with Farm(FarmSpec(feeds=3, items=1, hosts=3, use_corpus=False)) as farm:
+        config = load_config(
+            cluster_config(
+                tmp_path / "newswatch.yaml",
+                database_url=postgres_url,
+                farm=farm,
+                webhook_url=webhook_receiver.hook_url,
+                smtp_port=None,
+            )
+        )
+        prepare_database(postgres_url)
+        daemon = Daemon(Pipeline.open(config))
+        assert daemon.cluster is not None
+        daemon.cluster = ClusterPresence(postgres_url, stalled_after=30, every=0)
+        daemon._sync_feeds()
+        app = build_app(postgres_url)
+        # A worker's registration and heartbeat, as `newswatch worker` writes them.
+        worker_id = asyncio.run(_on_queue(app, app.job_manager.register_worker))
+        assert daemon.standing_back()
+        daemon._tick()
+        time.sleep(1)
+        assert farm.stats().get("feeds", 0) == 0 and daemon.pool.running() == frozenset()
+        asyncio.run(_on_queue(app, partial(app.job_manager.unregister_worker, worker_id)))
+        assert not daemon.standing_back()
+        daemon._tick()
+        wait_until(lambda: farm.stats().get("feeds", 0) == 3, 30, "the daemon's polls")
+        daemon.pool.close(timeout=30)
+        daemon.holder.close()
+
+
+async def _on_queue(app: App, call: Callable[[], Awaitable[T]]) -> T:
+    async with app.open_async():
+        return await call()
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_compose_start_commands_a_daemon_and_a_worker_on_one_database_poll_each_feed_once(
+    tmp_path: Path, postgres_url: str, webhook_receiver: WebhookReceiver
+) -> None:
+    """`docker compose up --scale worker=N` outside Docker: the `worker` service's command, then the
+    `newswatch` service's (the image's CMD), on one PostgreSQL database and one config."""
+    compose = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
+    worker_command = compose["services"]["worker"]["command"]
+    assert worker_command[0] == "worker"
+    port = free_port()
+    with Farm(FarmSpec(feeds=20, items=2, hosts=10, use_corpus=False)) as farm:
+        path = cluster_config(
+            tmp_path / "newswatch.yaml",
+            database_url=postgres_url,
+            farm=farm,
+            webhook_url=webhook_receiver.hook_url,
+            smtp_port=None,
+        )
+        document = yaml.safe_load(path.read_text())
+        document["web"] = {"listen": f"127.0.0.1:{port}"}
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+        with Workers(path, tmp_path / "logs") as workers:
+            workers.start(1)
+            wait_until(lambda: alive_workers(postgres_url) == 1, 60, "a heartbeat", workers.log_tail)
+            log_path = tmp_path / "logs" / "daemon.log"
+            with log_path.open("wb") as log:
+                daemon = subprocess.Popen(
+                    [sys.executable, "-m", "pipeline", "run", "--config", str(path)],
+                    cwd=REPO_ROOT,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            try:
+                wait_until(
+                    lambda: stored(postgres_url).articles == 40 and pending_work(postgres_url) == 0,
+                    120,
+                    "the worker's polls",
+                    workers.log_tail,
+                )
+                # The daemon serves while it stands back: its /healthz sees the cluster's polls.
+                wait_until(lambda: healthz(port) == 200, 30, "the daemon's /healthz", log_path.read_text)
+            finally:
+                daemon.send_signal(signal.SIGTERM)
+                daemon.wait(timeout=60)
+        stats = farm.stats()
+    output = log_path.read_text()
+    assert daemon.returncode == 0, output
+    assert "1 cluster workers alive: they poll the feeds; this daemon stands back" in output
+    assert len(stats["feed_requests"]) == 20 and set(stats["feed_requests"].values()) == {1}
+    assert stored(postgres_url).distinct_urls == 40
+
+
+def alive_workers(database_url: str) -> int:
+    with psycopg.connect(libpq_url(database_url)) as connection:
+        return count_live_workers(connection, stalled_after=30)
+
+
+def healthz(port: int) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            return int(response.status)
+    except (urllib.error.URLError, OSError):
+        return 0
 
 
 def expected_matches(config: Config) -> int:
@@ -262,21 +501,21 @@ def test_two_sweeps_at_once_poll_each_feed_once_per_due_time(
         config = load_config(path)
         prepare_database(postgres_url)
         pipeline = Pipeline.open(config)
-        runtime = Runtime(config, pipeline)
+        deferrer = TransactionalDeferrer()
+        runtime = Runtime(config, pipeline, wire_pipeline(pipeline, deferrer, fetch_pages=True))
         # Register the feeds; what a clock read before any poll, and will hand out again later.
         pipeline.store.feed_states([(feed.url, feed.name) for feed in config.feeds])
         due = pipeline.store.due_feeds(datetime.now(UTC), SWEEP_LIMIT, among=runtime.feeds)
         stale = [(state.url, state.health.last_polled_at) for state in due]
         assert len(stale) == 200
 
-        clocks = [build_app(postgres_url).open() for _ in range(2)]
         start = threading.Barrier(2)
 
-        def one_clock(app: object) -> None:
+        def one_clock() -> None:
             start.wait()
-            run_sweep(app, runtime)  # type: ignore[arg-type]
+            run_sweep(deferrer, runtime)
 
-        threads = [threading.Thread(target=one_clock, args=(app,)) for app in clocks]
+        threads = [threading.Thread(target=one_clock) for _ in range(2)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -294,12 +533,10 @@ def test_two_sweeps_at_once_poll_each_feed_once_per_due_time(
             )
             # A clock that read the due list before those polls finished defers them again: the jobs
             # find their due time answered and fetch nothing.
-            again = sweep(stale, runtime.feeds, lambda order: defer_poll(clocks[0], order))
+            again = sweep_due(deferrer, pipeline.store, stale, runtime.feeds)
             assert again.deferred == 200
             wait_until(lambda: pending_work(postgres_url) == 0, 60, "the late clock's jobs", workers.log_tail)
         stats = farm.stats()
-        for app in clocks:
-            app.close()
         pipeline.close()
     assert len(stats["feed_requests"]) == 200 and set(stats["feed_requests"].values()) == {1}
     assert stored(postgres_url).distinct_urls == 200

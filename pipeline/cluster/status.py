@@ -71,6 +71,16 @@ SELECT count(*) FILTER (WHERE last_heartbeat >= now() - make_interval(secs => %(
 """
 
 
+def count_live_workers(connection: psycopg.Connection, stalled_after: float) -> int:
+    """Workers with a heartbeat within `stalled_after`; 0 where the queue's schema is not installed."""
+    installed = connection.execute("SELECT to_regclass('procrastinate_workers')").fetchone()
+    if installed is None or installed[0] is None:
+        return 0
+    row = connection.execute(_WORKERS, {"stalled_after": stalled_after}).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def read_status(database_url: str, stalled_after: float) -> ClusterStatus:
     with psycopg.connect(libpq_url(database_url)) as connection:
         installed = connection.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()

@@ -3,35 +3,39 @@
 - `sweep` (periodic): a `poll_feed` job for each due feed (pipeline/cluster/sweep.py).
 - `poll_feed`: fetch, parse and dedup one feed; a `fetch_extract` job per new item. Holds the lock
   of the feed's host.
-- `fetch_extract`: one item's page, extraction, match and store with its alerts; then wakes
-  `deliver_alerts`. Holds the lock of the page's host: one request per host in the whole cluster.
+- `fetch_extract`: one item's page, extraction, match and store with its alerts, and a
+  `deliver_alerts` job. Holds the lock of the page's host: one request per host in the whole cluster.
 - `deliver_alerts` (also periodic, for retries that come due): the outbox dispatcher.
 - `retry_stalled_jobs` (periodic): jobs of a worker that stopped sending heartbeats run again.
 - `check_feed_health` (periodic), and `prune_finished_jobs` (hourly).
 
-Jobs are deferred before the rows that record their cause are written, so a worker killed in
-between leaves work to repeat, never work lost: a poll whose items were queued but whose result was
-not recorded is polled again, and its items' queueing locks and the store's dedup make the repeat a
-no-op. See docs/cluster.md.
+Jobs are deferred in the transaction that writes the rows they act on (pipeline/cluster/defer.py):
+a poll's items' jobs with the poll's recorded result (validators, next due time), an article's
+delivery job with its alert rows. A worker killed before that commit leaves neither, and the work is
+done again from the start: the feed is still due and its items still new. See docs/cluster.md.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from procrastinate import App, JobContext
-from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
+from procrastinate.exceptions import UniqueViolation
 from procrastinate.jobs import Status
 from procrastinate.manager import JobManager
 
+from pipeline.cluster.defer import TransactionalDeferrer
 from pipeline.cluster.jobs import entry_arguments, entry_from_arguments, entry_lock, host_lock, poll_lock
-from pipeline.cluster.sweep import PollOrder, already_polled, sweep
+from pipeline.cluster.sweep import PollOrder, SweepReport, already_polled, sweep
 from pipeline.config import ClusterConfig, Config, FeedConfig
 from pipeline.cycle import Pipeline
+from pipeline.feedhealth import FeedStateBuffer
+from pipeline.store import Store
 from pipeline.stories import Arrival
 
 log = logging.getLogger(__name__)
@@ -49,10 +53,11 @@ SWEEP_LIMIT = 5000
 
 @dataclass
 class Runtime:
-    """What the jobs of one worker process share: the config and one pipeline."""
+    """What the jobs of one worker process share: the config, one pipeline, and its polls' new items."""
 
     config: Config
     pipeline: Pipeline
+    new_items: NewItems
     # The configured feeds by URL: a job for a feed no longer configured does nothing.
     feeds: dict[str, FeedConfig] = field(init=False)
 
@@ -66,18 +71,9 @@ def every(seconds: float) -> str:
     return "* * * * * 0" if whole >= 60 else f"* * * * * */{whole}"
 
 
-def defer_once(app: App, name: str, *, queueing_lock: str, lock: str | None = None, **kwargs: Any) -> bool:
-    """Defer a job unless one with the same queueing lock is waiting; True if deferred."""
-    try:
-        app.configure_task(name, queueing_lock=queueing_lock, lock=lock).defer(**kwargs)
-    except AlreadyEnqueued:
-        return False
-    return True
-
-
-def defer_poll(app: App, order: PollOrder) -> bool:
-    return defer_once(
-        app,
+def defer_poll(deferrer: TransactionalDeferrer, connection: Any, order: PollOrder) -> bool:
+    return deferrer.defer_once(
+        connection,
         POLL_FEED,
         queueing_lock=poll_lock(order.feed_url),
         lock=host_lock(order.feed_url),
@@ -86,12 +82,24 @@ def defer_poll(app: App, order: PollOrder) -> bool:
     )
 
 
-def run_sweep(app: App, runtime: Runtime, now: datetime | None = None) -> None:
-    due = runtime.pipeline.store.due_feeds(now or datetime.now(UTC), SWEEP_LIMIT, among=runtime.feeds)
-    report = sweep(
-        ((state.url, state.health.last_polled_at) for state in due),
-        runtime.feeds,
-        lambda order: defer_poll(app, order),
+def sweep_due(
+    deferrer: TransactionalDeferrer,
+    store: Store,
+    due: list[tuple[str, datetime | None]],
+    feeds: dict[str, FeedConfig],
+) -> SweepReport:
+    """Defer the due feeds' polls in one transaction: the sweep writes no row of its own, so its
+    jobs are committed all together or not at all."""
+    return store.in_transaction(
+        lambda connection: sweep(due, feeds, lambda order: defer_poll(deferrer, connection, order))
+    )
+
+
+def run_sweep(deferrer: TransactionalDeferrer, runtime: Runtime, now: datetime | None = None) -> None:
+    store = runtime.pipeline.store
+    due = store.due_feeds(now or datetime.now(UTC), SWEEP_LIMIT, among=runtime.feeds)
+    report = sweep_due(
+        deferrer, store, [(state.url, state.health.last_polled_at) for state in due], runtime.feeds
     )
     if report.due:
         log.info(
@@ -103,22 +111,60 @@ def run_sweep(app: App, runtime: Runtime, now: datetime | None = None) -> None:
         )
 
 
-def hand_off(app: App, fetch_pages: bool) -> Callable[[FeedConfig, Arrival], None]:
-    """Each new item of a poll as a `fetch_extract` job, holding its page's host lock when the page
-    is fetched (with `fetch.fetch_pages: false` the job makes no request and needs no lock)."""
+class NewItems:
+    """A poll's new items, kept on the poll's thread (a worker runs several polls at once) until
+    the poll is recorded, then deferred as `fetch_extract` jobs in the transaction that records it:
+    a poll whose result is not stored (killed, failed, stopped) leaves no item's job, and its next
+    poll finds the items new again; one that is stored leaves every item's job."""
 
-    def defer_entry(feed: FeedConfig, arrival: Arrival) -> None:
-        defer_once(
-            app,
-            FETCH_EXTRACT,
-            queueing_lock=entry_lock(arrival.key),
-            lock=host_lock(arrival.entry.link) if fetch_pages else None,
-            feed_url=feed.url,
-            key=arrival.key,
-            entry=entry_arguments(arrival.entry),
-        )
+    def __init__(self, deferrer: TransactionalDeferrer, fetch_pages: bool) -> None:
+        self.deferrer = deferrer
+        self.fetch_pages = fetch_pages
+        self._local = threading.local()
 
-    return defer_entry
+    def hand_off(self, feed: FeedConfig, arrival: Arrival) -> None:
+        """`Pipeline.hand_off_new`."""
+        self._pending().append((feed, arrival))
+
+    def take(self) -> list[tuple[FeedConfig, Arrival]]:
+        """This thread's items since the last take, and none kept."""
+        items, self._local.items = self._pending(), []
+        return items
+
+    def defer(self, connection: Any, items: list[tuple[FeedConfig, Arrival]]) -> None:
+        # In one order in every transaction: two polls deferring the same items (two feeds carrying
+        # one story) then wait for each other's queueing locks instead of deadlocking.
+        for feed, arrival in sorted(items, key=lambda item: item[1].key):
+            self.deferrer.defer_once(
+                connection,
+                FETCH_EXTRACT,
+                queueing_lock=entry_lock(arrival.key),
+                # With `fetch.fetch_pages: false` the job makes no request and needs no lock.
+                lock=host_lock(arrival.entry.link) if self.fetch_pages else None,
+                feed_url=feed.url,
+                key=arrival.key,
+                entry=entry_arguments(arrival.entry),
+            )
+
+    def _pending(self) -> list[tuple[FeedConfig, Arrival]]:
+        if not hasattr(self._local, "items"):
+            self._local.items = []
+        items: list[tuple[FeedConfig, Arrival]] = self._local.items
+        return items
+
+
+def wire_pipeline(pipeline: Pipeline, deferrer: TransactionalDeferrer, fetch_pages: bool) -> NewItems:
+    """Make the pipeline's polls hand new items to the queue, and its article transactions defer
+    the delivery of the alerts they queue."""
+    items = NewItems(deferrer, fetch_pages)
+    pipeline.hand_off_new = items.hand_off
+    pipeline.store.on_alerts_queued = lambda connection: defer_delivery(deferrer, connection)
+    return items
+
+
+def defer_delivery(deferrer: TransactionalDeferrer, connection: Any) -> None:
+    # One waiting at a time: it delivers every alert due when it runs.
+    deferrer.defer_once(connection, DELIVER_ALERTS, queueing_lock=DELIVER_ALERTS, timestamp=0)
 
 
 async def prune_finished(manager: JobManager, keep_seconds: float) -> None:
@@ -132,6 +178,24 @@ async def prune_finished(manager: JobManager, keep_seconds: float) -> None:
     )
 
 
+def poll_and_hand_off(runtime: Runtime, feed_url: str, polled_before: str) -> None:
+    """One `poll_feed` job: the poll, then its result and its new items' jobs in one transaction."""
+    feed = runtime.feeds.get(feed_url)
+    if feed is None:
+        log.info("poll of %s skipped: the feed is no longer configured", feed_url)
+        return
+    store = runtime.pipeline.store
+    state = store.feed_state(feed.url, feed.name)
+    if already_polled(state.health.last_polled_at, polled_before):
+        log.info("feed %r: polled since this job was deferred; nothing to do", feed.name)
+        return
+    runtime.new_items.take()  # left by a poll on this thread that ended unrecorded
+    recorded = FeedStateBuffer(store)
+    runtime.pipeline.poll_feed(feed, state, recorded)
+    found = runtime.new_items.take()
+    recorded.flush(also=lambda connection: runtime.new_items.defer(connection, found))
+
+
 def register_tasks(app: App, settings: ClusterConfig, runtime: Callable[[], Runtime]) -> None:
     """Add the cluster's tasks to `app`; `runtime()` gives the worker's shared state when a job runs."""
     cadence = every(settings.sweep_every)
@@ -139,20 +203,12 @@ def register_tasks(app: App, settings: ClusterConfig, runtime: Callable[[], Runt
     @app.periodic(cron=cadence, periodic_id="sweep")
     @app.task(name=SWEEP, queueing_lock=SWEEP)
     def sweep_due_feeds(timestamp: int) -> None:
-        run_sweep(app, runtime())
+        current = runtime()
+        run_sweep(current.new_items.deferrer, current)
 
     @app.task(name=POLL_FEED)
     def poll_feed(feed_url: str, polled_before: str) -> None:
-        current = runtime()
-        feed = current.feeds.get(feed_url)
-        if feed is None:
-            log.info("poll of %s skipped: the feed is no longer configured", feed_url)
-            return
-        state = current.pipeline.store.feed_state(feed.url, feed.name)
-        if already_polled(state.health.last_polled_at, polled_before):
-            log.info("feed %r: polled since this job was deferred; nothing to do", feed.name)
-            return
-        current.pipeline.poll_feed(feed, state)
+        poll_and_hand_off(runtime(), feed_url, polled_before)
 
     @app.task(name=FETCH_EXTRACT)
     def fetch_extract(feed_url: str, key: str, entry: dict[str, Any]) -> None:
@@ -161,9 +217,8 @@ def register_tasks(app: App, settings: ClusterConfig, runtime: Callable[[], Runt
         if feed is None:
             log.info("item %s skipped: its feed %s is no longer configured", key, feed_url)
             return
-        report = current.pipeline.process_new_entry(feed, key, entry_from_arguments(entry))
-        if report.alerts_queued:
-            defer_once(app, DELIVER_ALERTS, queueing_lock=DELIVER_ALERTS, timestamp=0)
+        # Its alerts' delivery job is deferred in the transaction that stores them (wire_pipeline).
+        current.pipeline.process_new_entry(feed, key, entry_from_arguments(entry))
 
     @app.periodic(cron=cadence, periodic_id="deliver")
     @app.task(name=DELIVER_ALERTS, queueing_lock=DELIVER_ALERTS)

@@ -9,7 +9,8 @@ import socket
 from sqlalchemy.exc import IntegrityError
 
 from pipeline.cluster.app import build_app, install_schema
-from pipeline.cluster.tasks import Runtime, hand_off, register_tasks
+from pipeline.cluster.defer import TransactionalDeferrer
+from pipeline.cluster.tasks import Runtime, register_tasks, wire_pipeline
 from pipeline.config import ClusterConfig, Config
 from pipeline.cycle import Pipeline
 
@@ -37,14 +38,16 @@ def run_worker(config: Config, concurrency: int | None = None) -> None:
         # the pipeline's own lines say what happened, more briefly.
         logging.getLogger("procrastinate").setLevel(logging.WARNING)
     app = build_app(config.database)
+    # Our schema first: on an empty database it is created from the models in one step, which only
+    # happens while the database holds no table (not even the queue's).
+    pipeline = Pipeline.open(config)
     if install_schema(config.database):
         log.info("installed the job queue's tables in %s", config.database.rsplit("@", 1)[-1])
-    pipeline = Pipeline.open(config)
     register_feeds(pipeline, config)
-    pipeline.hand_off_new = hand_off(app, config.fetch.fetch_pages)
+    new_items = wire_pipeline(pipeline, TransactionalDeferrer(), config.fetch.fetch_pages)
     if config.fetch.fetch_pages:
         pipeline.extractor.start()
-    runtime = Runtime(config, pipeline)
+    runtime = Runtime(config, pipeline, new_items)
     register_tasks(app, settings, lambda: runtime)
     name = f"newswatch-{socket.gethostname()}-{os.getpid()}"
     log.info("worker %s: %d jobs at once", name, concurrency or settings.concurrency)

@@ -93,10 +93,31 @@ def _alembic_config(engine: Engine) -> AlembicConfig:
     return config
 
 
+# Any constant: the same in every process that may upgrade one PostgreSQL database at once.
+_UPGRADE_LOCK = 0x6E777363
+
+
 def upgrade_schema(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision`. At "head", a database already there costs one SELECT, and an
     empty one is created from the models (tests/test_store.py checks that both ways give the same
-    schema); Alembic runs only to migrate a database that holds an older schema."""
+    schema); Alembic runs only to migrate a database that holds an older schema.
+
+    On PostgreSQL, under an advisory lock: processes started together on one database (workers of a
+    cluster, `docker compose up --scale worker=4`) would otherwise both create the schema, and the
+    loser exits on a duplicate table."""
+    if engine.dialect.name != "postgresql":
+        _upgrade_schema(engine, revision)
+        return
+    with engine.connect() as holder:
+        holder.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _UPGRADE_LOCK})
+        try:
+            _upgrade_schema(engine, revision)
+        finally:
+            holder.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _UPGRADE_LOCK})
+            holder.commit()
+
+
+def _upgrade_schema(engine: Engine, revision: str) -> None:
     if revision == "head":
         stored = stored_revisions(engine)
         if stored == {HEAD_REVISION} or (not stored and _created_fresh(engine)):

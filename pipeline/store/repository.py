@@ -6,11 +6,11 @@ queued with a new article, is written by the outbox (store/outbox.py)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -124,13 +124,29 @@ class ArticleConflict(Exception):
     """The database refused an article: a row with its canonical URL or content already exists."""
 
 
+# Work joined to a write transaction, given the transaction's DBAPI connection (psycopg's, on
+# PostgreSQL): what it writes commits or rolls back with the rows of the write.
+JoinedWork = Callable[[Any], None]
+T = TypeVar("T")
+
+
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # Cluster mode sets this: run inside each transaction that queues alert rows, to defer
+        # their delivery job there, so no job wakes for rows that were rolled back, and no row
+        # waits for a job that was never committed.
+        self.on_alerts_queued: JoinedWork | None = None
 
     def session(self) -> Session:
         return self._sessions()
+
+    def in_transaction(self, work: Callable[[Any], T]) -> T:
+        """`work`'s result, run in a transaction of its own on the DBAPI connection (committed when
+        it returns, rolled back when it raises)."""
+        with self.engine.begin() as connection:
+            return work(connection.connection.driver_connection)
 
     # --- feeds -----------------------------------------------------------------
 
@@ -184,10 +200,11 @@ class Store:
                 .values(health_state=state.value, health_since=since)
             )
 
-    def save_feed_healths(self, updates: Sequence[FeedUpdate]) -> None:
+    def save_feed_healths(self, updates: Sequence[FeedUpdate], also: JoinedWork | None = None) -> None:
         """Write many feeds' states in one transaction (a cycle's worth of polls). Each poll's result,
         its health and when the feed is next due (`next_poll_at`) are one row's update: a crash never
-        leaves a poll recorded without its next due time."""
+        leaves a poll recorded without its next due time. `also` runs last in the same transaction
+        (cluster mode defers the polls' new items there); nothing is written without updates."""
         if not updates:
             return
         with self.engine.begin() as connection:
@@ -197,6 +214,13 @@ class Store:
                     connection.execute(
                         _feed_update_statement(with_state), [_feed_update_row(u) for u in group]
                     )
+            if also is not None:
+                also(connection.connection.driver_connection)
+
+    def last_success_at(self) -> datetime | None:
+        """The newest successful poll of any feed, by whichever process polled it."""
+        with self.engine.connect() as connection:
+            return connection.execute(select(func.max(FeedRow.last_success_at))).scalar_one_or_none()
 
     def enable_feed(self, url: str) -> bool:
         """Let a disabled or backed-off feed be polled again at once; False if no such feed is stored."""
@@ -381,6 +405,8 @@ class Store:
                 article_id = _insert_article(session, article, feed_id, fingerprint, story_id)
                 match_ids = _insert_matches(session, article_id, verdicts)
                 created_alerts = queue_planned(session, list(alerts), match_ids)
+                if created_alerts and self.on_alerts_queued is not None:
+                    self.on_alerts_queued(session.connection().connection.driver_connection)
                 return SavedArticle(article_id=article_id, alerts_created=created_alerts)
         except IntegrityError as error:
             raise ArticleConflict(article.canonical_url) from error
