@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pipeline import metrics
@@ -31,12 +32,14 @@ from pipeline.fetch import Fetcher, FetchLimits, refreshed_validators, trusted_h
 from pipeline.health import PollOutcome, hold_back_reason
 from pipeline.humanize import plural
 from pipeline.logs import log_context
-from pipeline.match import Matcher
 from pipeline.models import FeedEntry, FeedState, FetchResult
 from pipeline.parse import FeedParseError, parse_feed
 from pipeline.store import Store, create_db_engine, upgrade_schema
 from pipeline.store.outbox import Outbox
 from pipeline.stories import Arrival, Filing, Stories
+
+if TYPE_CHECKING:
+    from pipeline.match import Matcher
 
 log = logging.getLogger(__name__)
 
@@ -126,12 +129,14 @@ class Pipeline:
             kept.add("channels")
         else:
             self.channels = build_channels(config.channels)
-        # The matcher decides for itself: it is kept unless topics or aliases changed.
-        self.matcher = (
-            previous.matcher.reloaded(config.topics, config.aliases)
-            if previous is not None
-            else Matcher.from_topics(config.topics, config.aliases)
+        # The matcher decides for itself: it is kept unless topics or aliases changed. A reload
+        # compiles it now, so a reload that cannot compile it leaves the running pipeline whole; a
+        # fresh pipeline compiles it on the first new item, as a cycle where nothing is new (an
+        # all-304 `newswatch once` from cron) never needs it.
+        self._matcher: Matcher | None = (
+            previous.matcher.reloaded(config.topics, config.aliases) if previous is not None else None
         )
+        self._matcher_lock = threading.Lock()
         self.health = FeedHealthKeeper(config, store, clock)
         self.stories = Stories(store, config.dedup, clock)
         # Set on shutdown: polls stop between entries, leaving the rest for the next start.
@@ -143,6 +148,16 @@ class Pipeline:
             # Only once this pipeline is complete: a failed build leaves the previous one whole.
             previous._handed_over |= kept
         self.kept_from_previous = frozenset(kept)
+
+    @property
+    def matcher(self) -> Matcher:
+        if self._matcher is None:
+            with self._matcher_lock:
+                if self._matcher is None:
+                    from pipeline import match
+
+                    self._matcher = match.Matcher.from_topics(self.config.topics, self.config.aliases)
+        return self._matcher
 
     @classmethod
     def open(cls, config: Config, clock: Clock = SYSTEM_CLOCK) -> Pipeline:

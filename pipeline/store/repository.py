@@ -150,30 +150,46 @@ class Store:
         """The stored state of many feeds, given as (url, name), in one transaction.
 
         With `register`, feeds seen for the first time get their row; without, they are left out.
+        Core statements, not ORM objects: every cycle reads every configured feed twice (before the
+        polls and for the silence check), and the ORM's identity map cost more than the rows.
         """
-        urls = [url for url, _name in feeds]
-        states: dict[str, FeedState] = {}
-        with self.session() as session, session.begin():
-            rows: dict[str, FeedRow] = {}
-            for start in range(0, len(urls), 500):
-                chunk = urls[start : start + 500]
-                rows.update(
-                    (row.url, row) for row in session.scalars(select(FeedRow).where(FeedRow.url.in_(chunk)))
-                )
-            for url, name in feeds:
-                row = rows.get(url)
-                if row is None:
-                    if not register:
-                        continue
-                    row = FeedRow(url=url, name=name, consecutive_failures=0, items_seen=0, health_state="ok")
-                    session.add(row)
-                    rows[url] = row
-                elif row.name != name and register:
-                    row.name = name
-            session.flush()
-            for url, row in rows.items():
-                states[url] = feed_state(row)
-        return states
+        names = dict(feeds)
+        table = FeedRow.__table__
+        by_urls = select(table).where(table.c.url.in_(bindparam("urls", expanding=True)))
+        rows: dict[str, Any] = {}
+        with self.engine.begin() as connection:
+
+            def read(urls: list[str]) -> None:
+                for start in range(0, len(urls), 500):
+                    chunk = urls[start : start + 500]
+                    rows.update((row.url, row) for row in connection.execute(by_urls, {"urls": chunk}))
+
+            read(list(names))
+            if register:
+                missing = [url for url in names if url not in rows]
+                if missing:
+                    connection.execute(
+                        insert(table),
+                        [
+                            {"url": url, "name": names[url], "consecutive_failures": 0, "items_seen": 0}
+                            | {"health_state": "ok"}
+                            for url in missing
+                        ],
+                    )
+                renamed = [
+                    {"feed_url": url, "new_name": names[url]}
+                    for url, row in rows.items()
+                    if row.name != names[url]
+                ]
+                if renamed:
+                    connection.execute(
+                        update(table)
+                        .where(table.c.url == bindparam("feed_url"))
+                        .values(name=bindparam("new_name")),
+                        renamed,
+                    )
+                read(missing + [entry["feed_url"] for entry in renamed])
+        return {url: feed_state(rows[url]) for url in names if url in rows}
 
     def set_health_state(self, feed_id: int, state: HealthState, since: datetime | None) -> None:
         """Only the health state: a silence check must not overwrite a poll's concurrent write."""
