@@ -36,7 +36,7 @@ from pipeline.models import FeedEntry, FeedState, FetchResult
 from pipeline.parse import FeedParseError, parse_feed
 from pipeline.store import Store, create_db_engine, upgrade_schema
 from pipeline.store.outbox import Outbox
-from pipeline.stories import Arrival, Filing, Stories
+from pipeline.stories import Arrival, Filed, Filing, NewArticle, Stories
 
 if TYPE_CHECKING:
     from pipeline.match import Matcher
@@ -269,31 +269,42 @@ class Pipeline:
     def _process_entries(
         self, feed: FeedConfig, state: FeedState, entries: list[FeedEntry], report: FeedReport
     ) -> int:
-        """Store what is new; return how many items this feed carried for the first time."""
+        """Store what is new; return how many items this feed carried for the first time.
+
+        Each new item is fetched, extracted and matched on its own (an error there fails that item
+        alone); then the poll's new articles are filed in one transaction."""
         arrivals = self.stories.arrivals(entries, feed.url, state.feed_id)
         new_to_feed = 0
-        for position, arrival in enumerate(arrivals):
-            if self.stopping.is_set():
-                raise _Abandoned(len(arrivals) - position)
-            if arrival.known is not None:
-                if self.stories.record_known(arrival, state.feed_id):
+        prepared: list[NewArticle] = []
+        try:
+            for position, arrival in enumerate(arrivals):
+                if self.stopping.is_set():
+                    raise _Abandoned(len(arrivals) - position)
+                if arrival.known is not None:
+                    if self.stories.record_known(arrival, state.feed_id):
+                        new_to_feed += 1
+                        report.duplicates += 1
+                    continue
+                if self.hand_off_new is not None:
+                    # Outside the per-entry guard below: an item that could not be handed off fails
+                    # the poll, so its validators are not stored and the next poll sees it again.
+                    self.hand_off_new(feed, arrival)
                     new_to_feed += 1
-                    report.duplicates += 1
-                continue
-            if self.hand_off_new is not None:
-                # Outside the per-entry guard below: an item that could not be handed off fails the
-                # poll, so its validators are not stored and the next poll sees the item again.
-                self.hand_off_new(feed, arrival)
-                new_to_feed += 1
-                continue
-            try:
-                with log_context(article=arrival.link):
-                    new_to_feed += self._process_new_entry(feed, state, arrival.key, arrival.entry, report)
-            except Exception as error:
-                message = f"{arrival.link}: {type(error).__name__}: {error}"
-                report.entry_errors.append(message)
-                log.exception("feed %r: entry failed: %s", feed.name, message)
+                    continue
+                try:
+                    with log_context(article=arrival.link):
+                        prepared.append(self._prepare(feed, state, arrival.key, arrival.entry, report))
+                except Exception as error:
+                    self._entry_failed(feed, arrival.link, error, report)
+        finally:
+            # Also when abandoned for shutdown: what is extracted already is kept.
+            new_to_feed += self._file(feed, prepared, report)
         return new_to_feed
+
+    def _entry_failed(self, feed: FeedConfig, link: str, error: Exception, report: FeedReport) -> None:
+        message = f"{link}: {type(error).__name__}: {error}"
+        report.entry_errors.append(message)
+        log.error("feed %r: entry failed: %s", feed.name, message, exc_info=error)
 
     def _fetch_page(self, feed: FeedConfig, entry: FeedEntry, report: FeedReport) -> FetchResult:
         assert entry.link is not None
@@ -309,9 +320,10 @@ class Pipeline:
         log.warning("feed %r: article %s: %s; using the feed summary", feed.name, entry.link, problem)
         return fetched
 
-    def _process_new_entry(
+    def _prepare(
         self, feed: FeedConfig, state: FeedState, key: str, entry: FeedEntry, report: FeedReport
-    ) -> int:
+    ) -> NewArticle:
+        """A new item's page, extraction, fingerprint and verdicts: everything but storing it."""
         page, page_url, problem = None, entry.link, None
         if entry.link and self.config.fetch.fetch_pages and key.startswith(("http://", "https://")):
             fetched = self._fetch_page(feed, entry, report)
@@ -322,41 +334,62 @@ class Pipeline:
         with metrics.EXTRACT_SECONDS.time():
             article, fingerprint = self.extractor.extract(entry, key, feed.name, page, page_url, problem)
         verdicts = self.matcher.match(article)
-        filed = self.stories.file(
+        topics = self.config.topics
+        return NewArticle(
             key,
             article,
             fingerprint,
             state.feed_id,
             verdicts,
-            lambda story_key: plan_alerts(verdicts, self.config.topics, story=story_key),
+            lambda story_key: plan_alerts(verdicts, topics, story=story_key),
             feed.name,
         )
-        report.clustered += int(filed.clustered)
-        if filed.outcome is not Filing.CREATED:
-            report.duplicates += 1
-            return filed.new_to_feed
-        report.alerts_queued += filed.alerts_created
-        report.new += 1
-        report.matched += 1 if verdicts else 0
-        metrics.ARTICLES.labels(method=article.method.value).inc()
-        for verdict in verdicts:
-            metrics.MATCHES.labels(topic=verdict.topic).inc()
-            with log_context(topic=verdict.topic):
-                log.info(
-                    "match: topic %r, score %g: %s (%s)",
-                    verdict.topic,
-                    verdict.score,
-                    article.title,
-                    article.url,
-                )
-        return 1
+
+    def _file(self, feed: FeedConfig, prepared: list[NewArticle], report: FeedReport) -> int:
+        """File a poll's new articles together and report each; how many are new to this feed."""
+        if not prepared:
+            return 0
+        try:
+            filed_all = self.stories.file_all(prepared)
+        except Exception as error:  # the batch is rolled back: every item of it failed
+            for item in prepared:
+                self._entry_failed(feed, item.article.url, error, report)
+            return 0
+        return self._report_filed(prepared, filed_all, report)
+
+    def _report_filed(self, prepared: list[NewArticle], filed_all: list[Filed], report: FeedReport) -> int:
+        new_to_feed = 0
+        for item, filed in zip(prepared, filed_all, strict=True):
+            report.clustered += int(filed.clustered)
+            new_to_feed += filed.new_to_feed
+            if filed.outcome is not Filing.CREATED:
+                report.duplicates += 1
+                continue
+            report.alerts_queued += filed.alerts_created
+            report.new += 1
+            report.matched += 1 if item.verdicts else 0
+            article = item.article
+            metrics.ARTICLES.labels(method=article.method.value).inc()
+            for verdict in item.verdicts:
+                metrics.MATCHES.labels(topic=verdict.topic).inc()
+                with log_context(topic=verdict.topic, article=article.url):
+                    log.info(
+                        "match: topic %r, score %g: %s (%s)",
+                        verdict.topic,
+                        verdict.score,
+                        article.title,
+                        article.url,
+                    )
+        return new_to_feed
 
     def process_new_entry(self, feed: FeedConfig, key: str, entry: FeedEntry) -> FeedReport:
         """One new item on its own (page, extraction, match, store with its alerts): a cluster job."""
         report = FeedReport(feed=feed.name, url=feed.url)
         state = self.store.feed_state(feed.url, feed.name)
         with log_context(feed=feed.name, feed_url=feed.url, article=entry.link or key):
-            self._process_new_entry(feed, state, key, entry, report)
+            # Errors propagate: the job is retried.
+            item = self._prepare(feed, state, key, entry, report)
+            self._report_filed([item], self.stories.file_all([item]), report)
         return report
 
     def monitoring_counts(self) -> dict[str, dict[str, int]]:
