@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,6 +43,10 @@ if TYPE_CHECKING:
     from pipeline.match import Matcher
 
 log = logging.getLogger(__name__)
+
+# A poll's new articles are filed together, except that none waits longer than this for the rest
+# (with full extraction, each page takes its download and extraction time).
+FILE_WITHIN = 1.0
 
 
 @dataclass
@@ -272,10 +277,13 @@ class Pipeline:
         """Store what is new; return how many items this feed carried for the first time.
 
         Each new item is fetched, extracted and matched on its own (an error there fails that item
-        alone); then the poll's new articles are filed in one transaction."""
+        alone); the articles are filed together, one transaction per poll, or per `FILE_WITHIN`
+        seconds when pages are slow to come: an early article's alerts do not wait for the last
+        page of a long poll."""
         arrivals = self.stories.arrivals(entries, feed.url, state.feed_id)
         new_to_feed = 0
         prepared: list[NewArticle] = []
+        oldest = 0.0
         try:
             for position, arrival in enumerate(arrivals):
                 if self.stopping.is_set():
@@ -296,6 +304,12 @@ class Pipeline:
                         prepared.append(self._prepare(feed, state, arrival.key, arrival.entry, report))
                 except Exception as error:
                     self._entry_failed(feed, arrival.link, error, report)
+                    continue
+                if len(prepared) == 1:
+                    oldest = time.monotonic()
+                elif time.monotonic() - oldest >= FILE_WITHIN:
+                    new_to_feed += self._file(feed, prepared, report)
+                    prepared = []
         finally:
             # Also when abandoned for shutdown: what is extracted already is kept.
             new_to_feed += self._file(feed, prepared, report)
