@@ -1,9 +1,9 @@
-"""Keep httpx's command-line client out of newswatch's processes.
+"""httpx, without its command-line client: import httpx from here.
 
 httpx's package init imports `httpx._main`, its `httpx` command, whenever click, rich and pygments
 are installed (they are: the dev tools and rich's progress bars bring them). That is about 40 ms of
-every start-up and a few MB of modules newswatch never calls. Registering a stand-in under that name
-before httpx is first imported makes the init take the stand-in; calling its `main` loads the real
+every start-up and a few MB of modules newswatch never calls. A stand-in registered under that name
+before httpx is first imported is what the init takes instead; calling its `main` loads the real
 client, so nothing that does want it breaks.
 """
 
@@ -28,7 +28,9 @@ class _StandIn(types.ModuleType):
     main = staticmethod(_real_main)
 
 
-def keep_out() -> None:
-    """Called by the package init, before any module imports httpx; no effect once httpx is loaded."""
-    if "httpx" not in sys.modules:
-        sys.modules.setdefault(_NAME, _StandIn(_NAME))
+if "httpx" not in sys.modules:
+    sys.modules.setdefault(_NAME, _StandIn(_NAME))
+
+import httpx  # noqa: E402 (only after the stand-in is in place)
+
+__all__ = ["httpx"]
