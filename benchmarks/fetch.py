@@ -55,6 +55,7 @@ class Measurement:
     requests: int
     not_modified: int
     detail: str
+    cpu_seconds: float = 0.0
 
     @property
     def feeds_per_second(self) -> float:
@@ -140,6 +141,7 @@ def measure_newswatch(farm: Farm, folder: Path, smtp_port: int, repeats: int) ->
                 requests,
                 not_modified,
                 inner["summary"],
+                run.cpu_seconds,
             )
         )
     return results
@@ -171,6 +173,7 @@ def measure_rss2email(
                 requests,
                 not_modified,
                 f"{errors} error lines on stderr",
+                run.cpu_seconds,
             )
         )
     return results, rss2email_version(r2e)
@@ -182,19 +185,27 @@ def median_of(measurements: list[Measurement], tool: str, cycle: str) -> Measure
     return sorted(matching, key=lambda m: m.cycle_seconds or m.wall_seconds)[len(matching) // 2]
 
 
+def median_cpu(measurements: list[Measurement], tool: str) -> float:
+    """The median CPU time of a tool's all-304 runs (less disturbed by other jobs than wall time)."""
+    return statistics.median(m.cpu_seconds for m in measurements if m.tool == tool and m.cycle == "all 304")
+
+
 def render(measurements: list[Measurement], emails: dict[str, int]) -> str:
     lines = [
         f"{'tool':10} {'cycle':16} {'wall s':>7} {'feeds/s':>8} {'cycle s':>8} {'feeds/s':>8} "
-        f"{'peak RSS MB':>11} {'requests':>8} {'304s':>5}",
+        f"{'peak RSS MB':>11} {'requests':>8} {'304s':>5} {'CPU s':>6}",
     ]
     for m in measurements:
         cycle_s = f"{m.cycle_seconds:8.2f}" if m.cycle_seconds else f"{'-':>8}"
         cycle_rate = f"{m.cycle_feeds_per_second:8.0f}" if m.cycle_feeds_per_second else f"{'-':>8}"
         lines.append(
             f"{m.tool:10} {m.cycle:16} {m.wall_seconds:7.2f} {m.feeds_per_second:8.0f} {cycle_s} "
-            f"{cycle_rate} {m.peak_rss_mb:11.0f} {m.requests:8d} {m.not_modified:5d}"
+            f"{cycle_rate} {m.peak_rss_mb:11.0f} {m.requests:8d} {m.not_modified:5d} {m.cpu_seconds:6.2f}"
         )
-    lines.append("(wall: the whole process, start-up included; cycle: newswatch's cycle alone, timed inside)")
+    lines.append(
+        "(wall: the whole process, start-up included; cycle: newswatch's cycle alone, timed inside; "
+        "CPU: the whole process's user + system time)"
+    )
     for tool, count in emails.items():
         lines.append(f"emails received by the SMTP sink from {tool}: {count}")
     return "\n".join(lines)
@@ -254,8 +265,10 @@ def main(argv: list[str] | None = None) -> int:
         ours_new = median_of(measurements, "newswatch", "first (all new)")
         ratio_304 = peer_304.wall_seconds / ours.wall_seconds
         ratio_new = peer_new.wall_seconds / ours_new.wall_seconds
+        cpu_304 = median_cpu(measurements, "rss2email") / median_cpu(measurements, "newswatch")
         verdicts.update(
             ratio_304_process=ratio_304,
+            ratio_304_cpu=cpu_304,
             ratio_304_cycle=peer_304.wall_seconds / (ours.cycle_seconds or ours.wall_seconds),
             ratio_first=ratio_new,
             target_2x=ratio_304 >= 2.0,
@@ -264,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             f"all-304 feeds/s, newswatch / rss2email: {ratio_304:.1f}x (whole processes), "
             f"{verdicts['ratio_304_cycle']:.1f}x (newswatch cycle alone)"
         )
+        print(f"all-304 CPU seconds, rss2email / newswatch (medians, whole processes): {cpu_304:.1f}x")
         print(f"first cycle feeds/s, newswatch / rss2email: {ratio_new:.1f}x")
     print(
         f"load average before/after: {load_before[0]:.2f} / {load_after[0]:.2f} (1 min), "

@@ -14,6 +14,7 @@ maximum, so a child started by a large benchmark process would report the benchm
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import threading
 import time
@@ -26,7 +27,8 @@ PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 @dataclass
 class ProcessRun:
-    """One child process: wall time and peak resident memory."""
+    """One child process: wall time, CPU time (its own and its reaped children's) and peak resident
+    memory. On this shared machine wall time follows the other jobs' load; CPU time much less so."""
 
     wall_seconds: float
     peak_rss_mb: float
@@ -34,6 +36,7 @@ class ProcessRun:
     stdout: str
     stderr: str
     peak_tree_rss_mb: float = 0.0
+    cpu_seconds: float = 0.0
 
 
 def _children() -> dict[int, list[int]]:
@@ -113,17 +116,25 @@ class TreeSampler:
         self._thread.join()
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_measured(
     command: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> ProcessRun:
     """Run `command` to its end, timing it and measuring its peak memory."""
     stem = Path(os.environ.get("TMPDIR", "/tmp")) / f"nw-bench-{os.getpid()}-{time.monotonic_ns()}"
     with open(f"{stem}.out", "w+") as out, open(f"{stem}.err", "w+") as err:
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), _children_cpu()
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err)
         with TreeSampler(process.pid) as sampler:
             process.wait()
         wall = time.perf_counter() - started
+        # Children reaped meanwhile by other threads of this process would count too: the
+        # benchmarks run one measured process at a time.
+        cpu = _children_cpu() - cpu_before
         out.seek(0)
         err.seek(0)
         result = ProcessRun(
@@ -133,6 +144,7 @@ def run_measured(
             stdout=out.read(),
             stderr=err.read(),
             peak_tree_rss_mb=max(sampler.peak_mb, sampler.root_peak_mb),
+            cpu_seconds=cpu,
         )
     for suffix in (".out", ".err"):
         Path(f"{stem}{suffix}").unlink(missing_ok=True)

@@ -155,17 +155,20 @@ def measure_rss2email(farm: Farm, folder: Path, smtp_port: int, articles: int) -
 
 def render(rows: list[Row], limit: Row) -> str:
     header = (
-        f"{'run':52} {'articles':>8} {'seconds':>8} {'art/s':>7} {'x limit':>7} {'RSS MB':>7} {'tree MB':>7}"
+        f"{'run':52} {'articles':>8} {'seconds':>8} {'art/s':>7} {'x limit':>7} {'RSS MB':>7} {'tree MB':>7} "
+        f"{'CPU s':>6}"
     )
     lines = [header, "-" * len(header)]
     for row in rows:
         lines.append(
             f"{row.name:52} {row.articles:8d} {row.seconds:8.2f} {row.rate:7.1f} "
-            f"{row.rate / limit.rate:7.2f} {row.run.peak_rss_mb:7.0f} {row.run.peak_tree_rss_mb:7.0f}"
+            f"{row.rate / limit.rate:7.2f} {row.run.peak_rss_mb:7.0f} {row.run.peak_tree_rss_mb:7.0f} "
+            f"{row.run.cpu_seconds:6.2f}"
         )
     lines.append(
         "(seconds: the loop alone for the limit, the whole process otherwise; RSS: the process's "
-        "own peak; tree: the peak of the process and its workers together)"
+        "own peak; tree: the peak of the process and its workers together; CPU: user + system time of "
+        "the process and its workers, the whole run, the limit's imports and page reading included)"
     )
     return "\n".join(lines)
 

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pipeline import metrics
@@ -31,14 +33,20 @@ from pipeline.fetch import Fetcher, FetchLimits, refreshed_validators, trusted_h
 from pipeline.health import PollOutcome, hold_back_reason
 from pipeline.humanize import plural
 from pipeline.logs import log_context
-from pipeline.match import Matcher
 from pipeline.models import FeedEntry, FeedState, FetchResult
 from pipeline.parse import FeedParseError, parse_feed
 from pipeline.store import Store, create_db_engine, upgrade_schema
 from pipeline.store.outbox import Outbox
-from pipeline.stories import Arrival, Filing, Stories
+from pipeline.stories import Arrival, Filed, Filing, NewArticle, Stories
+
+if TYPE_CHECKING:
+    from pipeline.match import Matcher
 
 log = logging.getLogger(__name__)
+
+# A poll's new articles are filed together, except that none waits longer than this for the rest
+# (with full extraction, each page takes its download and extraction time).
+FILE_WITHIN = 1.0
 
 
 @dataclass
@@ -126,12 +134,14 @@ class Pipeline:
             kept.add("channels")
         else:
             self.channels = build_channels(config.channels)
-        # The matcher decides for itself: it is kept unless topics or aliases changed.
-        self.matcher = (
-            previous.matcher.reloaded(config.topics, config.aliases)
-            if previous is not None
-            else Matcher.from_topics(config.topics, config.aliases)
+        # The matcher decides for itself: it is kept unless topics or aliases changed. A reload
+        # compiles it now, so a reload that cannot compile it leaves the running pipeline whole; a
+        # fresh pipeline compiles it on the first new item, as a cycle where nothing is new (an
+        # all-304 `newswatch once` from cron) never needs it.
+        self._matcher: Matcher | None = (
+            previous.matcher.reloaded(config.topics, config.aliases) if previous is not None else None
         )
+        self._matcher_lock = threading.Lock()
         self.health = FeedHealthKeeper(config, store, clock)
         self.stories = Stories(store, config.dedup, clock)
         # Set on shutdown: polls stop between entries, leaving the rest for the next start.
@@ -143,6 +153,16 @@ class Pipeline:
             # Only once this pipeline is complete: a failed build leaves the previous one whole.
             previous._handed_over |= kept
         self.kept_from_previous = frozenset(kept)
+
+    @property
+    def matcher(self) -> Matcher:
+        if self._matcher is None:
+            with self._matcher_lock:
+                if self._matcher is None:
+                    from pipeline import match
+
+                    self._matcher = match.Matcher.from_topics(self.config.topics, self.config.aliases)
+        return self._matcher
 
     @classmethod
     def open(cls, config: Config, clock: Clock = SYSTEM_CLOCK) -> Pipeline:
@@ -254,31 +274,51 @@ class Pipeline:
     def _process_entries(
         self, feed: FeedConfig, state: FeedState, entries: list[FeedEntry], report: FeedReport
     ) -> int:
-        """Store what is new; return how many items this feed carried for the first time."""
+        """Store what is new; return how many items this feed carried for the first time.
+
+        Each new item is fetched, extracted and matched on its own (an error there fails that item
+        alone); the articles are filed together, one transaction per poll, or per `FILE_WITHIN`
+        seconds when pages are slow to come: an early article's alerts do not wait for the last
+        page of a long poll."""
         arrivals = self.stories.arrivals(entries, feed.url, state.feed_id)
         new_to_feed = 0
-        for position, arrival in enumerate(arrivals):
-            if self.stopping.is_set():
-                raise _Abandoned(len(arrivals) - position)
-            if arrival.known is not None:
-                if self.stories.record_known(arrival, state.feed_id):
+        prepared: list[NewArticle] = []
+        oldest = 0.0
+        try:
+            for position, arrival in enumerate(arrivals):
+                if self.stopping.is_set():
+                    raise _Abandoned(len(arrivals) - position)
+                if arrival.known is not None:
+                    if self.stories.record_known(arrival, state.feed_id):
+                        new_to_feed += 1
+                        report.duplicates += 1
+                    continue
+                if self.hand_off_new is not None:
+                    # Outside the per-entry guard below: an item that could not be handed off fails
+                    # the poll, so its validators are not stored and the next poll sees it again.
+                    self.hand_off_new(feed, arrival)
                     new_to_feed += 1
-                    report.duplicates += 1
-                continue
-            if self.hand_off_new is not None:
-                # Outside the per-entry guard below: an item that could not be handed off fails the
-                # poll, so its validators are not stored and the next poll sees the item again.
-                self.hand_off_new(feed, arrival)
-                new_to_feed += 1
-                continue
-            try:
-                with log_context(article=arrival.link):
-                    new_to_feed += self._process_new_entry(feed, state, arrival.key, arrival.entry, report)
-            except Exception as error:
-                message = f"{arrival.link}: {type(error).__name__}: {error}"
-                report.entry_errors.append(message)
-                log.exception("feed %r: entry failed: %s", feed.name, message)
+                    continue
+                try:
+                    with log_context(article=arrival.link):
+                        prepared.append(self._prepare(feed, state, arrival.key, arrival.entry, report))
+                except Exception as error:
+                    self._entry_failed(feed, arrival.link, error, report)
+                    continue
+                if len(prepared) == 1:
+                    oldest = time.monotonic()
+                elif time.monotonic() - oldest >= FILE_WITHIN:
+                    new_to_feed += self._file(feed, prepared, report)
+                    prepared = []
+        finally:
+            # Also when abandoned for shutdown: what is extracted already is kept.
+            new_to_feed += self._file(feed, prepared, report)
         return new_to_feed
+
+    def _entry_failed(self, feed: FeedConfig, link: str, error: Exception, report: FeedReport) -> None:
+        message = f"{link}: {type(error).__name__}: {error}"
+        report.entry_errors.append(message)
+        log.error("feed %r: entry failed: %s", feed.name, message, exc_info=error)
 
     def _fetch_page(self, feed: FeedConfig, entry: FeedEntry, report: FeedReport) -> FetchResult:
         assert entry.link is not None
@@ -294,9 +334,10 @@ class Pipeline:
         log.warning("feed %r: article %s: %s; using the feed summary", feed.name, entry.link, problem)
         return fetched
 
-    def _process_new_entry(
+    def _prepare(
         self, feed: FeedConfig, state: FeedState, key: str, entry: FeedEntry, report: FeedReport
-    ) -> int:
+    ) -> NewArticle:
+        """A new item's page, extraction, fingerprint and verdicts: everything but storing it."""
         page, page_url, problem = None, entry.link, None
         if entry.link and self.config.fetch.fetch_pages and key.startswith(("http://", "https://")):
             fetched = self._fetch_page(feed, entry, report)
@@ -307,41 +348,62 @@ class Pipeline:
         with metrics.EXTRACT_SECONDS.time():
             article, fingerprint = self.extractor.extract(entry, key, feed.name, page, page_url, problem)
         verdicts = self.matcher.match(article)
-        filed = self.stories.file(
+        topics = self.config.topics
+        return NewArticle(
             key,
             article,
             fingerprint,
             state.feed_id,
             verdicts,
-            lambda story_key: plan_alerts(verdicts, self.config.topics, story=story_key),
+            lambda story_key: plan_alerts(verdicts, topics, story=story_key),
             feed.name,
         )
-        report.clustered += int(filed.clustered)
-        if filed.outcome is not Filing.CREATED:
-            report.duplicates += 1
-            return filed.new_to_feed
-        report.alerts_queued += filed.alerts_created
-        report.new += 1
-        report.matched += 1 if verdicts else 0
-        metrics.ARTICLES.labels(method=article.method.value).inc()
-        for verdict in verdicts:
-            metrics.MATCHES.labels(topic=verdict.topic).inc()
-            with log_context(topic=verdict.topic):
-                log.info(
-                    "match: topic %r, score %g: %s (%s)",
-                    verdict.topic,
-                    verdict.score,
-                    article.title,
-                    article.url,
-                )
-        return 1
+
+    def _file(self, feed: FeedConfig, prepared: list[NewArticle], report: FeedReport) -> int:
+        """File a poll's new articles together and report each; how many are new to this feed."""
+        if not prepared:
+            return 0
+        try:
+            filed_all = self.stories.file_all(prepared)
+        except Exception as error:  # the batch is rolled back: every item of it failed
+            for item in prepared:
+                self._entry_failed(feed, item.article.url, error, report)
+            return 0
+        return self._report_filed(prepared, filed_all, report)
+
+    def _report_filed(self, prepared: list[NewArticle], filed_all: list[Filed], report: FeedReport) -> int:
+        new_to_feed = 0
+        for item, filed in zip(prepared, filed_all, strict=True):
+            report.clustered += int(filed.clustered)
+            new_to_feed += filed.new_to_feed
+            if filed.outcome is not Filing.CREATED:
+                report.duplicates += 1
+                continue
+            report.alerts_queued += filed.alerts_created
+            report.new += 1
+            report.matched += 1 if item.verdicts else 0
+            article = item.article
+            metrics.ARTICLES.labels(method=article.method.value).inc()
+            for verdict in item.verdicts:
+                metrics.MATCHES.labels(topic=verdict.topic).inc()
+                with log_context(topic=verdict.topic, article=article.url):
+                    log.info(
+                        "match: topic %r, score %g: %s (%s)",
+                        verdict.topic,
+                        verdict.score,
+                        article.title,
+                        article.url,
+                    )
+        return new_to_feed
 
     def process_new_entry(self, feed: FeedConfig, key: str, entry: FeedEntry) -> FeedReport:
         """One new item on its own (page, extraction, match, store with its alerts): a cluster job."""
         report = FeedReport(feed=feed.name, url=feed.url)
         state = self.store.feed_state(feed.url, feed.name)
         with log_context(feed=feed.name, feed_url=feed.url, article=entry.link or key):
-            self._process_new_entry(feed, state, key, entry, report)
+            # Errors propagate: the job is retried.
+            item = self._prepare(feed, state, key, entry, report)
+            self._report_filed([item], self.stories.file_all([item]), report)
         return report
 
     def monitoring_counts(self) -> dict[str, dict[str, int]]:

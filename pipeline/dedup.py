@@ -24,8 +24,6 @@ from functools import cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-import courlan
-
 from pipeline.models import ArticleFingerprint, FeedEntry, StoryCandidate
 
 if TYPE_CHECKING:
@@ -54,6 +52,10 @@ def canonical_url(url: str) -> str:
     tracking parameters (utm_*, fbclid, ...); the fragment never names a
     different article, so it goes too.
     """
+    # Imported here: a cycle where every feed answers 304 never builds a key, and courlan (with
+    # tld and urllib3) is a tenth of the start-up of `newswatch once`.
+    import courlan
+
     try:
         normalised = courlan.normalize_url(url.strip())
     except ValueError:

@@ -33,10 +33,10 @@ from urllib.parse import urljoin, urlsplit
 
 import brotli
 import httpcore
-import httpx
 
 from pipeline.config import FeedConfig, FetchConfig
 from pipeline.http_headers import parse_retry_after
+from pipeline.httpx_cli import httpx
 from pipeline.models import ConditionalState, FetchError, FetchErrorKind, FetchResult
 
 _PERMANENT_REDIRECTS = {301, 308}

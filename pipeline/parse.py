@@ -10,8 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
-import feedparser
-
 from pipeline.discover import alternate_feed_links, is_html_page
 from pipeline.entry_text import primary_language
 from pipeline.models import FeedEntry, ParsedFeed
@@ -141,6 +139,9 @@ def is_empty(entry: FeedEntry) -> bool:
 
 def parse_feed(body: bytes, url: str, headers: Mapping[str, str] | None = None) -> ParsedFeed:
     """Parse a fetched feed. Raises FeedParseError when nothing usable comes out."""
+    # Imported on the first feed that changed: an all-304 cycle never needs it.
+    import feedparser
+
     check_entity_declarations(body)
     response_headers = {"content-location": url, **(dict(headers) if headers else {})}
     parsed = feedparser.parse(body, response_headers=response_headers, sanitize_html=False)

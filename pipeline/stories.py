@@ -12,8 +12,9 @@ holds the decisions made with them against the store, in one place:
 - if another thread stored the same article first, that thread owns its matches and alerts, and
   this feed is recorded as a source, so nothing is alerted twice.
 
-Story assignment and the article's transaction run under one lock, so two copies of a story polled
-at the same moment by two threads cannot both found a story.
+Story assignment and the articles' transaction run under one lock, so two copies of a story polled
+at the same moment by two threads cannot both found a story. A poll's new articles are filed in one
+transaction (`file_all`), each decision seeing the articles filed before it in the same batch.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import enum
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from pipeline.clock import Clock
@@ -30,7 +31,7 @@ from pipeline.config import DedupConfig
 from pipeline.dedup import closest_story, entry_key
 from pipeline.models import Article, ArticleFingerprint, FeedEntry, PlannedAlert, Verdict
 from pipeline.store import Store
-from pipeline.store.repository import ArticleConflict
+from pipeline.store.repository import ArticleBatch, ArticleConflict
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,21 @@ class Filing(enum.Enum):
     SAME_TEXT = "same_text"
     # Another thread stored the same article first: recorded as a source only.
     RACED = "raced"
+
+
+@dataclass(frozen=True, slots=True)
+class NewArticle:
+    """A new item of a poll, extracted and matched, ready to be filed."""
+
+    key: str
+    article: Article
+    fingerprint: ArticleFingerprint
+    feed_id: int
+    verdicts: list[Verdict]
+    # plan(story_key): the alerts to queue; their idempotency keys name the story, so a story
+    # alerts each topic on each channel once.
+    plan: Callable[[str], list[PlannedAlert]] = field(compare=False)
+    feed_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,54 +120,62 @@ class Stories:
         plan: Callable[[str], list[PlannedAlert]],
         feed_name: str,
     ) -> Filed:
-        """Store a new article in its story, or record it as another source of a stored one.
+        """Store one new article in its story, or record it as another source of a stored one."""
+        return self.file_all([NewArticle(key, article, fingerprint, feed_id, verdicts, plan, feed_name)])[0]
 
-        `plan(story_key)` gives the alerts to queue: their idempotency keys name the story, so a
-        story alerts each topic on each channel once.
-        """
+    def file_all(self, items: Sequence[NewArticle]) -> list[Filed]:
+        """Store each new article in its story, or record it as another source of a stored one, all
+        in one transaction: committed together, or (on an error other than a lost race) not at all.
+        A crash before the commit loses the poll's articles together with its validators, so the
+        next poll sees them again."""
+        if not items:
+            return []
         with self._lock:
-            if fingerprint.content:
-                same_text = self.store.article_id_by_fingerprint(fingerprint.content)
-                if same_text is not None:
-                    log.info(
-                        "feed %r: %s has the same text as stored article %d; recorded as another source",
-                        feed_name,
-                        article.url,
-                        same_text,
-                    )
-                    added = self.store.add_source(same_text, feed_id, article.url)
-                    return Filed(Filing.SAME_TEXT, int(added))
-            story_id, story_key = None, key
-            if fingerprint.signature:
-                since = self.clock.now() - timedelta(seconds=self.settings.story_window)
-                candidates = self.store.story_candidates(fingerprint.bands, since)
-                closest = closest_story(fingerprint.signature, candidates, self.settings.story_similarity)
-                if closest is not None:
-                    story_id, story_key = closest[0].story_id, closest[0].story_key
-                    log.info(
-                        "feed %r: %s joins the story of %s (similarity %.2f)",
-                        feed_name,
-                        article.url,
-                        story_key,
-                        closest[1],
-                    )
             try:
-                saved = self.store.save_article(
-                    article, feed_id, verdicts, plan(story_key), fingerprint, story_id
-                )
+                with self.store.article_batch() as batch:
+                    return [self._file(batch, item) for item in items]
             except ArticleConflict:
-                if not self._record_race(article, fingerprint, feed_id):
-                    raise  # not a duplicate after all: the conflict is a real error
-                return Filed(Filing.RACED, 1, clustered=story_id is not None)
-        return Filed(Filing.CREATED, 1, clustered=story_id is not None, alerts_created=saved.alerts_created)
+                # Another process stored one of them between the check and the write (the batch
+                # is rolled back): each is filed again on its own, where the check now sees it.
+                filed = []
+                for item in items:
+                    with self.store.article_batch() as batch:
+                        filed.append(self._file(batch, item))
+                return filed
 
-    def _record_race(self, article: Article, fingerprint: ArticleFingerprint, feed_id: int) -> bool:
-        """Another poll stored the same URL or text first: it owns the matches and alerts, and this
-        feed becomes a source. False if no such article exists."""
-        existing = self.store.known_article_ids([article.canonical_url]).get(article.canonical_url)
-        if existing is None and fingerprint.content:
-            existing = self.store.article_id_by_fingerprint(fingerprint.content)
-        if existing is None:
-            return False
-        self.store.add_source(existing, feed_id, article.url)
-        return True
+    def _file(self, batch: ArticleBatch, item: NewArticle) -> Filed:
+        article, fingerprint, feed_id = item.article, item.fingerprint, item.feed_id
+        if fingerprint.content:
+            same_text = batch.id_by_fingerprint(fingerprint.content)
+            if same_text is not None:
+                log.info(
+                    "feed %r: %s has the same text as stored article %d; recorded as another source",
+                    item.feed_name,
+                    article.url,
+                    same_text,
+                )
+                added = batch.add_source(same_text, feed_id, article.url)
+                return Filed(Filing.SAME_TEXT, int(added))
+        story_id, story_key = None, item.key
+        if fingerprint.signature:
+            since = self.clock.now() - timedelta(seconds=self.settings.story_window)
+            candidates = batch.story_candidates(fingerprint.bands, since)
+            closest = closest_story(fingerprint.signature, candidates, self.settings.story_similarity)
+            if closest is not None:
+                story_id, story_key = closest[0].story_id, closest[0].story_key
+                log.info(
+                    "feed %r: %s joins the story of %s (similarity %.2f)",
+                    item.feed_name,
+                    article.url,
+                    story_key,
+                    closest[1],
+                )
+        # Under the lock no other thread of this process files; another thread may still have
+        # filed this URL after this poll looked its items up (two feeds carrying one article).
+        existing = batch.id_by_url(article.canonical_url)
+        if existing is not None:
+            batch.add_source(existing, feed_id, article.url)
+            return Filed(Filing.RACED, 1, clustered=story_id is not None)
+        alerts = item.plan(story_key)
+        saved = batch.save_article(article, feed_id, item.verdicts, alerts, fingerprint, story_id)
+        return Filed(Filing.CREATED, 1, clustered=story_id is not None, alerts_created=saved.alerts_created)

@@ -94,8 +94,8 @@ class WebhookChannel(Channel):
         self.config = config
         self._secret = decode_secret(config.secret.get_secret_value()) if config.secret else None
         # Imported here: validating a config loads every channel module, and `newswatch match` must
-        # not pay for httpx (which also pulls in rich for its own command line).
-        import httpx
+        # not pay for httpx (pipeline/httpx_cli.py keeps its command line's rich out).
+        from pipeline.httpx_cli import httpx
 
         self._client = httpx.Client(timeout=config.timeout, follow_redirects=False, transport=transport)
 

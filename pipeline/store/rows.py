@@ -60,7 +60,8 @@ def health_values(health: FeedHealth) -> dict[str, object]:
     return values
 
 
-def feed_health(row: FeedRow) -> FeedHealth:
+def feed_health(row: Any) -> FeedHealth:
+    """`row`: a `FeedRow` or a Core row of the feeds table (the same attributes)."""
     values: dict[str, Any] = {column: getattr(row, column) for column in HEALTH_COLUMNS}
     # Rows written before these columns had defaults may hold NULL.
     values["consecutive_failures"] = row.consecutive_failures or 0
@@ -69,7 +70,8 @@ def feed_health(row: FeedRow) -> FeedHealth:
     return FeedHealth(**values)
 
 
-def feed_state(row: FeedRow) -> FeedState:
+def feed_state(row: Any) -> FeedState:
+    """`row`: a `FeedRow` or a Core row of the feeds table (the same attributes)."""
     return FeedState(
         feed_id=row.id,
         url=row.url,
