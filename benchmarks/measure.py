@@ -9,11 +9,15 @@
 
 wait4's ru_maxrss is not used: Linux carries the parent's resident set at fork into the child's
 maximum, so a child started by a large benchmark process would report the benchmark's size.
+
+`cpu_seconds` is the user and system CPU time of the child and the descendants it waited for
+(its extraction workers): unlike wall time, other jobs on a shared machine hardly change it.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import threading
 import time
@@ -34,6 +38,7 @@ class ProcessRun:
     stdout: str
     stderr: str
     peak_tree_rss_mb: float = 0.0
+    cpu_seconds: float = 0.0
 
 
 def _children() -> dict[int, list[int]]:
@@ -113,17 +118,25 @@ class TreeSampler:
         self._thread.join()
 
 
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_measured(
     command: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> ProcessRun:
-    """Run `command` to its end, timing it and measuring its peak memory."""
+    """Run `command` to its end, timing it and measuring its peak memory and CPU time (no other
+    child of this process may end meanwhile: their CPU time would be counted too)."""
     stem = Path(os.environ.get("TMPDIR", "/tmp")) / f"nw-bench-{os.getpid()}-{time.monotonic_ns()}"
     with open(f"{stem}.out", "w+") as out, open(f"{stem}.err", "w+") as err:
+        cpu_before = _children_cpu_seconds()
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err)
         with TreeSampler(process.pid) as sampler:
             process.wait()
         wall = time.perf_counter() - started
+        cpu = _children_cpu_seconds() - cpu_before
         out.seek(0)
         err.seek(0)
         result = ProcessRun(
@@ -133,6 +146,7 @@ def run_measured(
             stdout=out.read(),
             stderr=err.read(),
             peak_tree_rss_mb=max(sampler.peak_mb, sampler.root_peak_mb),
+            cpu_seconds=cpu,
         )
     for suffix in (".out", ".err"):
         Path(f"{stem}{suffix}").unlink(missing_ok=True)
