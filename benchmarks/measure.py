@@ -11,7 +11,9 @@ wait4's ru_maxrss is not used: Linux carries the parent's resident set at fork i
 maximum, so a child started by a large benchmark process would report the benchmark's size.
 
 `cpu_seconds` is the user and system CPU time of the child and the descendants it waited for
-(its extraction workers): unlike wall time, other jobs on a shared machine hardly change it.
+(its extraction workers). Other jobs on a shared machine inflate it too (the same loop cost 55 ms
+and 95 ms of CPU a page in two runs an hour apart), but far less unevenly than wall time: ratios
+of CPU times within one run are what to compare.
 """
 
 from __future__ import annotations

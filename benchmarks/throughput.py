@@ -243,7 +243,8 @@ def run(spec: FarmSpec, *, postgres: bool, peer: bool, out: Path | None) -> dict
     }
     print()
     print(render(rows, limit))
-    # What load on a shared machine hardly changes: CPU per article. With every core free, two
+    # Load inflates CPU time far less unevenly than wall time, so the ratio of CPU times in one run
+    # says what a quiet machine would allow. With every core free, two
     # workers can at best run the loop's work on both cores while the parent's own work takes
     # its share of them, so 2 x loop CPU / newswatch CPU bounds the 2-worker ratio.
     verdicts["two_workers_cpu_bound_x_limit"] = 2 * limit.cpu_seconds / two.cpu_seconds
