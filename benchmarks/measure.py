@@ -9,6 +9,11 @@
 
 wait4's ru_maxrss is not used: Linux carries the parent's resident set at fork into the child's
 maximum, so a child started by a large benchmark process would report the benchmark's size.
+
+`cpu_seconds` is the user and system CPU time of the child and the descendants it waited for
+(its extraction workers). Other jobs on a shared machine inflate it too (the same loop cost 55 ms
+and 95 ms of CPU a page in two runs an hour apart), but far less unevenly than wall time: ratios
+of CPU times within one run are what to compare.
 """
 
 from __future__ import annotations
@@ -116,7 +121,7 @@ class TreeSampler:
         self._thread.join()
 
 
-def _children_cpu() -> float:
+def _children_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
@@ -124,17 +129,17 @@ def _children_cpu() -> float:
 def run_measured(
     command: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> ProcessRun:
-    """Run `command` to its end, timing it and measuring its peak memory."""
+    """Run `command` to its end, timing it and measuring its peak memory and CPU time (no other
+    child of this process may end meanwhile: their CPU time would be counted too)."""
     stem = Path(os.environ.get("TMPDIR", "/tmp")) / f"nw-bench-{os.getpid()}-{time.monotonic_ns()}"
     with open(f"{stem}.out", "w+") as out, open(f"{stem}.err", "w+") as err:
-        started, cpu_before = time.perf_counter(), _children_cpu()
+        cpu_before = _children_cpu_seconds()
+        started = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err)
         with TreeSampler(process.pid) as sampler:
             process.wait()
         wall = time.perf_counter() - started
-        # Children reaped meanwhile by other threads of this process would count too: the
-        # benchmarks run one measured process at a time.
-        cpu = _children_cpu() - cpu_before
+        cpu = _children_cpu_seconds() - cpu_before
         out.seek(0)
         err.seek(0)
         result = ProcessRun(

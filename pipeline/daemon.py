@@ -38,6 +38,7 @@ from pipeline.config import Config, ConfigError, FeedConfig, load_config
 from pipeline.cycle import Pipeline
 from pipeline.delivery import DeliveryWorker
 from pipeline.fetch import host_key
+from pipeline.heap import release_free_heap
 from pipeline.humanize import human_duration
 from pipeline.metrics import CONFIG_RELOADS, last_successful_poll, watch_store
 from pipeline.models import FeedState
@@ -240,6 +241,11 @@ class Daemon:
                 with self._unrecorded_lock:
                     self._unrecorded[feed.url] = time.monotonic() + feed.interval
                 return
+            finally:
+                # The poll's pages, parse results and fingerprints are freed by now; glibc would
+                # keep their pages resident for the next allocation (issue 16: the daemon's peak
+                # 296 -> 279 MB at 1,000 feeds, for well under a millisecond a poll).
+                release_free_heap()
         if report.alerts_queued:
             self.delivery.wake()
 

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from pipeline.config import ExtractConfig
 from pipeline.dedup import fingerprint_article
-from pipeline.extract_page import UNTITLED, page_or_summary, ready, warm_up
+from pipeline.extract_page import UNTITLED, page_or_summary, page_or_summary_in_worker, ready, warm_up
 from pipeline.models import Article, ArticleFingerprint, FeedEntry, text_article
 
 log = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ class ExtractionPool:
         try:
             # The worker runs trafilatura only; the language and fingerprints are made here.
             article = pool.submit(
-                page_or_summary,
+                page_or_summary_in_worker,
                 entry,
                 canonical,
                 source,

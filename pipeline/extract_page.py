@@ -11,11 +11,13 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sys
 import threading
 import time
 from datetime import UTC, datetime
 
 from pipeline.entry_text import primary_language, title_from_summary
+from pipeline.heap import release_free_heap
 from pipeline.models import Article, ExtractionMethod, FeedEntry
 
 UNTITLED = "(untitled)"
@@ -102,6 +104,23 @@ def page_or_summary(
     )
 
 
+def page_or_summary_in_worker(
+    entry: FeedEntry,
+    canonical: str,
+    source: str,
+    page: bytes | None,
+    page_url: str | None,
+    page_problem: str | None,
+) -> Article:
+    """`page_or_summary` as an extraction worker runs it: the page's freed tree is handed back to
+    the kernel afterwards, so a worker's resident set follows the page it is on rather than the
+    largest page it ever met (about 8 MB less over the corpus pages, for 0.4 ms a page)."""
+    try:
+        return page_or_summary(entry, canonical, source, page, page_url, page_problem)
+    finally:
+        release_free_heap()
+
+
 def _exit_with_parent(parent: int) -> None:
     # A worker whose parent was killed (SIGKILL, the OOM killer) is never told to stop: its
     # siblings keep the task queue open. It leaves on its own instead of holding memory forever.
@@ -115,9 +134,11 @@ def warm_up(parent: int | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if parent is not None:
         threading.Thread(target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
-    # Pay trafilatura's first-use costs before the first real page. The language model is not
-    # loaded here: most pages declare their language, and the model would cost each worker ~75 MB
-    # (more while it loads) and 2 s of CPU.
+    # trafilatura imports py3langid (and numpy with it, 12 MB of a worker's resident set) only to
+    # filter pages by a target language, which newswatch never asks for: the language is guessed
+    # in the parent. Marking it absent makes trafilatura skip the import. The model itself would
+    # cost each worker ~75 MB and 2 s of CPU more.
+    sys.modules.setdefault("py3langid", None)  # type: ignore[assignment]
     import trafilatura
 
     trafilatura.bare_extraction(b"<html><body><p>newswatch</p></body></html>")

@@ -46,7 +46,9 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     from pipeline.config import load_config
     from pipeline.cycle import Pipeline
     from pipeline.daemon import Daemon
+    from pipeline.heap import cap_arenas
 
+    cap_arenas()  # before the poll threads exist
     path = config_path(args)
     config = load_config(path)
     refuse_cluster_on_sqlite(config)
@@ -72,7 +74,9 @@ def refuse_cluster_on_sqlite(config: Config) -> None:
 
 def cmd_once(args: argparse.Namespace, out: TextIO) -> int:
     from pipeline.cycle import Pipeline
+    from pipeline.heap import cap_arenas
 
+    cap_arenas()  # before the poll threads exist
     config = load(args)
     setup_command_logging(args, config)
     with Pipeline.open(config) as pipeline, working(f"polling {plural(len(config.feeds), 'feed')}"):
