@@ -80,6 +80,9 @@ class Evaluator:
             getattr(occurrences[name], "present", None) or set(occurrences[name]) for name in _ORDER
         )
         self.present = {"all": title | body, "title": title, "body": body, "none": set()}
+        # NEAR outcomes by (node, fields): a topic's presence test works one out, and evaluating
+        # the topic that then holds would work it out again.
+        self._near: dict[tuple[int, frozenset[str]], Outcome] = {}
 
     def holds(self, node: Node, fields: frozenset[str] = ALL_FIELDS) -> bool:
         """Is the clause true? The same answer as `evaluate(...).matched`, without collecting hits
@@ -129,13 +132,17 @@ class Evaluator:
             child = self.evaluate(node.child, fields & {node.field})
             return Outcome(node, child.matched, child.hits, [child])
         if isinstance(node, NearNode):
-            left, right = self.evaluate(node.left, fields), self.evaluate(node.right, fields)
-            hits = (
-                self._near_hits(left.hits, right.hits, node.distance)
-                if left.matched and right.matched
-                else []
-            )
-            return Outcome(node, bool(hits), hits, [left, right])
+            key = (id(node), fields)
+            known = self._near.get(key)
+            if known is None:
+                left, right = self.evaluate(node.left, fields), self.evaluate(node.right, fields)
+                hits = (
+                    self._near_hits(left.hits, right.hits, node.distance)
+                    if left.matched and right.matched
+                    else []
+                )
+                known = self._near[key] = Outcome(node, bool(hits), hits, [left, right])
+            return known
         raise TypeError(f"unknown node {node!r}")
 
     def _term_hits(self, node: TermNode, fields: frozenset[str]) -> list[Found]:
