@@ -447,16 +447,19 @@ def count_words(text: str, japanese: Words | None) -> int:
 # --- explanation -------------------------------------------------------------------
 
 
+_OPS: dict[type, str] = {
+    TermNode: "term",
+    AliasNode: "alias",
+    AndNode: "and",
+    OrNode: "or",
+    NotNode: "not",
+    NearNode: "near",
+    FieldNode: "field",
+}
+
+
 def _op(node: Node) -> str:
-    return {
-        TermNode: "term",
-        AliasNode: "alias",
-        AndNode: "and",
-        OrNode: "or",
-        NotNode: "not",
-        NearNode: "near",
-        FieldNode: "field",
-    }[type(node)]
+    return _OPS[type(node)]
 
 
 def _labels(hits: Iterable[Found]) -> list[str]:
