@@ -464,10 +464,6 @@ _OPS: dict[type, str] = {
 }
 
 
-def _op(node: Node) -> str:
-    return _OPS[type(node)]
-
-
 def _labels(hits: Iterable[Found]) -> list[str]:
     labels: list[str] = []
     for hit in hits:
@@ -479,22 +475,27 @@ def _labels(hits: Iterable[Found]) -> list[str]:
 def clause_tree(outcome: Outcome) -> Clause:
     """The outcome as nested clauses: what each part of the query found."""
     node = outcome.node
+    kind = type(node)
     counted = outcome.hits
-    terms: list[str] = []
-    if isinstance(node, TermNode | AliasNode):
-        terms = _labels(outcome.hits)
-    elif isinstance(node, NotNode):
+    terms: tuple[str, ...] = ()
+    if kind is TermNode:
+        # Every hit of a term carries its label (`Evaluator._term_hits`).
+        terms = (node.label,) if counted else ()
+    elif kind is AliasNode:
+        terms = tuple(_labels(counted))
+    elif kind is NotNode:
         counted = outcome.children[0].hits
-        terms = _labels(counted)
+        terms = tuple(_labels(counted))
+    # (Positional, and the children as a list first: this runs for every node of every match.)
     return Clause(
-        clause=node.source,
-        op=_op(node),
-        matched=outcome.matched,
-        terms=tuple(terms),
-        count=len(counted),
-        distance=node.distance if isinstance(node, NearNode) else None,
-        field=node.field if isinstance(node, FieldNode) else None,
-        children=tuple(clause_tree(child) for child in outcome.children),
+        node.source,
+        _OPS[kind],
+        outcome.matched,
+        terms,
+        len(counted),
+        node.distance if kind is NearNode else None,
+        node.field if kind is FieldNode else None,
+        tuple([clause_tree(child) for child in outcome.children]),
     )
 
 
