@@ -369,7 +369,8 @@ def paragraph_starts(text: str) -> list[int]:
 _SENTENCE_END = re.compile(r"[。！？]|(?P<stop>[.!?])[\"')」]*(?=\s)")
 _NEXT_TEXT = re.compile(r"\S")
 _WORD_BEFORE = re.compile(r"([^\s\"'(]+)$")
-_WORD_WINDOW = 40
+# What ends the word before a full stop, with whitespace (`\s` is `str.isspace`).
+_WORD_STOPS = frozenset("\"'(")
 # Words a full stop follows without ending the sentence (titles, months, initials).
 _ABBREVIATIONS = frozenset(
     {"mr", "ms", "mrs", "dr", "st", "no", "gen", "adm", "col", "lt", "sgt", "maj", "capt", "rep", "sen"}
@@ -379,15 +380,16 @@ _ABBREVIATIONS = frozenset(
 
 
 def _word_before(text: str, end: int) -> str:
-    """The run of characters other than spaces, quotes and "(" that ends at `end`. `re` cannot
-    search backwards, and searching from the start of the text for every full stop made a long
-    body quadratic (a third of the matcher's time at 100,000 topics): a short window first, the
-    whole text only when the run reaches the window's edge."""
-    window = max(0, end - _WORD_WINDOW)
-    found = _WORD_BEFORE.search(text, window, end)
-    if found is not None and found.start() == window and window > 0:
-        found = _WORD_BEFORE.search(text, 0, end)
-    return found.group(1) if found else ""
+    """The run of characters other than spaces, quotes and "(" that ends at `end` (what
+    `_WORD_BEFORE` finds searching from the start). `re` cannot search backwards, and searching
+    from the start of the text for every full stop made a long body quadratic (a third of the
+    matcher's time at 100,000 topics); a word is a few characters, so walk back over it."""
+    if end > 0 and text[end - 1] == "\n":
+        end -= 1  # (as `$` matches before a string's final newline)
+    start = end
+    while start > 0 and not (text[start - 1] in _WORD_STOPS or text[start - 1].isspace()):
+        start -= 1
+    return text[start:end]
 
 
 def sentence_starts(text: str, paragraphs: Sequence[int]) -> list[int]:
