@@ -483,21 +483,28 @@ class Matcher:
             ):
                 continue  # too few mentions to be about the topic, whatever the evaluation finds
             outcome = evaluator.evaluate(topic.tree)
+            if not outcome.matched:
+                continue
             # The explanation is only built for a match; most candidates fall out here.
-            if outcome.matched and scanned.substance(distinct_hits(outcome.hits), topic.min_score).enough:
-                verdicts.append(build_verdict(topic, scanned, outcome))
+            positive = distinct_hits(outcome.hits)
+            weight = scanned.substance(positive, topic.min_score)
+            if weight.enough:
+                verdicts.append(build_verdict(topic, scanned, outcome, (positive, weight)))
         return verdicts
 
     def _score_bound(self, topic: CompiledTopic, scanned: ScannedArticle) -> float:
         """At least the score the topic's hits can reach: every occurrence of each of its terms,
         in the field that weighs it (its distinct hits are some of these occurrences)."""
         title, body = scanned.occurrences["title"], scanned.occurrences["body"]
+        # (The plain sets first: most of a topic's terms are absent, and the mappings' own
+        # lookups are Python methods.)
+        in_title, in_body = title.present, body.present
         title_weight, body_weight = FIELD_WEIGHTS["title"], FIELD_WEIGHTS["body"]
         bound = 0.0
         for term_id in self._topic_terms[topic.order]:
-            if term_id in title:
+            if term_id in in_title:
                 bound += title_weight * len(title[term_id])
-            if term_id in body:
+            if term_id in in_body:
                 bound += body_weight * len(body[term_id])
         return bound
 
@@ -571,9 +578,19 @@ def _original_text(folded: NormalisedText, original: str, span: tuple[int, int])
     return original[start:end]
 
 
-def build_verdict(topic: CompiledTopic, scanned: ScannedArticle, outcome: Outcome) -> Verdict:
-    positive = distinct_hits(outcome.hits) if outcome.matched else []
-    weight = scanned.substance(positive, topic.min_score)
+def build_verdict(
+    topic: CompiledTopic,
+    scanned: ScannedArticle,
+    outcome: Outcome,
+    weighed: tuple[list[Found], Substance] | None = None,
+) -> Verdict:
+    """The verdict with its explanation. `weighed`: the outcome's distinct positive hits and their
+    substance, when the caller has worked them out already."""
+    if weighed is None:
+        positive = distinct_hits(outcome.hits) if outcome.matched else []
+        weight = scanned.substance(positive, topic.min_score)
+    else:
+        positive, weight = weighed
     topic_score = weight.score
     reasons = reasons_not_matched(outcome)
     if not reasons:

@@ -1,0 +1,44 @@
+"""Shortcuts over positions give what the plain regex definitions give: the word before a full stop,
+looked for in a short window first (`sentence_starts` once searched from the start of the text for
+every stop), is the one a search from the start finds; the words of a text counted by splitting
+bytes are the matches of the word regex."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.match.evaluate import _SPACED_WORD, _WORD_BEFORE, _word_before, spaced_words
+
+PIECES = ["word", "U.S.", "a", "x" * 45, "http://example.org/" + "p" * 30, "再編", "。", " ", " ", "\n"]
+PIECES += ['"', "(", "'", ".", ",", "—", "-", "1999", "_", "e.g."]
+
+texts = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=texts, data=st.data())
+def test_the_word_before_a_stop_is_the_one_a_search_from_the_start_finds(
+    text: str, data: st.DataObject
+) -> None:
+    end = data.draw(st.integers(0, len(text)))
+    found = _WORD_BEFORE.search(text, 0, end)
+    assert _word_before(text, end) == (found.group(1) if found else "")
+
+
+words = st.lists(
+    st.sampled_from([*PIECES, "café", "naïve", "“", "”", "’", "…", "Ωmega", "١٢٣", "ß", "\u00a0", "ﬁ"]),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=words)
+def test_counting_words_by_splitting_gives_the_regex_count(text: str) -> None:
+    assert spaced_words(text) == sum(1 for _ in _SPACED_WORD.finditer(text))
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=60))
+def test_counting_words_by_splitting_gives_the_regex_count_for_any_text(text: str) -> None:
+    assert spaced_words(text) == sum(1 for _ in _SPACED_WORD.finditer(text))
