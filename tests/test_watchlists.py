@@ -429,6 +429,20 @@ def test_threads_share_one_analyser_and_get_the_words_they_would_alone() -> None
     assert together == alone
 
 
+def test_only_the_japanese_stretches_of_an_english_story_are_analysed_with_the_same_edges() -> None:
+    japanese = "在日米軍の司令部機能強化を日米が確認した"
+    english = "The allies met in Tokyo on Monday and agreed to strengthen the command."
+    mixed = f"{english} {japanese} {english}"
+    alone, within = words(japanese), words(mixed)
+    offset = len(english) + 1
+    assert {start + offset for start in alone.starts} == within.starts
+    assert {end + offset for end in alone.ends} == within.ends
+    assert tuple(start + offset for start in alone.cjk_starts) == within.cjk_starts
+    # A Latin name inside a Japanese sentence stays in it: the analyser reads the sentence whole.
+    sentence = "米海兵隊は NMESIS を石垣島に展開した"
+    assert words(sentence).starts >= {sentence.index("を"), sentence.index("石垣島")}
+
+
 def test_the_analyser_cuts_japanese_into_words() -> None:
     text = "在日米軍の統合軍司令部化"
     found = words(text)

@@ -22,6 +22,13 @@ from typing import Any
 from pipeline.match.normalize import CJK_RANGES
 
 _CJK_WORD = re.compile(rf"[{CJK_RANGES}]")
+# The stretches of a text the analyser reads: whitespace-separated tokens holding Japanese, with up
+# to two other tokens between them (a name or figure in Latin letters inside a Japanese sentence
+# stays in its sentence, so the analyser sees the same context). A longer stretch of English is
+# left out: its words are cut by spaces, and an English story quoting a few Japanese words costs a
+# few short analyses instead of one over all of its text.
+_JAPANESE_TOKEN = rf"\S*[{CJK_RANGES}]\S*"
+_JAPANESE_STRETCH = re.compile(rf"{_JAPANESE_TOKEN}(?:(?:\s+\S+){{0,2}}?\s+{_JAPANESE_TOKEN})*")
 # One tagger for the process, behind a lock: MeCab's tagger is not safe to share between threads,
 # and a tagger per thread cost about 68 MB each (the dictionary pages its own mapping touches), so
 # a daemon polling 32 feeds at once held 2 GB. Cutting an article takes about 0.3 ms.
@@ -70,20 +77,24 @@ def words_of(text: str) -> Words | None:
 
 
 def words(text: str) -> Words:
-    """Cut `text` into words (call only for a text that `has_japanese`)."""
+    """Cut `text` into words (call only for a text that `has_japanese`). Only edges where Japanese
+    starts or ends matter (`Words.accepts`), so only the stretches holding it are analysed."""
     starts: set[int] = set()
     ends: set[int] = set()
     cjk_starts: list[int] = []
-    position = 0
-    for surface in _surfaces(text):
-        if not surface:
-            continue
-        found = text.find(surface, position)
-        if found < 0:  # the analyser normalised something: keep the edges found so far
-            continue
-        starts.add(found)
-        position = found + len(surface)
-        ends.add(position)
-        if _CJK_WORD.match(surface):
-            cjk_starts.append(found)
+    for stretch in _JAPANESE_STRETCH.finditer(text):
+        offset = stretch.start()
+        part = stretch.group()
+        position = 0
+        for surface in _surfaces(part):
+            if not surface:
+                continue
+            found = part.find(surface, position)
+            if found < 0:  # the analyser normalised something: keep the edges found so far
+                continue
+            starts.add(offset + found)
+            position = found + len(surface)
+            ends.add(offset + position)
+            if _CJK_WORD.match(surface):
+                cjk_starts.append(offset + found)
     return Words(frozenset(starts), frozenset(ends), tuple(cjk_starts))
