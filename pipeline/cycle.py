@@ -142,6 +142,7 @@ class Pipeline:
             previous.matcher.reloaded(config.topics, config.aliases) if previous is not None else None
         )
         self._matcher_lock = threading.Lock()
+        self._feed_ids: dict[str, int] = {}
         self.health = FeedHealthKeeper(config, store, clock)
         self.stories = Stories(store, config.dedup, clock)
         # Set on shutdown: polls stop between entries, leaving the rest for the next start.
@@ -301,7 +302,8 @@ class Pipeline:
                     continue
                 try:
                     with log_context(article=arrival.link):
-                        prepared.append(self._prepare(feed, state, arrival.key, arrival.entry, report))
+                        item = self._prepare(feed, state.feed_id, arrival.key, arrival.entry, report)
+                    prepared.append(item)
                 except Exception as error:
                     self._entry_failed(feed, arrival.link, error, report)
                     continue
@@ -335,7 +337,7 @@ class Pipeline:
         return fetched
 
     def _prepare(
-        self, feed: FeedConfig, state: FeedState, key: str, entry: FeedEntry, report: FeedReport
+        self, feed: FeedConfig, feed_id: int, key: str, entry: FeedEntry, report: FeedReport
     ) -> NewArticle:
         """A new item's page, extraction, fingerprint and verdicts: everything but storing it."""
         page, page_url, problem = None, entry.link, None
@@ -353,7 +355,7 @@ class Pipeline:
             key,
             article,
             fingerprint,
-            state.feed_id,
+            feed_id,
             verdicts,
             lambda story_key: plan_alerts(verdicts, topics, story=story_key),
             feed.name,
@@ -399,12 +401,19 @@ class Pipeline:
     def process_new_entry(self, feed: FeedConfig, key: str, entry: FeedEntry) -> FeedReport:
         """One new item on its own (page, extraction, match, store with its alerts): a cluster job."""
         report = FeedReport(feed=feed.name, url=feed.url)
-        state = self.store.feed_state(feed.url, feed.name)
         with log_context(feed=feed.name, feed_url=feed.url, article=entry.link or key):
             # Errors propagate: the job is retried.
-            item = self._prepare(feed, state, key, entry, report)
+            item = self._prepare(feed, self._registered_feed_id(feed), key, entry, report)
             self._report_filed([item], self.stories.file_all([item]), report)
         return report
+
+    def _registered_feed_id(self, feed: FeedConfig) -> int:
+        """The feed's row id, registering the feed on first sight. A row's id never changes, so a
+        cluster worker asks the database once per feed, not in a write transaction per item."""
+        feed_id = self._feed_ids.get(feed.url)
+        if feed_id is None:
+            feed_id = self._feed_ids[feed.url] = self.store.feed_state(feed.url, feed.name).feed_id
+        return feed_id
 
     def monitoring_counts(self) -> dict[str, dict[str, int]]:
         """Outbox rows by status and configured feeds by state, for the /metrics gauges."""
