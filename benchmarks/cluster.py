@@ -32,6 +32,7 @@ import psycopg
 from benchmarks.bench_setup import REPO_ROOT, add_farm_arguments, farm_feeds, farm_spec, machine, save_results
 from benchmarks.databases import fresh_postgres_database
 from benchmarks.farm import Farm, FarmSpec
+from benchmarks.measure import process_table
 
 NOOP_TASK = "benchmarks.cluster.noop"
 
@@ -92,18 +93,9 @@ def _write_config(path: Path, url: str, farm: Farm) -> Path:
 def _tree_cpu(roots: list[int]) -> float:
     """Seconds of CPU (utime + stime) spent so far by the processes `roots` and all their
     descendants alive now (a worker's extraction processes are its children)."""
-    parents: dict[int, int] = {}
-    spent: dict[int, int] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(entry.name)] = int(fields[1])
-        spent[int(entry.name)] = int(fields[11]) + int(fields[12])
+    table = process_table()
+    parents = {pid: parent for pid, (parent, _) in table.items()}
+    spent = {pid: ticks for pid, (_, ticks) in table.items()}
     wanted = set(roots)
     for pid in spent:
         ancestor = pid

@@ -44,9 +44,9 @@ class ProcessRun:
     cpu_seconds: float = 0.0
 
 
-def _children() -> dict[int, list[int]]:
-    """Parent pid -> child pids, for every process visible in /proc."""
-    tree: dict[int, list[int]] = {}
+def process_table() -> dict[int, tuple[int, int]]:
+    """pid -> (parent pid, CPU clock ticks spent: utime + stime), for every process in /proc."""
+    table: dict[int, tuple[int, int]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -56,7 +56,15 @@ def _children() -> dict[int, list[int]]:
                 fields = stat.read().rsplit(b")", 1)[1].split()
         except OSError:
             continue
-        tree.setdefault(int(fields[1]), []).append(int(entry.name))
+        table[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    return table
+
+
+def _children() -> dict[int, list[int]]:
+    """Parent pid -> child pids, for every process visible in /proc."""
+    tree: dict[int, list[int]] = {}
+    for pid, (parent, _) in process_table().items():
+        tree.setdefault(parent, []).append(pid)
     return tree
 
 

@@ -15,7 +15,8 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -191,6 +192,25 @@ def jobs_of(database_url: str, task: str) -> Counter[str]:
     return Counter(row[0] for row in rows)
 
 
+@contextmanager
+def one_feed_cluster(
+    tmp_path: Path, postgres_url: str, webhook_receiver: WebhookReceiver
+) -> Iterator[tuple[Farm, Config]]:
+    """A farm of one feed of three items, and a cluster config on a prepared PostgreSQL database."""
+    with Farm(FarmSpec(feeds=1, items=3, hosts=1, use_corpus=False)) as farm:
+        config = load_config(
+            cluster_config(
+                tmp_path / "newswatch.yaml",
+                database_url=postgres_url,
+                farm=farm,
+                webhook_url=webhook_receiver.hook_url,
+                smtp_port=None,
+            )
+        )
+        prepare_database(postgres_url)
+        yield farm, config
+
+
 class KilledBeforeCommit(Exception):
     """Raised inside a transaction after its jobs were deferred, as a worker dying there would."""
 
@@ -199,86 +219,70 @@ class KilledBeforeCommit(Exception):
 def test_a_polls_item_jobs_commit_and_roll_back_with_its_recorded_result(
     tmp_path: Path, postgres_url: str, webhook_receiver: WebhookReceiver
 ) -> None:
-    with Farm(FarmSpec(feeds=1, items=3, hosts=1, use_corpus=False)) as farm:
-        config = load_config(
-            cluster_config(
-                tmp_path / "newswatch.yaml",
-                database_url=postgres_url,
-                farm=farm,
-                webhook_url=webhook_receiver.hook_url,
-                smtp_port=None,
-            )
-        )
-        prepare_database(postgres_url)
-        with Pipeline.open(config) as pipeline:
-            runtime = Runtime(config, pipeline, wire_pipeline(pipeline, TransactionalDeferrer(), True))
-            feed = config.feeds[0]
+    with (
+        one_feed_cluster(tmp_path, postgres_url, webhook_receiver) as (_farm, config),
+        Pipeline.open(config) as pipeline,
+    ):
+        runtime = Runtime(config, pipeline, wire_pipeline(pipeline, TransactionalDeferrer(), True))
+        feed = config.feeds[0]
 
-            # The poll runs, and the transaction recording it dies after deferring the item jobs.
-            recorded = FeedStateBuffer(pipeline.store)
-            pipeline.poll_feed(feed, pipeline.store.feed_state(feed.url, feed.name), recorded)
-            found = runtime.new_items.take()
-            assert len(found) == 3
+        # The poll runs, and the transaction recording it dies after deferring the item jobs.
+        recorded = FeedStateBuffer(pipeline.store)
+        pipeline.poll_feed(feed, pipeline.store.feed_state(feed.url, feed.name), recorded)
+        found = runtime.new_items.take()
+        assert len(found) == 3
 
-            def defer_then_die(connection: object) -> None:
-                runtime.new_items.defer(connection, found)
-                raise KilledBeforeCommit
+        def defer_then_die(connection: object) -> None:
+            runtime.new_items.defer(connection, found)
+            raise KilledBeforeCommit
 
-            with pytest.raises(KilledBeforeCommit):
-                recorded.flush(also=defer_then_die)
-            assert jobs_of(postgres_url, FETCH_EXTRACT) == Counter()
-            # Nor was the poll recorded: the feed is still due, its items still new.
-            assert pipeline.store.feed_state(feed.url, feed.name).health.last_polled_at is None
+        with pytest.raises(KilledBeforeCommit):
+            recorded.flush(also=defer_then_die)
+        assert jobs_of(postgres_url, FETCH_EXTRACT) == Counter()
+        # Nor was the poll recorded: the feed is still due, its items still new.
+        assert pipeline.store.feed_state(feed.url, feed.name).health.last_polled_at is None
 
-            poll_and_hand_off(runtime, feed.url, NEVER_POLLED)
-            jobs = jobs_of(postgres_url, FETCH_EXTRACT)
-            assert len(jobs) == 3 and set(jobs.values()) == {1}
-            assert pipeline.store.feed_state(feed.url, feed.name).health.last_polled_at is not None
+        poll_and_hand_off(runtime, feed.url, NEVER_POLLED)
+        jobs = jobs_of(postgres_url, FETCH_EXTRACT)
+        assert len(jobs) == 3 and set(jobs.values()) == {1}
+        assert pipeline.store.feed_state(feed.url, feed.name).health.last_polled_at is not None
 
 
 @pytest.mark.postgres
 def test_an_articles_delivery_job_commits_and_rolls_back_with_its_alerts(
     tmp_path: Path, postgres_url: str, webhook_receiver: WebhookReceiver
 ) -> None:
-    with Farm(FarmSpec(feeds=1, items=3, hosts=1, use_corpus=False)) as farm:
-        config = load_config(
-            cluster_config(
-                tmp_path / "newswatch.yaml",
-                database_url=postgres_url,
-                farm=farm,
-                webhook_url=webhook_receiver.hook_url,
-                smtp_port=None,
-            )
-        )
-        prepare_database(postgres_url)
-        with Pipeline.open(config) as pipeline:
-            deferrer = TransactionalDeferrer()
-            wire_pipeline(pipeline, deferrer, fetch_pages=True)
-            feed = config.feeds[0]
-            site = farm.feed_url(0).split("/feeds/")[0]
-            # Titles the `harbour` topic matches: each article queues an alert.
-            entries = [
-                FeedEntry(site + page_path(0, n), f"Harbour news {n}", "Summary.", None, None, None)
-                for n in range(3)
-            ]
+    with (
+        one_feed_cluster(tmp_path, postgres_url, webhook_receiver) as (farm, config),
+        Pipeline.open(config) as pipeline,
+    ):
+        deferrer = TransactionalDeferrer()
+        wire_pipeline(pipeline, deferrer, fetch_pages=True)
+        feed = config.feeds[0]
+        site = farm.feed_url(0).split("/feeds/")[0]
+        # Titles the `harbour` topic matches: each article queues an alert.
+        entries = [
+            FeedEntry(site + page_path(0, n), f"Harbour news {n}", "Summary.", None, None, None)
+            for n in range(3)
+        ]
 
-            def defer_then_die(connection: object) -> None:
-                defer_delivery(deferrer, connection)
-                raise KilledBeforeCommit
+        def defer_then_die(connection: object) -> None:
+            defer_delivery(deferrer, connection)
+            raise KilledBeforeCommit
 
-            pipeline.store.on_alerts_queued = defer_then_die
-            with pytest.raises(KilledBeforeCommit):
-                pipeline.process_new_entry(feed, entries[0].link or "", entries[0])
-            assert jobs_of(postgres_url, DELIVER_ALERTS) == Counter()
-            assert stored(postgres_url).articles == 0 and stored(postgres_url).alerts == Counter()
+        pipeline.store.on_alerts_queued = defer_then_die
+        with pytest.raises(KilledBeforeCommit):
+            pipeline.process_new_entry(feed, entries[0].link or "", entries[0])
+        assert jobs_of(postgres_url, DELIVER_ALERTS) == Counter()
+        assert stored(postgres_url).articles == 0 and stored(postgres_url).alerts == Counter()
 
-            wire_pipeline(pipeline, deferrer, fetch_pages=True)
-            for entry in entries:
-                assert pipeline.process_new_entry(feed, entry.link or "", entry).alerts_queued == 1
-            # One delivery job waits for all three articles' alerts; the refused defers of the other
-            # two did not abort their transactions.
-            assert jobs_of(postgres_url, DELIVER_ALERTS) == Counter({DELIVER_ALERTS: 1})
-            assert stored(postgres_url).articles == 3
+        wire_pipeline(pipeline, deferrer, fetch_pages=True)
+        for entry in entries:
+            assert pipeline.process_new_entry(feed, entry.link or "", entry).alerts_queued == 1
+        # One delivery job waits for all three articles' alerts; the refused defers of the other
+        # two did not abort their transactions.
+        assert jobs_of(postgres_url, DELIVER_ALERTS) == Counter({DELIVER_ALERTS: 1})
+        assert stored(postgres_url).articles == 3
 
 
 @pytest.mark.postgres
