@@ -298,3 +298,17 @@ def test_the_daemon_stores_an_adaptive_feeds_rhythm(
     assert health.last_polled_at is not None and health.next_poll_at == health.last_polled_at + timedelta(
         minutes=30
     )
+
+
+def test_due_feeds_among_more_feeds_than_a_statement_can_bind(store: Store) -> None:
+    """70,000 configured URLs pass both SQLite's and PostgreSQL's limit on bound parameters."""
+    scheduled(store, "https://a.example/late", later(-600))
+    scheduled(store, "https://a.example/very-late", later(-3600))
+    scheduled(store, "https://a.example/not-configured", later(-7200))
+    configured = [f"https://feeds.example/{number}" for number in range(70_000)]
+    configured += ["https://a.example/late", "https://a.example/very-late"]
+
+    due = [state.url for state in store.due_feeds(NOW, limit=10, among=configured)]
+
+    assert due == ["https://a.example/very-late", "https://a.example/late"]
+    assert [state.url for state in store.due_feeds(NOW, limit=1, among=configured)] == due[:1]

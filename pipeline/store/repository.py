@@ -40,6 +40,9 @@ from pipeline.store.rows import (
 )
 from pipeline.store.tables import ArticleBandRow, ArticleRow, ArticleSourceRow, FeedRow, MatchRow
 
+# Above this many configured feeds `due_feeds` filters them in Python, not in one IN list.
+AMONG_IN_SQL = 1000
+
 
 @cache
 def _story_candidates_query() -> Select[Any]:
@@ -306,11 +309,24 @@ class Store:
             .order_by(FeedRow.next_poll_at.asc().nulls_first(), FeedRow.id)
             .limit(limit)
         )
-        if among is not None:
+        if among is None:
+            with self.session() as session:
+                return [feed_state(row) for row in session.scalars(query)]
+        if len(among) <= AMONG_IN_SQL:
             query = query.where(FeedRow.url.in_(bindparam("among", expanding=True)))
+            with self.session() as session:
+                return [feed_state(row) for row in session.scalars(query, {"among": list(among)})]
+        # One bound parameter per URL would pass SQLite's 32,766 and PostgreSQL's 65,535 limits
+        # at large feed lists: read the due feeds in order and keep the wanted ones instead.
+        wanted = among if isinstance(among, (set, frozenset)) else set(among)
+        picked: list[FeedState] = []
         with self.session() as session:
-            rows = session.scalars(query, {"among": list(among)} if among is not None else {})
-            return [feed_state(row) for row in rows]
+            for row in session.scalars(query.limit(None).execution_options(yield_per=500)):
+                if row.url in wanted:
+                    picked.append(feed_state(row))
+                    if len(picked) == limit:
+                        break
+        return picked
 
     def recent_item_times(self, feed_ids: Sequence[int], per_feed: int = 30) -> dict[int, list[datetime]]:
         """Publication times (arrival time where the feed gave none) of each feed's latest items."""
