@@ -3,8 +3,10 @@ disabling) and the store's `feeds.next_poll_at` that the clock asks, on SQLite a
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -312,3 +314,20 @@ def test_due_feeds_among_more_feeds_than_a_statement_can_bind(store: Store) -> N
 
     assert due == ["https://a.example/very-late", "https://a.example/late"]
     assert [state.url for state in store.due_feeds(NOW, limit=1, among=configured)] == due[:1]
+
+
+def test_threads_registering_the_same_new_feeds_at_once_all_get_the_one_row(store: Store) -> None:
+    urls = [f"https://race.example/{number}" for number in range(40)]
+    start = threading.Barrier(6)
+
+    def register(one_by_one: bool) -> dict[str, int]:
+        start.wait()
+        if one_by_one:
+            return {url: store.feed_state(url, url).feed_id for url in urls}
+        return {url: state.feed_id for url, state in store.feed_states([(url, url) for url in urls]).items()}
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(register, [True, False] * 3))
+
+    assert all(answer == answers[0] for answer in answers)
+    assert len(set(answers[0].values())) == len(urls)

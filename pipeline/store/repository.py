@@ -44,6 +44,20 @@ from pipeline.store.tables import ArticleBandRow, ArticleRow, ArticleSourceRow, 
 AMONG_IN_SQL = 1000
 
 
+Registered = TypeVar("Registered")
+
+
+def _registered(register: Callable[[], Registered], attempts: int = 5) -> Registered:
+    """Run `register` again when another thread or worker registered one of the same new feeds in
+    the meantime (the unique URL refused our row): the next attempt reads theirs."""
+    for _ in range(attempts - 1):
+        try:
+            return register()
+        except IntegrityError:
+            continue
+    return register()
+
+
 @cache
 def _story_candidates_query() -> Select[Any]:
     """Built once: assembling this statement costs more than running it."""
@@ -156,6 +170,9 @@ class Store:
 
     def feed_state(self, url: str, name: str) -> FeedState:
         """The stored state of the feed at `url`, registering it on first sight."""
+        return _registered(lambda: self._feed_state(url, name))
+
+    def _feed_state(self, url: str, name: str) -> FeedState:
         with self.session() as session, session.begin():
             row = session.scalar(select(FeedRow).where(FeedRow.url == url))
             if row is None:
@@ -174,6 +191,9 @@ class Store:
         polls and for the silence check), and the ORM's identity map cost more than the rows.
         """
         names = dict(feeds)
+        return _registered(lambda: self._feed_states(names, register))
+
+    def _feed_states(self, names: dict[str, str], register: bool) -> dict[str, FeedState]:
         table = FeedRow.__table__
         by_urls = select(table).where(table.c.url.in_(bindparam("urls", expanding=True)))
         rows: dict[str, Any] = {}
