@@ -426,7 +426,9 @@ class Pipeline:
     # --- whole cycle -----------------------------------------------------------
 
     def dispatch(self) -> DispatchReport:
-        return dispatch_due(self.store, self.channels, self.config, clock=self.clock.now)
+        return dispatch_due(
+            self.store, self.channels, self.config, clock=self.clock.now, stopping=self.stopping
+        )
 
     def poll_all(self) -> list[FeedReport]:
         """One poll of every configured feed, whatever its interval (`newswatch once`), except those

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -382,4 +383,38 @@ def test_alerts_listing_filters(tmp_path: Path, database_url: str) -> None:
     )
     code, _ = cli("alerts", "retry", "--config", str(path))
     assert code == 2  # neither IDs nor --failed
+    store.engine.dispose()
+
+
+def test_a_stopping_dispatcher_finishes_the_send_in_hand_and_hands_the_rest_back(
+    tmp_path: Path, database_url: str
+) -> None:
+    stopping = threading.Event()
+    receiver = WebhookReceiver()
+
+    def received_then_shutdown(_request: Any) -> Response:
+        stopping.set()  # the operator stops the daemon while this alert is being sent
+        return Response(200, b"{}", {"Content-Type": "application/json"})
+
+    receiver.add(WebhookReceiver.PATH, received_then_shutdown)
+    receiver.start()
+    try:
+        hook = hook_document(receiver.hook_url)
+        _, config, store = setup(tmp_path, database_url, {"hook": hook}, ["hook"])
+        keys = add_matches(store, config, range(1, 6), "usfj")
+        channels = build_channels(config.channels)
+        clock = SimulatedClock(datetime.now(UTC) + timedelta(seconds=1))
+
+        report = Dispatcher(store, channels, config, clock=clock).run(stopping)
+
+        assert report.sent == 1 and len(receiver.deliveries) == 1
+        assert statuses(store) == {"sent": 1, "pending": 4}
+        handed_back = [row for row in Outbox(store).listing() if row.status == "pending"]
+        assert {(row.attempts, row.claimed_by) for row in handed_back} == {(0, None)}
+        # The next start sends them at once, not after the stopped dispatcher's lease.
+        assert Dispatcher(store, channels, config, clock=clock).run().sent == 4
+        posted = Counter(request.headers["webhook-id"] for request in receiver.deliveries)
+        assert set(posted.values()) == {1} and set(posted) == set(keys)
+    finally:
+        receiver.stop()
     store.engine.dispose()

@@ -20,6 +20,7 @@ import logging
 import os
 import random
 import socket
+import threading
 import traceback
 import uuid
 from collections.abc import Callable, Mapping
@@ -116,7 +117,10 @@ class Dispatcher:
     def _lease_end(self) -> datetime:
         return self.clock() + timedelta(seconds=self.policy.lease)
 
-    def run(self) -> DispatchReport:
+    def run(self, stopping: threading.Event | None = None) -> DispatchReport:
+        """Deliver every due alert; with `stopping` set, stop between two alerts and hand the rest
+        of the claim back, so that a shutdown neither waits out a slow channel's whole queue nor
+        leaves alerts leased to a dispatcher that is gone."""
         report = DispatchReport()
         as_of = self.clock()
         self._close_due_digests(as_of, report)
@@ -145,7 +149,12 @@ class Dispatcher:
                 log.error("alert %s failed: dispatchers kept stopping while sending it", alert_id)
             if not (claim.alerts or claim.overflowed or claim.abandoned):
                 return report
-            for alert in claim.alerts:
+            for position, alert in enumerate(claim.alerts):
+                if stopping is not None and stopping.is_set():
+                    left = [waiting.alert_id for waiting in claim.alerts[position:]]
+                    self.outbox.release(left, self.dispatcher_id)
+                    log.info("stopping: %d claimed alerts handed back for the next start", len(left))
+                    return report
                 self._deliver(alert, report)
 
     # --- digests ------------------------------------------------------------------
@@ -254,6 +263,7 @@ def dispatch_due(
     config: Config,
     clock: Clock = utcnow,
     dispatcher_id: str | None = None,
+    stopping: threading.Event | None = None,
 ) -> DispatchReport:
     """One dispatch round with a fresh Dispatcher (the daemon and `newswatch once` call this)."""
-    return Dispatcher(store, channels, config, clock=clock, dispatcher_id=dispatcher_id).run()
+    return Dispatcher(store, channels, config, clock=clock, dispatcher_id=dispatcher_id).run(stopping)
