@@ -281,6 +281,12 @@ def test_japans_joint_operations_command_as_usfjs_counterpart_is_not_its_own_bui
     assert topics_of(shipped, "Allies form team on command ties", counterpart) == {USFJ, ALLIANCE}
     own = "Japan set up its Joint Operations Command on Monday to unify command of the three services."
     assert BUILDUP in topics_of(shipped, "A new command for the SDF", own)
+    # Months after its launch, a story on how the command runs the SDF says no "launch" at all.
+    running = (
+        "Japan's Joint Operations Command directed its first large drill of the three services, and "
+        "its commander said the staff of 240 will grow next year."
+    )
+    assert BUILDUP in topics_of(shipped, "SDF command runs first big drill", running)
     title = "統合作戦司令部と在日米軍、連携強化で一致"
     body = "統合作戦司令官と在日米軍司令官が会談し、指揮統制の連携強化で一致した。"
     assert BUILDUP not in topics_of(shipped, title, body)
