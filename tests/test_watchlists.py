@@ -312,11 +312,14 @@ def test_american_weapons_brought_to_a_drill_are_the_alliance_not_japans_build_u
     assert topics_of(shipped, title, body) == {ALLIANCE}
 
 
-def test_weapons_japan_builds_with_the_us_are_both_topics(shipped: Matcher) -> None:
-    # TOPICS.md: the U.S.-Japan transaction itself is the alliance too, and Japan's industry its build-up.
+def test_co_production_with_the_us_is_the_alliance_and_a_us_weapon_in_japans_hands_the_build_up(
+    shipped: Matcher,
+) -> None:
+    # TOPICS.md lists co-production under the alliance; a co-production deal is not, by itself, a
+    # change to Japan's own forces, budget or policy.
     title = "Japan and U.S. to co-produce air-to-air missiles"
     body = "Japan and the United States agreed to co-produce AMRAAM missiles to ease shortages in stockpiles."
-    assert {ALLIANCE, BUILDUP} <= topics_of(shipped, title, body)
+    assert topics_of(shipped, title, body) == {ALLIANCE}
     training = (
         "MSDF crews start Tomahawk training",
         "MSDF sailors began training with the U.S. Navy on Tomahawk.",
@@ -515,3 +518,121 @@ def test_a_bad_topic_reference_is_a_config_error(topics: dict, key: str, message
     with pytest.raises(ConfigError) as raised:
         parse_config({"topics": topics})
     assert key in str(raised.value) and message in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        (  # USFJ named, its change told a paragraph later in words the alias sets did not hold
+            "New commander takes over in Tokyo",
+            "Lt. Gen. Ann Doe took command of U.S. Forces Japan on Friday in a ceremony at the base, with "
+            "Japanese and American officers and the ambassador in attendance, and thanked her predecessor. "
+            "She said her task was converting the headquarters so that it can plan and run operations "
+            "alongside the Self-Defense Forces.",
+        ),
+        (  # USFJ by where it sits, not by its name
+            "Allied planners rehearse a crisis",
+            "Planners from the U.S. military's Yokota-based headquarters and Japan's Joint Operations "
+            "Command "
+            "practised dividing tasks, after Washington gave its Japan headquarters an operational role.",
+        ),
+        (
+            "米、在日司令部に作戦機能",
+            "米国は東京に置く司令部に作戦機能を持たせ、自衛隊の司令部と日常的に調整する方針だ。",
+        ),
+    ],
+)
+def test_usfj_reorganisation_told_without_its_usual_words(shipped: Matcher, title: str, body: str) -> None:
+    assert {USFJ, ALLIANCE} <= topics_of(shipped, title, body)
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        (  # a U.S. unit in Japan named by its number, the U.S. never said
+            "New fighters land at Misawa",
+            "The first F-35A fighters of the 35th Fighter Wing arrived at Misawa Air Base, replacing its "
+            "F-16s.",
+        ),
+        (
+            "Officials discuss the nuclear umbrella",
+            "Japanese and American officials met for talks on extended deterrence, the Foreign Ministry "
+            "said.",
+        ),
+        (
+            "Japan to send shell parts to U.S.",
+            "Japan will supply parts for artillery shells to the United States under its eased export rules.",
+        ),
+    ],
+)
+def test_alliance_stories_told_by_unit_deterrence_or_arms_transfer(
+    shipped: Matcher, title: str, body: str
+) -> None:
+    assert ALLIANCE in topics_of(shipped, title, body)
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        (
+            "ASDF fighters arrive at Komatsu",
+            "The Air Self-Defense Force deployed its first F-35A fighters to Komatsu Air Base on Monday.",
+        ),
+        (
+            "MSDF stands up drone squadron",
+            "The Maritime Self-Defense Force stood up its first squadron of unmanned aircraft in Hachinohe.",
+        ),
+        (
+            "次世代潜水艦、保有を検討",
+            "防衛省は長く潜航できる次世代の潜水艦の保有に向けて検討を始めた。",
+        ),
+    ],
+)
+def test_the_sdfs_new_units_aircraft_and_submarines_are_the_build_up(
+    shipped: Matcher, title: str, body: str
+) -> None:
+    assert BUILDUP in topics_of(shipped, title, body)
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "unwanted"),
+    [
+        (  # a base's open day is neither a basing change nor an incident
+            "横田基地で友好祭、にぎわう",
+            "米軍横田基地で日米友好祭が開かれ、多くの家族連れが訪れた。",
+            ALLIANCE,
+        ),
+        (  # the U.S. strategy and the U.S. defense policy bill are not Japan's documents
+            "Japan says command plan unchanged",
+            "Tokyo said the plan for U.S. Forces Japan would go ahead after the new U.S. National Defense "
+            "Strategy was published.",
+            BUILDUP,
+        ),
+        (
+            "House bill asks for Japan command plan",
+            "The House version of the annual defense policy bill asks for a plan for the headquarters in "
+            "Japan.",
+            BUILDUP,
+        ),
+        (  # another navy's carrier near Japanese jets is an incident, not Japan's own build-up
+            "Japan protests radar lock by Chinese carrier jets",
+            "Jets from the Chinese aircraft carrier Liaoning locked radar on Air Self-Defense Force F-15s.",
+            BUILDUP,
+        ),
+        (  # cruise missiles as the threat a drill rehearses, not Japan's own strike weapons
+            "日米が防空訓練",
+            "自衛隊と米軍は巡航ミサイルの同時攻撃を想定した防空訓練を実施した。",
+            BUILDUP,
+        ),
+        (  # research partnerships outside defence
+            "U.S., Japan sign fusion energy partnership",
+            "The United States and Japan agreed on joint research into fusion energy, officials in Tokyo "
+            "said.",
+            ALLIANCE,
+        ),
+    ],
+)
+def test_near_misses_found_by_probes_written_apart_from_the_rules(
+    shipped: Matcher, title: str, body: str, unwanted: str
+) -> None:
+    assert unwanted not in topics_of(shipped, title, body)
