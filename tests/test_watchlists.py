@@ -560,6 +560,10 @@ def test_usfj_reorganisation_told_without_its_usual_words(shipped: Matcher, titl
             "said.",
         ),
         (
+            "日米、無人機の共同研究へ",
+            "防衛省は、戦闘機と連携して飛ぶ無人機について米国と共同研究を始めると発表した。",
+        ),
+        (
             "Japan to send shell parts to U.S.",
             "Japan will supply parts for artillery shells to the United States under its eased export rules.",
         ),
