@@ -312,14 +312,12 @@ def test_american_weapons_brought_to_a_drill_are_the_alliance_not_japans_build_u
     assert topics_of(shipped, title, body) == {ALLIANCE}
 
 
-def test_co_production_with_the_us_is_the_alliance_and_a_us_weapon_in_japans_hands_the_build_up(
-    shipped: Matcher,
-) -> None:
-    # TOPICS.md lists co-production under the alliance; a co-production deal is not, by itself, a
-    # change to Japan's own forces, budget or policy.
+def test_weapons_japan_develops_or_builds_with_the_us_are_both_topics(shipped: Matcher) -> None:
+    # The shared set labels a co-development in which Japan funds and builds part of the weapon as
+    # the build-up too (en-gpi-codevelopment), beside the alliance's transaction.
     title = "Japan and U.S. to co-produce air-to-air missiles"
     body = "Japan and the United States agreed to co-produce AMRAAM missiles to ease shortages in stockpiles."
-    assert topics_of(shipped, title, body) == {ALLIANCE}
+    assert {ALLIANCE, BUILDUP} <= topics_of(shipped, title, body)
     training = (
         "MSDF crews start Tomahawk training",
         "MSDF sailors began training with the U.S. Navy on Tomahawk.",
@@ -544,6 +542,78 @@ def test_a_bad_topic_reference_is_a_config_error(topics: dict, key: str, message
 )
 def test_usfj_reorganisation_told_without_its_usual_words(shipped: Matcher, title: str, body: str) -> None:
     assert {USFJ, ALLIANCE} <= topics_of(shipped, title, body)
+
+
+def test_a_title_naming_the_new_command_over_a_body_naming_usfj_is_the_reorganisation(
+    shipped: Matcher,
+) -> None:
+    title = "U.S. to turn its Japan command into a joint force headquarters"
+    body = (
+        "The Pentagon will reconstitute U.S. Forces Japan in phases, the defense secretary said after "
+        "talks in Tokyo, with a working group to settle the details."
+    )
+    assert {USFJ, ALLIANCE} <= topics_of(shipped, title, body)
+    elsewhere = body.replace("Japan", "Germany")
+    assert USFJ not in topics_of(shipped, "A joint force headquarters for Europe", elsewhere)
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        (
+            "統合作戦司令部が発足、在日米軍との調整も",
+            "防衛省は陸海空自衛隊を一元的に指揮する統合作戦司令部を新設した。在日米軍との調整窓口も担う。",
+        ),
+        (
+            "先島の住民、九州へ避難",
+            "政府は先島諸島の住民約12万人を九州各県へ避難させる計画をまとめた。",
+        ),
+        (
+            "Japan to give coastal radars to Philippine navy",
+            "Japan will provide coastal surveillance radars to the Philippine navy under its Official "
+            "Security Assistance program.",
+        ),
+    ],
+)
+def test_build_up_stories_found_by_the_fourth_probe_round(shipped: Matcher, title: str, body: str) -> None:
+    assert BUILDUP in topics_of(shipped, title, body)
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "unwanted"),
+    [
+        (
+            "Kadena hosts Special Olympics for 20th year",
+            "Athletes and families filled the track at Kadena Air Base, where U.S. Marines and airmen "
+            "volunteered.",
+            ALLIANCE,
+        ),
+        (
+            "U.S.-Japan Joint Committee on Science and Technology meets",
+            "Officials of the U.S.-Japan Joint Committee discussed quantum computing and AI research.",
+            ALLIANCE,
+        ),
+        (
+            "U.S. Navy signs repair deal with Mitsubishi Heavy yard",
+            "The U.S. Navy signed a master agreement for Mitsubishi Heavy Industries to repair its "
+            "destroyers.",
+            BUILDUP,
+        ),
+    ],
+)
+def test_near_misses_found_by_the_fourth_probe_round(
+    shipped: Matcher, title: str, body: str, unwanted: str
+) -> None:
+    assert unwanted not in topics_of(shipped, title, body)
+
+
+def test_a_crime_at_a_base_festival_is_still_the_alliance(shipped: Matcher) -> None:
+    title = "Marine arrested after assault at Kadena festival"
+    body = (
+        "Okinawa police arrested a U.S. Marine on suspicion of assault during the festival at Kadena "
+        "Air Base."
+    )
+    assert ALLIANCE in topics_of(shipped, title, body)
 
 
 @pytest.mark.parametrize(
