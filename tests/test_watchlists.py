@@ -710,3 +710,18 @@ def test_near_misses_found_by_probes_written_apart_from_the_rules(
     shipped: Matcher, title: str, body: str, unwanted: str
 ) -> None:
     assert unwanted not in topics_of(shipped, title, body)
+
+
+def test_japan_and_the_us_in_a_list_of_countries(shipped: Matcher) -> None:
+    trilateral = (
+        "Three allies link missile warning radars",
+        "The United States, Japan and South Korea began sharing missile warning data in real time and "
+        "agreed on a plan for trilateral exercises.",
+    )
+    assert ALLIANCE in topics_of(shipped, *trilateral)
+    quad = (
+        "Quad ministers launch critical minerals initiative",
+        "Foreign ministers of the United States, Japan, Australia and India met in Washington and "
+        "discussed maritime security and defense of sea lanes.",
+    )
+    assert ALLIANCE not in topics_of(shipped, *quad)
