@@ -715,8 +715,8 @@ def test_near_misses_found_by_probes_written_apart_from_the_rules(
 def test_japan_and_the_us_in_a_list_of_countries(shipped: Matcher) -> None:
     trilateral = (
         "Three allies link missile warning radars",
-        "The United States, Japan and South Korea began sharing missile warning data in real time and "
-        "agreed on a plan for trilateral exercises.",
+        "The United States, Japan and South Korea began trilateral exercises and real-time sharing of "
+        "missile warning data.",
     )
     assert ALLIANCE in topics_of(shipped, *trilateral)
     quad = (
