@@ -87,6 +87,7 @@ def child(config_path: str) -> None:
     """One newswatch cycle in this process, as `newswatch once` runs it, timed from inside."""
     import logging
 
+    from pipeline.commands.run import freeze_start_up
     from pipeline.config import load_config
     from pipeline.cycle import Pipeline
 
@@ -94,6 +95,7 @@ def child(config_path: str) -> None:
     logging.getLogger("pipeline.cycle").setLevel(logging.ERROR)
     config = load_config(config_path)
     with Pipeline.open(config) as pipeline:
+        freeze_start_up()
         started = time.perf_counter()
         report = pipeline.run_cycle()
         cycle_seconds = time.perf_counter() - started
