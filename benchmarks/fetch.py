@@ -77,37 +77,10 @@ def write_config(folder: Path, feed_urls: list[str], smtp_port: int) -> Path:
 
 
 def run_newswatch_cycle(config: Path) -> tuple[ProcessRun, dict[str, Any]]:
-    run = run_measured([sys.executable, "-m", "benchmarks.fetch", "child", str(config)], cwd=REPO_ROOT)
+    run = run_measured([sys.executable, "-m", "benchmarks.fetch_child", str(config)], cwd=REPO_ROOT)
     if run.returncode != 0:
         raise RuntimeError(f"newswatch cycle failed ({run.returncode}):\n{run.stderr[-3000:]}")
     return run, json.loads(run.stdout.strip().splitlines()[-1])
-
-
-def child(config_path: str) -> None:
-    """One newswatch cycle in this process, as `newswatch once` runs it, timed from inside."""
-    import logging
-
-    from pipeline.config import load_config
-    from pipeline.cycle import Pipeline
-
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("pipeline.cycle").setLevel(logging.ERROR)
-    config = load_config(config_path)
-    with Pipeline.open(config) as pipeline:
-        started = time.perf_counter()
-        report = pipeline.run_cycle()
-        cycle_seconds = time.perf_counter() - started
-    print(
-        json.dumps(
-            {
-                "cycle_seconds": cycle_seconds,
-                "summary": report.summary(),
-                "failed": len(report.failed_feeds),
-                "not_modified": sum(1 for feed in report.feeds if feed.not_modified),
-                "new": report.total("new"),
-            }
-        )
-    )
 
 
 def farm_delta(farm: Farm, before: dict[str, Any]) -> tuple[int, int, dict[str, Any]]:
@@ -214,9 +187,6 @@ def render(measurements: list[Measurement], emails: dict[str, int]) -> str:
 def main(argv: list[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
-    if argv[:1] == ["child"]:
-        child(argv[1])
-        return 0
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fetch", description=__doc__.split("\n\n")[0])
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--items", type=int, default=5)

@@ -347,7 +347,7 @@ class Pipeline:
                 page, page_url = fetched.body, fetched.final_url
             else:
                 problem = f"page fetch failed: {fetched.error}"
-        with metrics.EXTRACT_SECONDS.time():
+        with metrics.timing_extraction():
             article, fingerprint = self.extractor.extract(entry, key, feed.name, page, page_url, problem)
         verdicts = self.matcher.match(article)
         topics = self.config.topics
@@ -385,9 +385,8 @@ class Pipeline:
             report.new += 1
             report.matched += 1 if item.verdicts else 0
             article = item.article
-            metrics.ARTICLES.labels(method=article.method.value).inc()
+            metrics.count_article(article.method.value, [verdict.topic for verdict in item.verdicts])
             for verdict in item.verdicts:
-                metrics.MATCHES.labels(topic=verdict.topic).inc()
                 with log_context(topic=verdict.topic, article=article.url):
                     log.info(
                         "match: topic %r, score %g: %s (%s)",

@@ -40,7 +40,8 @@ from pipeline.delivery import DeliveryWorker
 from pipeline.fetch import host_key
 from pipeline.heap import release_free_heap
 from pipeline.humanize import human_duration
-from pipeline.metrics import CONFIG_RELOADS, last_successful_poll, watch_store
+from pipeline.metrics import count_reload, last_successful_poll, watch_store
+from pipeline.metrics import enable as enable_metrics
 from pipeline.models import FeedState
 from pipeline.pollpool import PollLimits, PollPool
 from pipeline.web import HealthProbes, StatusServer, daemon_app
@@ -136,6 +137,8 @@ class PipelineHolder:
 
 class Daemon:
     def __init__(self, pipeline: Pipeline, config_path: str | Path | None = None) -> None:
+        # Before the first poll: /metrics counts from the start of the process.
+        enable_metrics()
         self.holder = PipelineHolder(pipeline)
         self.config_path = Path(config_path) if config_path else None
         self._config_digest = self._read_config_digest()
@@ -339,7 +342,7 @@ class Daemon:
             try:
                 new_config = load_config(self.config_path)
             except ConfigError as error:
-                CONFIG_RELOADS.labels(result="rejected").inc()
+                count_reload("rejected")
                 log.error("config reload refused, still running on the previous config: %s", error)
                 return False
             old = self.holder.current
@@ -351,7 +354,7 @@ class Daemon:
             try:
                 new_pipeline = Pipeline(new_config, old.store, previous=old, clock=old.clock)
             except Exception:
-                CONFIG_RELOADS.labels(result="rejected").inc()
+                count_reload("rejected")
                 log.exception("config reload failed while building the new pipeline; keeping the old one")
                 return False
             # Swap while no dispatch runs, so a channel is never replaced in the middle of a send.
@@ -363,7 +366,7 @@ class Daemon:
                 tick = IntervalTrigger(seconds=tick_seconds(new_config))
                 self.scheduler.reschedule_job(TICK_JOB, trigger=tick)
             added, removed, rescheduled = _feed_changes(old.config.feeds, new_config.feeds)
-            CONFIG_RELOADS.labels(result="applied").inc()
+            count_reload("applied")
             recompiled = "recompiled" if new_pipeline.matcher is not old.matcher else "unchanged"
             kept = ", ".join(sorted(new_pipeline.kept_from_previous)) or "nothing"
             log.info(

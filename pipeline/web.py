@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
-from pipeline.metrics import REGISTRY
+from pipeline import metrics as process_metrics
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -86,7 +86,7 @@ def status_routes(probes: HealthProbes) -> list[Route]:
         return JSONResponse(body, status_code=status)
 
     def metrics(_ctx: Ctx) -> Response:
-        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_PLAIN_0_0_4)
+        return Response(generate_latest(process_metrics.enable()), media_type=CONTENT_TYPE_PLAIN_0_0_4)
 
     return [route("/healthz", healthz, Access.PUBLIC), route("/metrics", metrics, Access.PUBLIC)]
 

@@ -219,13 +219,13 @@ class Dispatcher:
             return
         self.outbox.mark_sent(alert.alert_id, self.clock())
         report.sent += 1
-        metrics.ALERTS_SENT.labels(channel=alert.channel).inc()
+        metrics.count_delivery(alert.channel, delivered=True)
         log.info("alert %s sent via %s: %s", alert.alert_id, alert.channel, self.redact(describe(alert)))
 
     def _not_delivered(self, alert: OutgoingAlert, error: DeliveryError, report: DispatchReport) -> None:
         message = self.redact(str(error))
         report.errors.append(message)
-        metrics.ALERTS_FAILED.labels(channel=alert.channel).inc()
+        metrics.count_delivery(alert.channel, delivered=False)
         attempts = alert.attempts  # includes this one: counted when claimed
         if error.permanent or attempts >= self.policy.max_attempts:
             why = "permanent error" if error.permanent else f"gave up after {attempts} attempts"

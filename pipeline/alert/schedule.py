@@ -14,8 +14,6 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from croniter import croniter
-
 # Daylight-saving shifts move wall-clock time by at most two hours against the instant it stands
 # for; starting the search this far to the safe side never misses a tick.
 _DST_MARGIN = timedelta(hours=3)
@@ -40,6 +38,9 @@ class CronSchedule:
 
     def next_after(self, instant: datetime) -> datetime:
         """The first tick strictly after `instant` (an aware datetime), in UTC."""
+        # Here, not at the top: every cycle imports this module, few configs have a digest.
+        from croniter import croniter
+
         ticks = croniter(self.expression, self._wall(instant) - _DST_MARGIN)
         for _ in range(_MAX_STEPS):
             candidate = self._instant(ticks.get_next(datetime))
@@ -49,6 +50,8 @@ class CronSchedule:
 
     def latest_at(self, instant: datetime) -> datetime:
         """The last tick at or before `instant`, in UTC."""
+        from croniter import croniter
+
         ticks = croniter(self.expression, self._wall(instant) + _DST_MARGIN)
         for _ in range(_MAX_STEPS):
             candidate = self._instant(ticks.get_prev(datetime))

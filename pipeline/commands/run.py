@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pipeline.commands.common import (
@@ -72,6 +73,14 @@ def refuse_cluster_on_sqlite(config: Config) -> None:
         ) from None
 
 
+def freeze_start_up() -> None:
+    """Put every object start-up made (modules, the config, the store's statements) out of the garbage
+    collector's sight. A one-shot process frees none of them before it exits, yet each full
+    collection walked them all, the one at interpreter exit too: 0.3-0.8 s of an all-304 `once`
+    over 1,000 feeds (issue 16). Objects made later are collected as before."""
+    gc.freeze()
+
+
 def cmd_once(args: argparse.Namespace, out: TextIO) -> int:
     from pipeline.cycle import Pipeline
     from pipeline.heap import cap_arenas
@@ -80,6 +89,7 @@ def cmd_once(args: argparse.Namespace, out: TextIO) -> int:
     config = load(args)
     setup_command_logging(args, config)
     with Pipeline.open(config) as pipeline, working(f"polling {plural(len(config.feeds), 'feed')}"):
+        freeze_start_up()
         report = pipeline.run_cycle()
     out.write(report.summary() + "\n")
     for feed in report.failed_feeds:
