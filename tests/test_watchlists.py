@@ -634,6 +634,14 @@ def test_a_crime_at_a_base_festival_is_still_the_alliance(shipped: Matcher) -> N
             "防衛省は、戦闘機と連携して飛ぶ無人機について米国と共同研究を始めると発表した。",
         ),
         (
+            "Army activates boat unit at Yokohama dock",
+            "The U.S. Army activated a watercraft company at Yokohama North Dock to ferry supplies.",
+        ),
+        (
+            "U.S., Japan sign supply pledge for defense goods",
+            "The United States and Japan signed a Security of Supply Arrangement for defense goods.",
+        ),
+        (
             "Japan to send shell parts to U.S.",
             "Japan will supply parts for artillery shells to the United States under its eased export rules.",
         ),
