@@ -85,6 +85,9 @@ class Evaluator:
         self._near: dict[tuple[int, frozenset[str]], Outcome] = {}
         # A term's hits by (term, label, fields): many topics share a term (and its label).
         self._term_cache: dict[tuple[int, str, frozenset[str]], list[Found]] = {}
+        # Per field: how many gaps NEAR has counted words in, and then the field's word runs.
+        self._counts: dict[str, int] = {}
+        self._word_runs: dict[str, tuple[list[int], list[int]]] = {}
 
     def holds(self, node: Node, fields: frozenset[str] = ALL_FIELDS) -> bool:
         """Is the clause true? The same answer as `evaluate(...).matched`, without collecting hits
@@ -175,11 +178,19 @@ class Evaluator:
         allowed = distance - (japanese.cjk_words_between(start, end) if japanese is not None else 0)
         if allowed < 0:
             return False
-        # (Counting the gap's words costs at most distance + 1 steps; finding all the field's word
-        # runs once to bisect them cost more than every count of an article together: 0.5 ms for
-        # a 5 KB body.)
-        words = _SPACED_WORD.finditer(self.texts[field_name], start, end)
-        return sum(1 for _ in islice(words, allowed + 1)) <= allowed
+        runs = self._word_runs.get(field_name)
+        if runs is None:
+            # Counting the gap's words costs at most distance + 1 steps, and finding all the field's
+            # word runs once costs more than a few counts (0.5 ms for a 5 KB body): the runs are
+            # only found for a field asked about often (many NEARs of many topics).
+            self._counts[field_name] = counted = self._counts.get(field_name, 0) + 1
+            if counted <= _COUNTS_BEFORE_RUNS:
+                words = _SPACED_WORD.finditer(self.texts[field_name], start, end)
+                return sum(1 for _ in islice(words, allowed + 1)) <= allowed
+            runs = self._word_runs[field_name] = word_runs(self.texts[field_name])
+        # The runs that text[start:end] holds a part of: each is one match of the count above.
+        run_starts, run_ends = runs
+        return bisect_left(run_starts, end) - bisect_right(run_ends, start) <= allowed
 
     def _near_hits(self, left: list[Found], right: list[Found], distance: int) -> list[Found]:
         """The hits of either side that have a hit of the other side within `distance` words."""
@@ -282,6 +293,16 @@ def near_sides(node: NearNode, term_ids: TermIds, fields: frozenset[str]) -> Nea
 
 
 PresenceTest = Callable[[Evaluator], bool]
+# After this many word counts in one field, NEAR bisects the field's word runs instead.
+_COUNTS_BEFORE_RUNS = 16
+
+
+def word_runs(text: str) -> tuple[list[int], list[int]]:
+    """The starts and the ends of `_SPACED_WORD`'s matches in `text` (both sorted: the runs are
+    disjoint): the matches in text[start:end] are one per run that starts before `end` and ends
+    after `start`."""
+    spans = [found.span() for found in _SPACED_WORD.finditer(text)]
+    return [start for start, _ in spans], [end for _, end in spans]
 
 
 def _scope(fields: frozenset[str]) -> str:
