@@ -80,6 +80,32 @@ def test_compiled_and_naive_agree_on_the_shipped_topics() -> None:
         assert summary(compiled.evaluate(item)) == summary(naive.evaluate(item))
 
 
+def test_phrases_sharing_a_first_word_agree_with_the_naive_matcher() -> None:
+    # Enough phrases begin with "the" (and "u.s.") that the key dispatches them by what follows
+    # the first word: every separator, apostrophe, dotted acronym, plural, prefix and comma case
+    # must still find exactly what each phrase's own regex finds.
+    phrases = [
+        '"the finnish army"', '"the defence ministry"', '"the U.S. Navy"', '"the USFJ"', "the-kaga",
+        '"the o\'neill case"', '"the navies"', "the fleet*", '"the, army"', '"the 在日米軍"', "the2nd",
+        '"the ship"', '"U.S. Navy"', '"us navy"', '"U.S. forces"', '"U.S. Marine Corps"',
+    ]
+    topics = {f"p{index}": GeneratedTopic(phrase) for index, phrase in enumerate(phrases)}
+    compiled = Matcher(topics, {})
+    naive = NaiveMatcher(compiled)
+    texts = [
+        "The Finnish army and the  -  defense ministry; the U.S. Navy, the u.s.navy and the USFJ.",
+        "the-kaga, the o'neill case, THE NAVY, the navies, the fleets, the fleetwood, the, army",
+        "the 在日米軍 and the在日米軍, the2nd, the ship's, the ships, the\tship, the/ship, the%ship",
+        "U.S. Navy, U.S.  Navy, us-navy, U.S. Marine Corps, u.s. forces, the U.S.Navy, theship",
+    ]
+    found = 0
+    for text in texts:
+        item = article(text[:30], text)
+        assert summary(compiled.evaluate(item)) == summary(naive.evaluate(item)), text
+        found += len(compiled.match(item))
+    assert found >= 8
+
+
 def test_only_topics_whose_terms_occur_are_candidates() -> None:
     topics = {
         f"t{index}": GeneratedTopic(f"name{index} AND (word{index} OR other{index})") for index in range(300)

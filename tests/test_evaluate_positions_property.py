@@ -5,10 +5,12 @@ bytes are the matches of the word regex."""
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.match.evaluate import _SPACED_WORD, _WORD_BEFORE, _word_before, spaced_words
+from pipeline.match.evaluate import _SPACED_WORD, _WORD_BEFORE, _word_before, spaced_words, word_runs
 
 PIECES = ["word", "U.S.", "a", "x" * 45, "http://example.org/" + "p" * 30, "再編", "。", " ", " ", "\n"]
 PIECES += ['"', "(", "'", ".", ",", "—", "-", "1999", "_", "e.g."]
@@ -42,3 +44,16 @@ def test_counting_words_by_splitting_gives_the_regex_count(text: str) -> None:
 @given(text=st.text(max_size=60))
 def test_counting_words_by_splitting_gives_the_regex_count_for_any_text(text: str) -> None:
     assert spaced_words(text) == sum(1 for _ in _SPACED_WORD.finditer(text))
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=words, data=st.data())
+def test_word_runs_count_the_words_of_any_gap_as_the_regex_does(text: str, data: st.DataObject) -> None:
+    # NEAR bisects a field's word runs once it has counted many gaps: the same count as searching
+    # the gap alone, for any gap that is not empty (`_within` settles an empty one first), cut
+    # anywhere (inside a word too).
+    start = data.draw(st.integers(0, max(0, len(text) - 1)))
+    end = data.draw(st.integers(start + 1, max(start + 1, len(text))))
+    run_starts, run_ends = word_runs(text)
+    bisected = bisect_left(run_starts, end) - bisect_right(run_ends, start)
+    assert bisected == sum(1 for _ in _SPACED_WORD.finditer(text, start, end))

@@ -85,6 +85,9 @@ class Evaluator:
         self._near: dict[tuple[int, frozenset[str]], Outcome] = {}
         # A term's hits by (term, label, fields): many topics share a term (and its label).
         self._term_cache: dict[tuple[int, str, frozenset[str]], list[Found]] = {}
+        # Per field: how many gaps NEAR has counted words in, and then the field's word runs.
+        self._counts: dict[str, int] = {}
+        self._word_runs: dict[str, tuple[list[int], list[int]]] = {}
 
     def holds(self, node: Node, fields: frozenset[str] = ALL_FIELDS) -> bool:
         """Is the clause true? The same answer as `evaluate(...).matched`, without collecting hits
@@ -175,11 +178,19 @@ class Evaluator:
         allowed = distance - (japanese.cjk_words_between(start, end) if japanese is not None else 0)
         if allowed < 0:
             return False
-        # (Counting the gap's words costs at most distance + 1 steps; finding all the field's word
-        # runs once to bisect them cost more than every count of an article together: 0.5 ms for
-        # a 5 KB body.)
-        words = _SPACED_WORD.finditer(self.texts[field_name], start, end)
-        return sum(1 for _ in islice(words, allowed + 1)) <= allowed
+        runs = self._word_runs.get(field_name)
+        if runs is None:
+            # Counting the gap's words costs at most distance + 1 steps, and finding all the field's
+            # word runs once costs more than a few counts (0.5 ms for a 5 KB body): the runs are
+            # only found for a field asked about often (many NEARs of many topics).
+            self._counts[field_name] = counted = self._counts.get(field_name, 0) + 1
+            if counted <= _COUNTS_BEFORE_RUNS:
+                words = _SPACED_WORD.finditer(self.texts[field_name], start, end)
+                return sum(1 for _ in islice(words, allowed + 1)) <= allowed
+            runs = self._word_runs[field_name] = word_runs(self.texts[field_name])
+        # The runs that text[start:end] holds a part of: each is one match of the count above.
+        run_starts, run_ends = runs
+        return bisect_left(run_starts, end) - bisect_right(run_ends, start) <= allowed
 
     def _near_hits(self, left: list[Found], right: list[Found], distance: int) -> list[Found]:
         """The hits of either side that have a hit of the other side within `distance` words."""
@@ -198,23 +209,100 @@ class Evaluator:
     ) -> list[Found]:
         starts = [hit.start for hit in theirs]
         ends = sorted(hit.end for hit in theirs)
-        kept = []
-        for hit in ours:
-            # Only the nearest other hit on each side needs checking: a farther one has at
-            # least as many words in between. Others that overlap ours are at distance 0.
-            after = bisect_left(starts, hit.end)  # others starting before our end: theirs[:after]
-            before = bisect_right(ends, hit.start)  # others ending at or before our start
-            near = after > before
-            if not near and after < len(starts):
-                near = self._within(field_name, hit.end, starts[after], distance)
-            if not near and before > 0:
-                near = self._within(field_name, ends[before - 1], hit.start, distance)
-            if near:
-                kept.append(hit)
-        return kept
+        return [hit for hit in ours if self._near_one(field_name, hit.start, hit.end, starts, ends, distance)]
+
+    def _near_one(
+        self, field_name: str, start: int, end: int, starts: list[int], ends: list[int], distance: int
+    ) -> bool:
+        """Is the hit at start:end within `distance` words of one of the others (their sorted starts
+        and sorted ends)? Only the nearest other hit on each side needs checking: a farther one has
+        at least as many words in between. Others that overlap ours are at distance 0."""
+        after = bisect_left(starts, end)  # others starting before our end: theirs[:after]
+        before = bisect_right(ends, start)  # others ending at or before our start
+        if after > before:
+            return True
+        if after < len(starts) and self._within(field_name, end, starts[after], distance):
+            return True
+        return before > 0 and self._within(field_name, ends[before - 1], start, distance)
+
+    def near_holds(self, node: NearNode, fields: frozenset[str], sides: NearSides) -> bool:
+        """`evaluate(node, fields).matched` for a NEAR whose two sides' hits are all their terms'
+        occurrences (`near_sides`), from the spans alone: the presence test of a topic asks this of
+        many NEARs that fail, and needs neither hits nor outcomes for them."""
+        known = self._near.get((id(node), fields))
+        if known is not None:
+            return known.matched
+        for field_name, left_ids, right_ids in sides:
+            occurrences = self.occurrences[field_name]
+            ours = [span for term_id in left_ids for span in occurrences.get(term_id, ())]
+            if not ours:
+                continue
+            theirs = [span for term_id in right_ids for span in occurrences.get(term_id, ())]
+            if not theirs:
+                continue
+            # Both directions, as `_near_hits` keeps the hits of either side that are near.
+            for one, other in ((ours, theirs), (theirs, ours)):
+                starts = sorted(start for start, _ in other)
+                ends = sorted(end for _, end in other)
+                for start, end in one:
+                    if self._near_one(field_name, start, end, starts, ends, node.distance):
+                        return True
+        return False
+
+
+# Per field: the terms whose occurrences are the hits of a NEAR's left side and of its right side.
+NearSides = tuple[tuple[str, tuple[int, ...], tuple[int, ...]], ...]
+
+
+def _side_terms(node: Node, term_ids: TermIds, fields: frozenset[str]) -> list[tuple[str, int]] | None:
+    """The (field, term) pairs whose occurrences are exactly the hits `Evaluator.evaluate` gives the
+    node, for a node made of terms, aliases, OR and field scopes; None for any other node (an AND's
+    hits depend on every child holding, a NOT has none)."""
+    if isinstance(node, TermNode):
+        return [(name, term_ids[id(node)]) for name in _ORDER if name in fields]
+    if isinstance(node, AliasNode):
+        return [(name, term_ids[id(member)]) for member in node.members for name in _ORDER if name in fields]
+    if isinstance(node, OrNode):
+        pairs: list[tuple[str, int]] = []
+        for child in node.children:
+            found = _side_terms(child, term_ids, fields)
+            if found is None:
+                return None
+            pairs += found
+        return pairs
+    if isinstance(node, FieldNode):
+        return _side_terms(node.child, term_ids, fields & {node.field})
+    return None
+
+
+def near_sides(node: NearNode, term_ids: TermIds, fields: frozenset[str]) -> NearSides | None:
+    """What `Evaluator.near_holds` reads for this NEAR, or None when a side's hits are not simply
+    its terms' occurrences."""
+    left, right = _side_terms(node.left, term_ids, fields), _side_terms(node.right, term_ids, fields)
+    if left is None or right is None:
+        return None
+    return tuple(
+        (
+            name,
+            tuple(dict.fromkeys(term_id for field_name, term_id in left if field_name == name)),
+            tuple(dict.fromkeys(term_id for field_name, term_id in right if field_name == name)),
+        )
+        for name in _ORDER
+        if name in fields
+    )
 
 
 PresenceTest = Callable[[Evaluator], bool]
+# After this many word counts in one field, NEAR bisects the field's word runs instead.
+_COUNTS_BEFORE_RUNS = 16
+
+
+def word_runs(text: str) -> tuple[list[int], list[int]]:
+    """The starts and the ends of `_SPACED_WORD`'s matches in `text` (both sorted: the runs are
+    disjoint): the matches in text[start:end] are one per run that starts before `end` and ends
+    after `start`."""
+    spans = [found.span() for found in _SPACED_WORD.finditer(text)]
+    return [start for start, _ in spans], [end for _, end in spans]
 
 
 def _scope(fields: frozenset[str]) -> str:
@@ -264,6 +352,12 @@ def presence_test(node: Node, term_ids: TermIds, fields: frozenset[str] = ALL_FI
             for name in _ORDER
             if name in fields
         ]
+        sides = near_sides(node, term_ids, fields)
+        if sides is not None:
+            return lambda evaluator: (
+                any(left(evaluator) and right(evaluator) for left, right in in_field)
+                and evaluator.near_holds(node, fields, sides)
+            )
         return lambda evaluator: (
             any(left(evaluator) and right(evaluator) for left, right in in_field)
             and evaluator.evaluate(node, fields).matched

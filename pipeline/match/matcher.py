@@ -70,7 +70,7 @@ from pipeline.match.query import (
     resolve_aliases,
 )
 from pipeline.match.snippet import build_snippet
-from pipeline.match.terms import CompiledTerm, TermSpec, compile_term
+from pipeline.match.terms import CompiledTerm, TermSpec, compile_term, second_word_at
 from pipeline.models import Article, Hit, Verdict
 
 
@@ -313,9 +313,13 @@ class Matcher:
         automaton = ahocorasick.Automaton()
         for key, term_ids in started.items():
             length = len(key) - 1 if key.startswith(_MARK) else len(key)
-            entries = tuple((term_id, self.terms[term_id].pattern.match) for term_id in term_ids)
             # (The same string may be an anchor too: a prefix's literal part, a CJK word.)
-            automaton.add_word(key, _Key((_STARTS, length, entries, anchored.pop(key, _NO_TOPICS))))
+            anchors = anchored.pop(key, _NO_TOPICS)
+            if len(term_ids) >= _DISPATCH_AT:
+                value = (_STARTS_DISPATCHED, length, self._dispatch(term_ids), anchors)
+            else:
+                value = (_STARTS, length, self._entries(term_ids), anchors)
+            automaton.add_word(key, _Key(value))
         for form, term_ids in whole.items():
             # Ends with the marker, so it never equals a `started` key (those end inside a word),
             # nor an anchor (those end with a letter, digit or CJK character).
@@ -326,6 +330,29 @@ class Matcher:
         if started or whole or anchored:
             automaton.make_automaton()
         return automaton
+
+    def _entries(self, term_ids: Iterable[int]) -> tuple[tuple[int, Any], ...]:
+        """(term id, its regex's `match`) for the terms to try where a key starts."""
+        return tuple((term_id, self.terms[term_id].pattern.match) for term_id in term_ids)
+
+    def _dispatch(self, term_ids: list[int]) -> tuple[tuple[tuple[int, Any], ...], dict[str, Any]]:
+        """A key that begins many terms ("the" of a hundred names): (the terms to try wherever it
+        occurs, and per character the phrases whose second word can begin with it), so a place
+        where the key occurs tries only the phrases whose second word fits what follows there."""
+        always: list[int] = []
+        by_start: dict[str, list[int]] = {}
+        for term_id in term_ids:
+            starts = self.terms[term_id].second_word_starts
+            if starts is None:
+                always.append(term_id)
+                continue
+            for character in starts:
+                by_start.setdefault(character, []).append(term_id)
+        always_entries = self._entries(always)
+        # (Each character's terms with the always-tried ones first: one tuple to walk per place.)
+        return always_entries, {
+            character: always_entries + self._entries(ids) for character, ids in by_start.items()
+        }
 
     # --- scanning --------------------------------------------------------------
 
@@ -381,15 +408,22 @@ class Matcher:
         for kind, _, entries, _ in distinct:
             if kind is _WHOLE:
                 present |= entries
-            elif kind is _STARTS:
+            elif kind is _STARTS or kind is _STARTS_DISPATCHED:
                 regex_keys = True
         if regex_keys:
             for end, (kind, length, entries, _) in hits:
-                if kind is not _STARTS:
+                if kind is _STARTS:
+                    start = end - length
+                elif kind is _STARTS_DISPATCHED:
+                    start = end - length
+                    always, by_start = entries
+                    following = second_word_at(text, start)
+                    entries = by_start.get(text[following : following + 1], always)
+                else:
                     continue
                 # marked[i + 1] stands for text[i]: a key after the marker starts at text[end - length].
                 for term_id, match_at in entries:
-                    hit = match_at(text, end - length)
+                    hit = match_at(text, start)
                     if hit is not None:
                         verified[term_id].append(hit.span())
         terms = self.terms
@@ -524,7 +558,9 @@ class Matcher:
 
 
 _MARK = "\x01"
-_STARTS, _WHOLE, _ANCHOR = "starts", "whole", "anchor"  # the three kinds of automaton keys
+# The kinds of automaton keys; a key that begins this many terms or more dispatches them (`_dispatch`).
+_STARTS, _STARTS_DISPATCHED, _WHOLE, _ANCHOR = "starts", "dispatched", "whole", "anchor"
+_DISPATCH_AT = 4
 _NO_TOPICS: frozenset[int] = frozenset()
 
 

@@ -33,6 +33,10 @@ _CJK_RUN = rf"[{CJK_RANGES}]+"
 _WORD = rf"{SPACED_WORD_CHAR}+(?:'{SPACED_WORD_CHAR}+)*"
 _QUERY_TOKEN = re.compile(rf"(?P<dotted>{_DOTTED.pattern})|(?P<cjk>{_CJK_RUN})|(?P<word>{_WORD})")
 _ACRONYM = re.compile(r"^[A-Z]{2,5}$")
+# A first word (its forms are made of these) and the separators after it: where a phrase's second
+# word must begin (see `CompiledTerm.second_word_starts`).
+_FIRST_WORD = re.compile(rf"(?:{WORD_CHAR}|')+")
+_PAST_FIRST_WORD = re.compile(rf"(?:{WORD_CHAR}|')*{_SEPARATOR}*")
 
 
 class TermError(ValueError):
@@ -158,6 +162,10 @@ class CompiledTerm:
     # For a single plain word (no prefix, acronym or CJK), every form it can take: the pre-filter
     # can then find whole words itself and no regex needs to run.
     whole_words: frozenset[str] | None = None
+    # For a phrase whose words are separated (`_SEPARATOR`, one at least): the characters its second
+    # word can begin with. A match starting at a position has one of them at `second_word_at` of
+    # it, so a key shared by many phrases ("the ...") need only try the phrases that fit there.
+    second_word_starts: frozenset[str] | None = None
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -210,7 +218,34 @@ def compile_term(spec: TermSpec, term_id: int) -> CompiledTerm:
     # (A case-sensitive word goes through its regex: every hit is checked against the original.)
     if len(spec.tokens) == 1 and not (spec.prefix or first.cjk or first.acronym or spec.case_letters):
         whole_words = frozenset(_token_forms(first, inflect=inflect, prefix=False))
-    return CompiledTerm(term_id, spec, pattern, frozenset(_minimal_keys(keys)), whole_words)
+    return CompiledTerm(
+        term_id, spec, pattern, frozenset(_minimal_keys(keys)), whole_words, _second_word_starts(spec)
+    )
+
+
+def _second_word_starts(spec: TermSpec) -> frozenset[str] | None:
+    """`CompiledTerm.second_word_starts`, or None where a match's second word need not follow the
+    first word and a separator: one token, a dotted acronym or Japanese first (their forms hold
+    other characters), a second word joined, Japanese or after a comma."""
+    if len(spec.tokens) < 2:
+        return None
+    first, second = spec.tokens[0], spec.tokens[1]
+    if first.acronym or first.cjk or second.cjk or second.joined or second.after_comma:
+        return None
+    inflect = not spec.exact
+    if not all(_FIRST_WORD.fullmatch(form) for form in _token_forms(first, inflect=inflect, prefix=False)):
+        return None
+    prefix = spec.prefix and len(spec.tokens) == 2
+    starts = {form[0] for form in _token_forms(second, inflect=inflect, prefix=prefix) if form}
+    if second.acronym and not prefix:
+        starts.add(second.text[0])  # the dotted spelling (`_dotted`)
+    return frozenset(starts)
+
+
+def second_word_at(text: str, start: int) -> int:
+    """Where the second word of a phrase matching at `start` begins: past the first word (a run of
+    letters, digits and apostrophes, which each form of a first word is) and the separators."""
+    return _PAST_FIRST_WORD.match(text, start).end()  # type: ignore[union-attr]  # (matches empty)
 
 
 def token_literals(spec: TermSpec) -> tuple[frozenset[str], ...]:
