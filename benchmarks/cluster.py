@@ -148,6 +148,9 @@ def measure_workers(
                 )
         pids = [process.pid for process in processes]
         started, cpu_before = time.perf_counter(), _children_cpu()
+        # What the workers' articles cost besides the workers: PostgreSQL's server processes (read
+        # while the workers' connections are still open) and the farm answering their requests.
+        server_before, farm_before = _postgres_cpu(), _tree_cpu([farm.pid])
         # CPU of the workers' process trees and the wall clock, from the first sample that found
         # an article stored to the last sample: how many cores the workers got while working.
         first_sample: tuple[float, float] | None = None
@@ -165,6 +168,10 @@ def measure_workers(
                 if stored and first_sample is None:
                     first_sample = sample
                 if stored >= expected:
+                    server_cpu, farm_cpu = (
+                        _postgres_cpu_since(server_before),
+                        _tree_cpu([farm.pid]) - farm_before,
+                    )
                     break
                 if time.perf_counter() - started > 900:
                     raise RuntimeError(f"{workers} worker(s): only {stored} of {expected} articles in 15 min")
@@ -187,6 +194,9 @@ def measure_workers(
         "articles_per_second": rate,
         "cpu_seconds_per_article": cpu_per_article,
         "cores_used": cores,
+        # An upper bound: the server also serves whatever else runs on this machine.
+        "postgres_cpu_seconds_per_article": server_cpu / stored,
+        "farm_cpu_seconds_per_article": farm_cpu / stored,
     }
 
 
@@ -301,6 +311,13 @@ def run_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
             f" {run['cpu_seconds_per_article']:>14.3f} {run['cores_used']:>11.2f}"
         )
     print(f"two workers / one: {speedup:.2f}x (target >= 1.8x)")
+    print(
+        "besides the workers, CPU per article, one / two: PostgreSQL "
+        f"{1000 * one['postgres_cpu_seconds_per_article']:.1f} / "
+        f"{1000 * two['postgres_cpu_seconds_per_article']:.1f} ms (an upper bound: the server serves "
+        f"others too), the farm {1000 * one['farm_cpu_seconds_per_article']:.1f} / "
+        f"{1000 * two['farm_cpu_seconds_per_article']:.1f} ms"
+    )
     print(
         f"queue: {queue['jobs']} no-op jobs in {queue['seconds']:.1f} s "
         f"({queue['jobs_per_second']:.0f} jobs/s); "
