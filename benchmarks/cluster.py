@@ -3,7 +3,8 @@ queue's own cost, in one run.
 
 1. Scaling. The farm serves real article pages (the shared corpus) and no topic matches, so each
    article's job is a page fetch plus a trafilatura extraction: CPU-bound. The same farm is worked
-   by one worker, then by two (fresh database each time, one extraction process per worker), and
+   by one worker, then by two (fresh database each time; each extracting in its own process, or with
+   `--extraction-processes N` in N extraction processes), and
    the rate is articles stored per second between the first and the last one stored (worker
    start-up is left out). Target: two at least 1.8x one.
 2. The queue's cost. Jobs of a task that does nothing are deferred and drained by one worker
@@ -67,24 +68,32 @@ def _libpq(url: str) -> str:
     return libpq_url(url)
 
 
-def _stored_span(url: str) -> tuple[int, float]:
-    with psycopg.connect(_libpq(url)) as connection:
-        row = connection.execute(
-            "SELECT count(*), extract(epoch FROM max(first_seen_at) - min(first_seen_at)) FROM articles"
-        ).fetchone()
+def _stored_span(connection: psycopg.Connection[Any]) -> tuple[int, float]:
+    """Articles stored so far, and the seconds between the first and the last one (0 and 0.0 before
+    the workers have created the table)."""
+    found = connection.execute("SELECT to_regclass('articles')").fetchone()
+    if found is None or found[0] is None:
+        return 0, 0.0
+    row = connection.execute(
+        "SELECT count(*), extract(epoch FROM max(first_seen_at) - min(first_seen_at)) FROM articles"
+    ).fetchone()
     assert row is not None
     return int(row[0]), float(row[1] or 0.0)
 
 
-def _write_config(path: Path, url: str, farm: Farm) -> Path:
+def _write_config(path: Path, url: str, farm: Farm, extraction_processes: int) -> Path:
     import yaml
 
     document = {
         "database": url,
         "feeds": farm_feeds(farm.feed_urls(), interval="1h"),
         "fetch": {"allow_private_addresses": True},
-        "extract": {"workers": 1},
-        "cluster": {"sweep_every": "1s", "heartbeat": "2s", "stalled_after": "10s"},
+        "cluster": {
+            "sweep_every": "1s",
+            "heartbeat": "2s",
+            "stalled_after": "10s",
+            "extraction_processes": extraction_processes,
+        },
     }
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     return path
@@ -116,10 +125,12 @@ def _dead_worker(processes: list[subprocess.Popen[bytes]], logs: list[Path]) -> 
     return None
 
 
-def measure_workers(farm: Farm, workers: int, folder: Path, concurrency: int) -> dict[str, Any]:
+def measure_workers(
+    farm: Farm, workers: int, folder: Path, concurrency: int, extraction_processes: int
+) -> dict[str, Any]:
     expected = farm.spec.feeds * farm.spec.items
     with fresh_postgres_database() as url:
-        config = _write_config(folder / f"cluster-{workers}.yaml", url, farm)
+        config = _write_config(folder / f"cluster-{workers}.yaml", url, farm, extraction_processes)
         logs = [folder / f"cluster-{workers}-worker-{number}.log" for number in range(workers)]
         processes = []
         for log_path in logs:
@@ -137,24 +148,35 @@ def measure_workers(farm: Farm, workers: int, folder: Path, concurrency: int) ->
                 )
         pids = [process.pid for process in processes]
         started, cpu_before = time.perf_counter(), _children_cpu()
+        # What the workers' articles cost besides the workers: PostgreSQL's server processes (read
+        # while the workers' connections are still open) and the farm answering their requests.
+        server_before, farm_before = _postgres_cpu(), _tree_cpu([farm.pid])
         # CPU of the workers' process trees and the wall clock, from the first sample that found
         # an article stored to the last sample: how many cores the workers got while working.
         first_sample: tuple[float, float] | None = None
+        # One connection for all the samples: a new one twice a second would start a server process
+        # each time, CPU taken from the workers being measured.
+        sampler = psycopg.connect(_libpq(url), autocommit=True)
         try:
             while True:
                 time.sleep(0.5)
                 dead = _dead_worker(processes, logs)
                 if dead is not None:
                     raise RuntimeError(f"{workers} worker(s): {dead}")
-                stored, span = _stored_span(url) if _has_articles(url) else (0, 0.0)
+                stored, span = _stored_span(sampler)
                 sample = (time.perf_counter(), _tree_cpu(pids))
                 if stored and first_sample is None:
                     first_sample = sample
                 if stored >= expected:
+                    server_cpu, farm_cpu = (
+                        _postgres_cpu_since(server_before),
+                        _tree_cpu([farm.pid]) - farm_before,
+                    )
                     break
                 if time.perf_counter() - started > 900:
                     raise RuntimeError(f"{workers} worker(s): only {stored} of {expected} articles in 15 min")
         finally:
+            sampler.close()
             for process in processes:
                 process.terminate()
             for process in processes:
@@ -172,18 +194,15 @@ def measure_workers(farm: Farm, workers: int, folder: Path, concurrency: int) ->
         "articles_per_second": rate,
         "cpu_seconds_per_article": cpu_per_article,
         "cores_used": cores,
+        # An upper bound: the server also serves whatever else runs on this machine.
+        "postgres_cpu_seconds_per_article": server_cpu / stored,
+        "farm_cpu_seconds_per_article": farm_cpu / stored,
     }
 
 
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
-
-
-def _has_articles(url: str) -> bool:
-    with psycopg.connect(_libpq(url)) as connection:
-        row = connection.execute("SELECT to_regclass('articles')").fetchone()
-    return row is not None and row[0] is not None
 
 
 def measure_queue(jobs: int, concurrency: int) -> dict[str, Any]:
@@ -238,6 +257,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_farm_arguments(parser, feeds=60, items=4)
     parser.add_argument("--concurrency", type=int, default=4, help="jobs at once per worker")
     parser.add_argument("--noop-jobs", type=int, default=3000, help="jobs drained to measure the queue")
+    parser.add_argument(
+        "--extraction-processes",
+        type=int,
+        default=0,
+        help="cluster.extraction_processes of each worker (default 0: extraction in its own process)",
+    )
 
 
 def run_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
@@ -247,9 +272,9 @@ def run_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
     folder.mkdir(parents=True, exist_ok=True)
     loads = {}
     with Farm(FarmSpec(spec.feeds, spec.items, spec.hosts, spec.seed, spec.use_corpus)) as farm:
-        one = measure_workers(farm, 1, folder, args.concurrency)
+        one = measure_workers(farm, 1, folder, args.concurrency, args.extraction_processes)
         loads["after_one"] = os.getloadavg()
-        two = measure_workers(farm, 2, folder, args.concurrency)
+        two = measure_workers(farm, 2, folder, args.concurrency, args.extraction_processes)
         loads["after_two"] = os.getloadavg()
     queue = measure_queue(args.noop_jobs, args.concurrency)
     speedup = two["articles_per_second"] / one["articles_per_second"]
@@ -260,6 +285,7 @@ def run_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
     result = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "farm": {"feeds": spec.feeds, "items": spec.items, "corpus_pages": spec.use_corpus},
+        "extraction_processes_per_worker": args.extraction_processes,
         "one_worker": one,
         "two_workers": two,
         "speedup_two_over_one": speedup,
@@ -270,6 +296,12 @@ def run_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
         "load_average": {key: value[0] for key, value in loads.items()},
         "machine": machine(load_before, os.getloadavg()),
     }
+    shape = (
+        f"{args.extraction_processes} extraction process(es) each"
+        if args.extraction_processes
+        else "extraction in each worker's own process"
+    )
+    print(f"workers of concurrency {args.concurrency}, {shape}")
     print(
         f"{'':<14} {'articles':>9} {'seconds':>8} {'articles/s':>11} {'CPU s/article':>14} {'cores used':>11}"
     )
@@ -279,6 +311,13 @@ def run_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
             f" {run['cpu_seconds_per_article']:>14.3f} {run['cores_used']:>11.2f}"
         )
     print(f"two workers / one: {speedup:.2f}x (target >= 1.8x)")
+    print(
+        "besides the workers, CPU per article, one / two: PostgreSQL "
+        f"{1000 * one['postgres_cpu_seconds_per_article']:.1f} / "
+        f"{1000 * two['postgres_cpu_seconds_per_article']:.1f} ms (an upper bound: the server serves "
+        f"others too), the farm {1000 * one['farm_cpu_seconds_per_article']:.1f} / "
+        f"{1000 * two['farm_cpu_seconds_per_article']:.1f} ms"
+    )
     print(
         f"queue: {queue['jobs']} no-op jobs in {queue['seconds']:.1f} s "
         f"({queue['jobs_per_second']:.0f} jobs/s); "

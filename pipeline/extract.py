@@ -119,6 +119,9 @@ class ExtractionPool:
         self.timeout = timeout
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        # With no workers, one page at a time: trafilatura parses every page with one module-level
+        # lxml parser, and the GIL does not cover lxml's C code, which lets other threads in.
+        self._in_thread = threading.Lock()
 
     @classmethod
     def from_config(cls, settings: ExtractConfig) -> ExtractionPool:
@@ -155,8 +158,11 @@ class ExtractionPool:
         page_url: str | None = None,
         page_problem: str | None = None,
     ) -> tuple[Article, ArticleFingerprint]:
-        if page is None or self.workers == 0:
+        if page is None:
             return self._guarded(entry, canonical, source, page, page_url, page_problem)
+        if self.workers == 0:
+            with self._in_thread:
+                return self._guarded(entry, canonical, source, page, page_url, page_problem)
         pool = self._pool()
         try:
             # The worker runs trafilatura only; the language and fingerprints are made here.

@@ -49,6 +49,7 @@ from pipeline.cluster.tasks import (
     sweep_due,
     wire_pipeline,
 )
+from pipeline.cluster.worker import worker_config
 from pipeline.config import Config, ConfigError, FeedConfig, load_config, parse_config
 from pipeline.cycle import Pipeline
 from pipeline.daemon import Daemon
@@ -148,7 +149,19 @@ def test_cluster_settings_are_checked_with_their_key(section: dict[str, object],
 def test_cluster_settings_default_when_the_section_is_empty() -> None:
     settings = parse_config({"cluster": {}}).cluster
     assert settings is not None and (settings.concurrency, settings.sweep_every) == (4, 10.0)
+    assert settings.extraction_processes == 0
     assert parse_config({}).cluster is None
+
+
+def test_a_worker_sizes_its_extraction_by_the_cluster_section_not_by_extract_workers() -> None:
+    # extract.workers sizes `newswatch run`'s pool; a worker extracts in its own process unless
+    # cluster.extraction_processes says otherwise.
+    shared = {"database": "postgresql://db/newswatch", "extract": {"workers": 3, "timeout": "7s"}}
+    by_default = worker_config(parse_config(shared))
+    assert (by_default.extract.workers, by_default.extract.timeout) == (0, 7.0)
+    with_processes = worker_config(parse_config({**shared, "cluster": {"extraction_processes": 2}}))
+    assert with_processes.extract.workers == 2
+    assert parse_config(shared).extract.workers == 3
 
 
 @pytest.mark.postgres
@@ -453,6 +466,8 @@ def test_two_workers_over_a_200_feed_farm(
             farm=farm,
             webhook_url=webhook_receiver.hook_url,
             smtp_port=smtp_sink.port,
+            # The other shape of a worker (the kill test covers the default, extraction in-process).
+            cluster={"extraction_processes": 1},
         )
         config = load_config(path)
         prepare_database(postgres_url)
@@ -562,9 +577,8 @@ def test_workers_killed_at_random_lose_and_repeat_nothing(
             webhook_url=webhook_receiver.hook_url,
             # The webhook alone: one email per alert over SMTP would make the drain the test's length.
             smtp_port=None,
+            # Workers extract in their own threads (cluster.extraction_processes defaults to 0).
             cluster={"stalled_after": "3s"},
-            # Extraction in the worker's own threads: 30 restarts then start 30 processes, not 60.
-            extract={"workers": 0},
         )
         config = load_config(path)
         prepare_database(postgres_url)

@@ -30,8 +30,22 @@ def register_feeds(pipeline: Pipeline, config: Config) -> None:
                 raise
 
 
+def worker_config(config: Config) -> Config:
+    """`config` as a worker runs it: its extraction sized by `cluster.extraction_processes`.
+
+    By default a worker extracts in its own process. A worker with an extraction process keeps
+    more than one core busy on its own (its own process spent 15-19 ms of CPU an article beside the
+    extraction's 50 ms), so a second worker on the next core adds less than a first; a worker that
+    is one process is one core's worth of work, and N of them carry about N times one
+    (docs/cluster.md, "Capacity, measured")."""
+    settings = config.cluster or ClusterConfig()
+    extract = config.extract.model_copy(update={"workers": settings.extraction_processes})
+    return config.model_copy(update={"extract": extract})
+
+
 def run_worker(config: Config, concurrency: int | None = None) -> None:
     """Run jobs until SIGINT/SIGTERM (procrastinate finishes the running ones first)."""
+    config = worker_config(config)
     settings = config.cluster or ClusterConfig()
     if not log.isEnabledFor(logging.DEBUG):
         # procrastinate logs every job's start and end with its arguments (a whole feed item) at INFO:
@@ -50,7 +64,13 @@ def run_worker(config: Config, concurrency: int | None = None) -> None:
     runtime = Runtime(config, pipeline, new_items)
     register_tasks(app, settings, lambda: runtime)
     name = f"newswatch-{socket.gethostname()}-{os.getpid()}"
-    log.info("worker %s: %d jobs at once", name, concurrency or settings.concurrency)
+    processes = config.extract.workers
+    log.info(
+        "worker %s: %d jobs at once, pages extracted in %s",
+        name,
+        concurrency or settings.concurrency,
+        f"{processes} extraction processes" if processes else "this process",
+    )
     try:
         app.run_worker(
             concurrency=concurrency or settings.concurrency,

@@ -35,7 +35,6 @@ def cluster_config(
     webhook_url: str,
     smtp_port: int | None,
     cluster: dict[str, Any] | None = None,
-    extract: dict[str, Any] | None = None,
 ) -> Path:
     """Every farm feed polled hourly (one due time in a test), both topics on a webhook (`hook`)
     and, with `smtp_port`, by email (`mail`)."""
@@ -59,7 +58,9 @@ def cluster_config(
         "channels": channels,
         "fetch": {"allow_private_addresses": True, "connect_timeout": "5s", "read_timeout": "10s"},
         "alerts": {"initial_backoff": "1s", "max_backoff": "2s", "lease": "5s"},
-        "extract": extract or {"workers": 1},
+        # One extraction process for a `newswatch run` daemon in the tests; a worker extracts in its
+        # own process unless `cluster` sets extraction_processes.
+        "extract": {"workers": 1},
         # Quick clocks so that a killed worker's jobs come back within seconds.
         "cluster": {"sweep_every": "1s", "heartbeat": "1s", "stalled_after": "4s", **(cluster or {})},
     }
