@@ -261,7 +261,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--extraction-processes",
         type=int,
         default=0,
-        help="cluster.extraction_processes of each worker (default 0: extraction in its own process)",
+        help="cluster.extraction_processes of each worker (here 0, the one-process shape; the config's is 1)",
     )
 
 

@@ -395,9 +395,10 @@ class ClusterConfig(_Strict):
     # Jobs each `newswatch worker` runs at once (`--concurrency` overrides it).
     concurrency: int = Field(default=4, gt=0, le=256)
     # Extraction processes per worker (in place of extract.workers, which sizes `newswatch run`).
-    # 0: a worker extracts pages in its own process, so it is one core's worth of work: run one
-    # worker per core. extract.timeout applies only with extraction processes.
-    extraction_processes: int = Field(default=0, ge=0, le=64)
+    # 1 by default: extract.timeout applies, and a page that hangs or crashes the parser costs one
+    # article. 0: a worker extracts in its own threads, one core's worth of work (run one per core),
+    # with no timeout (docs/cluster.md weighs the two).
+    extraction_processes: int = Field(default=1, ge=0, le=64)
     # How often the periodic sweep looks for due feeds (and stalled jobs, and alerts due for a retry).
     sweep_every: Annotated[Duration, AfterValidator(_divides_a_minute)] = 10.0
     # How often a worker tells the database it is alive...

@@ -149,18 +149,18 @@ def test_cluster_settings_are_checked_with_their_key(section: dict[str, object],
 def test_cluster_settings_default_when_the_section_is_empty() -> None:
     settings = parse_config({"cluster": {}}).cluster
     assert settings is not None and (settings.concurrency, settings.sweep_every) == (4, 10.0)
-    assert settings.extraction_processes == 0
+    assert settings.extraction_processes == 1
     assert parse_config({}).cluster is None
 
 
 def test_a_worker_sizes_its_extraction_by_the_cluster_section_not_by_extract_workers() -> None:
-    # extract.workers sizes `newswatch run`'s pool; a worker extracts in its own process unless
-    # cluster.extraction_processes says otherwise.
+    # extract.workers sizes `newswatch run`'s pool; a worker has one extraction process unless
+    # cluster.extraction_processes says otherwise (0: in its own threads).
     shared = {"database": "postgresql://db/newswatch", "extract": {"workers": 3, "timeout": "7s"}}
     by_default = worker_config(parse_config(shared))
-    assert (by_default.extract.workers, by_default.extract.timeout) == (0, 7.0)
-    with_processes = worker_config(parse_config({**shared, "cluster": {"extraction_processes": 2}}))
-    assert with_processes.extract.workers == 2
+    assert (by_default.extract.workers, by_default.extract.timeout) == (1, 7.0)
+    in_threads = worker_config(parse_config({**shared, "cluster": {"extraction_processes": 0}}))
+    assert in_threads.extract.workers == 0
     assert parse_config(shared).extract.workers == 3
 
 
@@ -466,8 +466,7 @@ def test_two_workers_over_a_200_feed_farm(
             farm=farm,
             webhook_url=webhook_receiver.hook_url,
             smtp_port=smtp_sink.port,
-            # The other shape of a worker (the kill test covers the default, extraction in-process).
-            cluster={"extraction_processes": 1},
+            # The default shape of a worker: one extraction process (the kill test covers threads).
         )
         config = load_config(path)
         prepare_database(postgres_url)
@@ -577,8 +576,9 @@ def test_workers_killed_at_random_lose_and_repeat_nothing(
             webhook_url=webhook_receiver.hook_url,
             # The webhook alone: one email per alert over SMTP would make the drain the test's length.
             smtp_port=None,
-            # Workers extract in their own threads (cluster.extraction_processes defaults to 0).
-            cluster={"stalled_after": "3s"},
+            # Workers extract in their own threads: 30 restarts start 30 processes, not 60, and the
+            # other shape of a worker is covered.
+            cluster={"stalled_after": "3s", "extraction_processes": 0},
         )
         config = load_config(path)
         prepare_database(postgres_url)
