@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import signal
 import sys
 import threading
@@ -124,16 +125,36 @@ def page_or_summary_in_worker(
 def _exit_with_parent(parent: int) -> None:
     # A worker whose parent was killed (SIGKILL, the OOM killer) is never told to stop: its
     # siblings keep the task queue open. It leaves on its own instead of holding memory forever.
-    while os.getppid() == parent:
-        time.sleep(PARENT_CHECK_SECONDS)
+    # The parent is the process that owns the pool, not the worker's own parent: a forked worker's
+    # is the fork server, which lives as long as any worker holds its end of the server's pipe.
+    try:
+        parent_exited = os.pidfd_open(parent)
+    except ProcessLookupError:
+        os._exit(0)
+    except (AttributeError, OSError):
+        # No pidfd (not Linux, or a kernel before 5.3): ask every second whether it still exists.
+        while _exists(parent):
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+    # The descriptor turns readable when the parent exits, reaped or not.
+    select.select([parent_exited], [], [])
     os._exit(0)
 
 
-def warm_up(parent: int | None = None) -> None:
-    # Ctrl-C reaches the whole process group; the parent decides when workers stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if parent is not None:
-        threading.Thread(target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def load_trafilatura() -> None:
+    """Import trafilatura as a worker uses it and run it once, so that its lazily built state
+    exists. Run in the fork server (pipeline/extract_preload.py), it is done once and shared by
+    every worker forked from it; in a worker started any other way, once per worker."""
     # trafilatura imports py3langid (and numpy with it, 12 MB of a worker's resident set) only to
     # filter pages by a target language, which newswatch never asks for: the language is guessed
     # in the parent. Marking it absent makes trafilatura skip the import. The model itself would
@@ -142,6 +163,16 @@ def warm_up(parent: int | None = None) -> None:
     import trafilatura
 
     trafilatura.bare_extraction(b"<html><body><p>newswatch</p></body></html>")
+
+
+def warm_up(parent: int | None = None) -> None:
+    """A worker's initializer: ignore Ctrl-C, leave when process `parent` ends, and have
+    trafilatura loaded (already done in a worker forked from the preloaded fork server)."""
+    # Ctrl-C reaches the whole process group; the parent decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        threading.Thread(target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
+    load_trafilatura()
 
 
 def ready() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -178,3 +179,18 @@ def test_an_extraction_worker_imports_trafilatura_and_nothing_of_the_parent_it_d
     assert unwanted == "[]"
     modules = ["entry_text", "extract_page", "heap", "models", "schedule"]
     assert ours == str([f"pipeline.{module}" for module in modules])
+
+
+def test_workers_are_forked_from_a_server_that_has_already_loaded_trafilatura() -> None:
+    # Each worker then neither imports trafilatura itself nor holds a private copy of what the
+    # server loaded: the pages stay shared until written.
+    pool = ExtractionPool(1, timeout=60)
+    try:
+        server = pool._pool().submit(os.getppid).result(timeout=60)
+        assert server != os.getpid()
+        with open(f"/proc/{server}/cmdline", "rb") as cmdline:
+            assert b"forkserver" in cmdline.read()
+        with open(f"/proc/{server}/maps") as maps:
+            assert "lxml/etree" in maps.read()
+    finally:
+        pool.close()
