@@ -17,14 +17,17 @@
 wait4's ru_maxrss is not used: Linux carries the parent's resident set at fork into the child's
 maximum, so a child started by a large benchmark process would report the benchmark's size.
 
-`cpu_seconds` is the user and system CPU time of the child and the descendants it waited for
-(its extraction workers). Other jobs on a shared machine inflate it too (the same loop cost 55 ms
-and 95 ms of CPU a page in two runs an hour apart), but far less unevenly than wall time: ratios
-of CPU times within one run are what to compare.
+`cpu_seconds` is the user and system CPU time of the child and all its descendants. A descendant
+its parent does not wait for (newswatch's fork server, which exits just after the daemon, with the
+CPU time of the workers it forked and reaped) is handed to this process as their subreaper and
+waited for here, so its time is counted too. Other jobs on a shared machine inflate it (the same
+loop cost 55 ms and 95 ms of CPU a page in two runs an hour apart), but far less unevenly than
+wall time: ratios of CPU times within one run are what to compare.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import resource
 import subprocess
@@ -215,6 +218,33 @@ class TreeSampler:
         self._thread.join()
 
 
+PR_SET_CHILD_SUBREAPER = 36
+ORPHAN_WAIT_SECONDS = 30.0
+
+
+def _become_subreaper() -> bool:
+    """Orphaned descendants of our children become ours (Linux), so their CPU time can be
+    collected by waiting for them; False where the call is not available."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _reap_orphans(pids: list[int], deadline: float) -> None:
+    """Wait for each of `pids` that is now this process's child (orphaned, handed to us)."""
+    for pid in pids:
+        while time.monotonic() < deadline:
+            try:
+                done, _status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                break  # not ours: reaped by its own parent, whose time we get through it
+            if done:
+                break
+            time.sleep(0.05)
+
+
 def _children_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -229,10 +259,13 @@ def run_measured(
     with open(f"{stem}.out", "w+") as out, open(f"{stem}.err", "w+") as err:
         cpu_before = _children_cpu_seconds()
         started = time.perf_counter()
+        _become_subreaper()
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err)
         with TreeSampler(process.pid) as sampler:
             process.wait()
         wall = time.perf_counter() - started
+        left = [pid for pid in sampler.processes if pid != process.pid]
+        _reap_orphans(left, time.monotonic() + ORPHAN_WAIT_SECONDS)
         cpu = _children_cpu_seconds() - cpu_before
         out.seek(0)
         err.seek(0)

@@ -165,6 +165,19 @@ def load_trafilatura() -> None:
     trafilatura.bare_extraction(b"<html><body><p>newswatch</p></body></html>")
 
 
+def load_date_parser() -> None:
+    """Have dateparser's per-locale patterns compiled. htmldate falls back on dateparser for a
+    date its own patterns miss, and the first string no locale accepts compiles a regular
+    expression for each of its ~200 locales: 1-2 s of CPU and 20-40 MB, which every worker would
+    otherwise pay on its own at its first such page, and again after each replacement. Run once in
+    the fork server, the workers inherit them (pipeline/extract_preload.py)."""
+    try:
+        from htmldate.extractors import get_external_parser
+    except ImportError:  # htmldate reorganised: the workers compile them as they go, as before
+        return
+    get_external_parser().get_date_data("newswatch warm-up")
+
+
 def warm_up(parent: int | None = None) -> None:
     """A worker's initializer: ignore Ctrl-C, leave when process `parent` ends, and have
     trafilatura loaded (already done in a worker forked from the preloaded fork server)."""
