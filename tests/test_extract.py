@@ -56,6 +56,25 @@ def test_feed_values_win_over_the_page() -> None:
     assert article.title == "Feed title" and article.published == published
 
 
+@pytest.mark.skipif(not ARTICLES, reason=missing_reason("articles"))
+def test_a_feed_with_title_date_and_author_gets_the_same_text_without_the_pages_metadata() -> None:
+    # With all three from the feed the page's metadata is not extracted; the text must not change.
+    published = datetime(2025, 10, 30, 8, 0, tzinfo=UTC)
+    for path in ARTICLES[:12]:
+        page = path.read_bytes()
+        complete = entry(title="Feed title", published=published, author="Feed Author")
+        no_author = entry(title="Feed title", published=published)
+        without_metadata = extract_article(complete, URL, "Desk", page, URL)
+        with_metadata = extract_article(no_author, URL, "Desk", page, URL)
+        assert without_metadata.body == with_metadata.body, path.name
+        assert (without_metadata.title, without_metadata.published, without_metadata.author) == (
+            "Feed title",
+            published,
+            "Feed Author",
+        )
+        assert without_metadata.language == with_metadata.language, path.name
+
+
 def test_titles_fall_back_to_the_summary_then_untitled() -> None:
     summary = "Japan and the United States agree on the next phase. More details follow in the report."
     from_summary = extract_article(
