@@ -45,8 +45,8 @@ class Stack:
     samples: int
 
 
-# A frame as py-spy writes it: `function (path:line)`.
-_FRAME = re.compile(r" \([^()]*:\d+\)$")
+# A frame as py-spy writes it: `function (path:line)`, or with --native `function (library)`.
+_FRAME = re.compile(r" \([^()]*(:\d+)?\)$")
 
 
 def parse_folded(path: Path) -> list[Stack]:
@@ -58,7 +58,9 @@ def parse_folded(path: Path) -> list[Stack]:
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
-        process = "worker" if "multiprocessing.spawn" in stack else "parent"
+        # Spawned workers run multiprocessing.spawn; forked ones (and their fork server) keep the
+        # server's command line, multiprocessing.forkserver.
+        process = "worker" if re.search(r"multiprocessing\.(spawn|forkserver)", stack) else "parent"
         frames = tuple(part for part in stack.split(";") if _FRAME.search(part))
         stacks.append(Stack(process, frames, int(count)))
     return stacks
@@ -153,12 +155,13 @@ def py_spy_path() -> str:
     return shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
 
 
-def profile_once(config: Path, out: Path) -> float:
+def profile_once(config: Path, out: Path, *, native: bool = False) -> float:
     py_spy = py_spy_path()
     started = time.perf_counter()
     subprocess.run(
         [
             *(py_spy, "record", "--subprocesses", "--gil", "--rate", str(SAMPLE_RATE), "--format", "raw"),
+            *(["--native"] if native else []),
             *("--output", str(out), "--", sys.executable, "-m", "pipeline", "once", "--config", str(config)),
         ],
         cwd=REPO_ROOT,
@@ -178,6 +181,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--generated", action="store_true", help="generated pages, not the corpus's")
     parser.add_argument("--mode", choices=["summary", "full", "both"], default="both")
     parser.add_argument("--top", type=int, default=30, help="functions listed per process kind")
+    parser.add_argument(
+        "--native",
+        action="store_true",
+        help="C frames too (py-spy --native): what the samples without a Python frame run",
+    )
     parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     modes = ["summary", "full"] if args.mode == "both" else [args.mode]
@@ -199,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
                     extract={"workers": 2},
                 )
                 out = RESULTS / f"profile-{mode}-{stamp}.folded"
-                seconds = profile_once(config, out)
+                seconds = profile_once(config, out, native=args.native)
                 print(f"== {mode}: newswatch once, {spec.feeds} feeds x {spec.items} items, {seconds:.1f} s")
                 print(f"folded stacks: {out} (load average {os.getloadavg()[0]:.2f})")
                 print(render(*shares_of(parse_folded(out)), args.top), flush=True)

@@ -101,8 +101,13 @@ def limit_child(folder: str) -> None:
     """The bare loop, in its own process: extract every page once, timed without the imports."""
     import trafilatura
 
+    from pipeline.extract_page import load_date_parser
+
     pages = [path.read_bytes() for path in sorted(Path(folder).glob("*.html"))]
-    trafilatura.extract(pages[0], with_metadata=True)  # first-use costs, as a warm worker has paid them
+    # First-use costs, as a warm worker has paid them: one page, and dateparser's locale patterns,
+    # which newswatch's workers inherit compiled from their fork server.
+    trafilatura.extract(pages[0], with_metadata=True)
+    load_date_parser()
     started, cpu_started = time.perf_counter(), time.process_time()
     characters = 0
     for page in pages:
@@ -163,18 +168,19 @@ def measure_rss2email(farm: Farm, folder: Path, smtp_port: int, articles: int) -
 def render(rows: list[Row], limit: Row) -> str:
     header = (
         f"{'run':52} {'articles':>8} {'seconds':>8} {'art/s':>7} {'x limit':>7} {'CPU s':>7} {'RSS MB':>7}"
-        f" {'tree MB':>7}"
+        f" {'tree MB':>7} {'PSS MB':>7}"
     )
     lines = [header, "-" * len(header)]
     for row in rows:
         lines.append(
             f"{row.name:52} {row.articles:8d} {row.seconds:8.2f} {row.rate:7.1f} "
             f"{row.rate / limit.rate:7.2f} {row.cpu_seconds:7.2f} {row.run.peak_rss_mb:7.0f} "
-            f"{row.run.peak_tree_rss_mb:7.0f}"
+            f"{row.run.peak_tree_rss_mb:7.0f} {row.run.peak_tree_pss_mb:7.0f}"
         )
     lines.append(
         "(seconds and CPU s: the loop alone for the limit, the whole process otherwise, CPU s with its "
-        "workers; RSS: the process's own peak; tree: the peak of the process and its workers together)"
+        "workers; RSS: the process's own peak; tree: the peak of the summed RSS of the process and its "
+        "workers; PSS: the peak of their summed PSS, which counts a page they share once)"
     )
     return "\n".join(lines)
 
@@ -293,6 +299,7 @@ def run(spec: FarmSpec, *, postgres: bool, peer: bool, out: Path | None) -> dict
                 "wall_seconds": row.run.wall_seconds,
                 "peak_rss_mb": row.run.peak_rss_mb,
                 "peak_tree_rss_mb": row.run.peak_tree_rss_mb,
+                "peak_tree_pss_mb": row.run.peak_tree_pss_mb,
                 "cpu_seconds": row.cpu_seconds,
                 "detail": row.detail,
             }

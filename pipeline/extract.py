@@ -10,7 +10,6 @@ once, not once per worker.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
@@ -20,6 +19,7 @@ from dataclasses import replace
 from pipeline.config import ExtractConfig
 from pipeline.dedup import fingerprint_article
 from pipeline.extract_page import UNTITLED, page_or_summary, page_or_summary_in_worker, ready, warm_up
+from pipeline.extract_server import worker_context
 from pipeline.models import Article, ArticleFingerprint, FeedEntry, text_article
 
 log = logging.getLogger(__name__)
@@ -130,10 +130,9 @@ class ExtractionPool:
     def _pool(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._executor is None:
-                # spawn, not fork: the parent runs threads (HTTP, scheduler, database pools).
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.workers,
-                    mp_context=multiprocessing.get_context("spawn"),
+                    mp_context=worker_context(),
                     initializer=warm_up,
                     initargs=(os.getpid(),),
                     max_tasks_per_child=PAGES_PER_WORKER,
@@ -141,13 +140,21 @@ class ExtractionPool:
             return self._executor
 
     def start(self) -> None:
-        """Start the workers now, so that their start-up (an interpreter and trafilatura's imports,
-        about a second each) overlaps the feed fetches instead of delaying the first page."""
+        """Start the workers now, in the background, so that their start-up (the fork server's
+        import of trafilatura, about a second, or each spawned worker's) overlaps the feed fetches
+        instead of delaying the first page. Forking waits for the server to be ready, so the
+        calling thread does not."""
         if self.workers == 0:
             return
+        threading.Thread(target=self._start_workers, name="extraction-start", daemon=True).start()
+
+    def _start_workers(self) -> None:
         pool = self._pool()
-        for _ in range(self.workers):
-            pool.submit(ready)
+        try:
+            for _ in range(self.workers):
+                pool.submit(ready)
+        except RuntimeError:  # closed meanwhile (shutdown): nothing to start
+            return
 
     def extract(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import signal
 import sys
 import threading
@@ -77,10 +78,14 @@ def page_or_summary(
         return _summary_article(entry, canonical, source, page_problem or "page not fetched")
     import trafilatura
 
+    # The page's metadata (title, date, author) is used only where the feed's entry lacks it; its
+    # extraction (htmldate, the author's search over a copy of the tree, site name, tags) costs
+    # about a third of trafilatura's CPU on the corpus pages, and the text is the same without it.
+    feed_has_metadata = bool(entry.title and entry.published and entry.author)
     document = trafilatura.bare_extraction(
         page,
         url=page_url or entry.link,
-        with_metadata=True,
+        with_metadata=not feed_has_metadata,
         include_comments=False,
         include_tables=False,
         deduplicate=False,
@@ -124,16 +129,36 @@ def page_or_summary_in_worker(
 def _exit_with_parent(parent: int) -> None:
     # A worker whose parent was killed (SIGKILL, the OOM killer) is never told to stop: its
     # siblings keep the task queue open. It leaves on its own instead of holding memory forever.
-    while os.getppid() == parent:
-        time.sleep(PARENT_CHECK_SECONDS)
+    # The parent is the process that owns the pool, not the worker's own parent: a forked worker's
+    # is the fork server, which lives as long as any worker holds its end of the server's pipe.
+    try:
+        parent_exited = os.pidfd_open(parent)
+    except ProcessLookupError:
+        os._exit(0)
+    except (AttributeError, OSError):
+        # No pidfd (not Linux, or a kernel before 5.3): ask every second whether it still exists.
+        while _exists(parent):
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+    # The descriptor turns readable when the parent exits, reaped or not.
+    select.select([parent_exited], [], [])
     os._exit(0)
 
 
-def warm_up(parent: int | None = None) -> None:
-    # Ctrl-C reaches the whole process group; the parent decides when workers stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if parent is not None:
-        threading.Thread(target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def load_trafilatura() -> None:
+    """Import trafilatura as a worker uses it and run it once, so that its lazily built state
+    exists. Run in the fork server (pipeline/extract_preload.py), it is done once and shared by
+    every worker forked from it; in a worker started any other way, once per worker."""
     # trafilatura imports py3langid (and numpy with it, 12 MB of a worker's resident set) only to
     # filter pages by a target language, which newswatch never asks for: the language is guessed
     # in the parent. Marking it absent makes trafilatura skip the import. The model itself would
@@ -142,6 +167,29 @@ def warm_up(parent: int | None = None) -> None:
     import trafilatura
 
     trafilatura.bare_extraction(b"<html><body><p>newswatch</p></body></html>")
+
+
+def load_date_parser() -> None:
+    """Have dateparser's per-locale patterns compiled. htmldate falls back on dateparser for a
+    date its own patterns miss, and the first string no locale accepts compiles a regular
+    expression for each of its ~200 locales: 1-2 s of CPU and 20-40 MB, which every worker would
+    otherwise pay on its own at its first such page, and again after each replacement. Run once in
+    the fork server, the workers inherit them (pipeline/extract_preload.py)."""
+    try:
+        from htmldate.extractors import get_external_parser
+    except ImportError:  # htmldate reorganised: the workers compile them as they go, as before
+        return
+    get_external_parser().get_date_data("newswatch warm-up")
+
+
+def warm_up(parent: int | None = None) -> None:
+    """A worker's initializer: ignore Ctrl-C, leave when process `parent` ends, and have
+    trafilatura loaded (already done in a worker forked from the preloaded fork server)."""
+    # Ctrl-C reaches the whole process group; the parent decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        threading.Thread(target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
+    load_trafilatura()
 
 
 def ready() -> None:

@@ -35,6 +35,32 @@ def test_the_tree_peak_adds_up_processes_that_hold_memory_at_the_same_time() -> 
     assert run.peak_tree_rss_mb >= 120
 
 
+FORKED_CHILDREN_SHARE_60_MB = """
+import os, time
+block = bytearray(60 << 20)
+block[::4096] = b'x' * len(block[::4096])
+children = []
+for _ in range(2):
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(2)
+        os._exit(0)
+    children.append(pid)
+for pid in children:
+    os.waitpid(pid, 0)
+"""
+
+
+def test_the_tree_pss_counts_pages_shared_by_forked_processes_once() -> None:
+    run = run_measured([sys.executable, "-c", FORKED_CHILDREN_SHARE_60_MB])
+    assert run.returncode == 0, run.stderr
+    # Summed RSS counts the inherited block in all three processes; summed PSS once.
+    assert run.peak_tree_rss_mb >= 180
+    assert 60 <= run.peak_tree_pss_mb < 110
+    roles = sorted(process.role for process in run.processes)
+    assert roles.count("measured process") == 1 and len(roles) == 3
+
+
 def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(url, headers=headers or {})
     try:
@@ -106,3 +132,6 @@ def test_the_memory_benchmark_runs_the_daemon_until_every_feed_was_polled_twice(
     assert result["stored_after"]["articles"] == 308
     assert result["polls"].get("ok", 0) >= 4
     assert result["peak_tree_rss_mb"] >= result["peak_rss_mb"] > 50
+    # The workers share what they inherited from the fork server: the tree's PSS is below its RSS.
+    assert 50 < result["peak_tree_pss_mb"] < result["peak_tree_rss_mb"]
+    assert {"measured process", "fork server"} <= {process["role"] for process in result["processes"]}

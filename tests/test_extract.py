@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -53,6 +54,25 @@ def test_feed_values_win_over_the_page() -> None:
     published = datetime(2025, 10, 30, 8, 0, tzinfo=UTC)
     article = extract_article(entry(title="Feed title", published=published), URL, "Desk", SEED_PAGE, URL)
     assert article.title == "Feed title" and article.published == published
+
+
+@pytest.mark.skipif(not ARTICLES, reason=missing_reason("articles"))
+def test_a_feed_with_title_date_and_author_gets_the_same_text_without_the_pages_metadata() -> None:
+    # With all three from the feed the page's metadata is not extracted; the text must not change.
+    published = datetime(2025, 10, 30, 8, 0, tzinfo=UTC)
+    for path in ARTICLES[:12]:
+        page = path.read_bytes()
+        complete = entry(title="Feed title", published=published, author="Feed Author")
+        no_author = entry(title="Feed title", published=published)
+        without_metadata = extract_article(complete, URL, "Desk", page, URL)
+        with_metadata = extract_article(no_author, URL, "Desk", page, URL)
+        assert without_metadata.body == with_metadata.body, path.name
+        assert (without_metadata.title, without_metadata.published, without_metadata.author) == (
+            "Feed title",
+            published,
+            "Feed Author",
+        )
+        assert without_metadata.language == with_metadata.language, path.name
 
 
 def test_titles_fall_back_to_the_summary_then_untitled() -> None:
@@ -178,3 +198,18 @@ def test_an_extraction_worker_imports_trafilatura_and_nothing_of_the_parent_it_d
     assert unwanted == "[]"
     modules = ["entry_text", "extract_page", "heap", "models", "schedule"]
     assert ours == str([f"pipeline.{module}" for module in modules])
+
+
+def test_workers_are_forked_from_a_server_that_has_already_loaded_trafilatura() -> None:
+    # Each worker then neither imports trafilatura itself nor holds a private copy of what the
+    # server loaded: the pages stay shared until written.
+    pool = ExtractionPool(1, timeout=60)
+    try:
+        server = pool._pool().submit(os.getppid).result(timeout=60)
+        assert server != os.getpid()
+        with open(f"/proc/{server}/cmdline", "rb") as cmdline:
+            assert b"forkserver" in cmdline.read()
+        with open(f"/proc/{server}/maps") as maps:
+            assert "lxml/etree" in maps.read()
+    finally:
+        pool.close()

@@ -45,14 +45,16 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
 
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     from pipeline.config import load_config
-    from pipeline.cycle import Pipeline
-    from pipeline.daemon import Daemon
     from pipeline.heap import cap_arenas
 
     cap_arenas()  # before the poll threads exist
     path = config_path(args)
     config = load_config(path)
     refuse_cluster_on_sqlite(config)
+    start_extraction_server(config)
+    from pipeline.cycle import Pipeline
+    from pipeline.daemon import Daemon
+
     setup_command_logging(args, config)
     Daemon(Pipeline.open(config), path).run()
     return EXIT_OK
@@ -81,12 +83,23 @@ def freeze_start_up() -> None:
     gc.freeze()
 
 
+def start_extraction_server(config: Config) -> None:
+    """Start the extraction workers' fork server before the pipeline's own imports, which it then
+    runs beside (pipeline/extract_server.py)."""
+    if config.fetch.fetch_pages and config.extract.workers > 0 and config.cluster is None:
+        from pipeline.extract_server import start_worker_server
+
+        start_worker_server()
+
+
 def cmd_once(args: argparse.Namespace, out: TextIO) -> int:
-    from pipeline.cycle import Pipeline
     from pipeline.heap import cap_arenas
 
     cap_arenas()  # before the poll threads exist
     config = load(args)
+    start_extraction_server(config)
+    from pipeline.cycle import Pipeline
+
     setup_command_logging(args, config)
     with Pipeline.open(config) as pipeline, working(f"polling {plural(len(config.feeds), 'feed')}"):
         freeze_start_up()
