@@ -287,6 +287,12 @@ def test_japans_joint_operations_command_as_usfjs_counterpart_is_not_its_own_bui
         "its commander said the staff of 240 will grow next year."
     )
     assert BUILDUP in topics_of(shipped, "SDF command runs first big drill", running)
+    # The counterpart said a sentence away from the U.S. side is still the counterpart.
+    later = (
+        "U.S. Forces Japan will be upgraded to a joint force headquarters, officials said on Tuesday "
+        "after long talks. The new command in Tokyo will work with Japan's Joint Operations Command."
+    )
+    assert BUILDUP not in topics_of(shipped, "USFJ to become a joint force headquarters", later)
     title = "統合作戦司令部と在日米軍、連携強化で一致"
     body = "統合作戦司令官と在日米軍司令官が会談し、指揮統制の連携強化で一致した。"
     assert BUILDUP not in topics_of(shipped, title, body)
