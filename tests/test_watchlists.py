@@ -585,34 +585,6 @@ def test_build_up_stories_found_by_the_fourth_probe_round(shipped: Matcher, titl
     assert BUILDUP in topics_of(shipped, title, body)
 
 
-@pytest.mark.parametrize(
-    ("title", "body", "unwanted"),
-    [
-        (
-            "Kadena hosts Special Olympics for 20th year",
-            "Athletes and families filled the track at Kadena Air Base, where U.S. Marines and airmen "
-            "volunteered.",
-            ALLIANCE,
-        ),
-        (
-            "U.S.-Japan Joint Committee on Science and Technology meets",
-            "Officials of the U.S.-Japan Joint Committee discussed quantum computing and AI research.",
-            ALLIANCE,
-        ),
-        (
-            "U.S. Navy signs repair deal with Mitsubishi Heavy yard",
-            "The U.S. Navy signed a master agreement for Mitsubishi Heavy Industries to repair its "
-            "destroyers.",
-            BUILDUP,
-        ),
-    ],
-)
-def test_near_misses_found_by_the_fourth_probe_round(
-    shipped: Matcher, title: str, body: str, unwanted: str
-) -> None:
-    assert unwanted not in topics_of(shipped, title, body)
-
-
 def test_a_crime_at_a_base_festival_is_still_the_alliance(shipped: Matcher) -> None:
     title = "Marine arrested after assault at Kadena festival"
     body = (
@@ -717,6 +689,23 @@ def test_the_sdfs_new_units_aircraft_and_submarines_are_the_build_up(
             "The United States and Japan agreed on joint research into fusion energy, officials in Tokyo "
             "said.",
             ALLIANCE,
+        ),
+        (
+            "Kadena hosts Special Olympics for 20th year",
+            "Athletes and families filled the track at Kadena Air Base, where U.S. Marines and airmen "
+            "volunteered.",
+            ALLIANCE,
+        ),
+        (
+            "U.S.-Japan Joint Committee on Science and Technology meets",
+            "Officials of the U.S.-Japan Joint Committee discussed quantum computing and AI research.",
+            ALLIANCE,
+        ),
+        (
+            "U.S. Navy signs repair deal with Mitsubishi Heavy yard",
+            "The U.S. Navy signed a master agreement for Mitsubishi Heavy Industries to repair its "
+            "destroyers.",
+            BUILDUP,
         ),
     ],
 )
