@@ -11,7 +11,9 @@ Prints, from one run (the machine is shared, so only same-run ratios mean much):
 - time per article with 100 and with 1,000 topics on the same articles (best of three passes each);
 - Japanese articles (the labelled Japanese news of ../shared/eval, read in place) with the
   shipped watchlists plus the generated topics: articles/s, and the share of it the morphological
-  analyser takes (word edges and NEAR distances in Japanese).
+  analyser takes (word edges and NEAR distances in Japanese);
+- words per sentence as NEAR counts them, Japanese against English, over the same labelled news:
+  `NEAR/n` is meant to span comparable text in both languages.
 
 Rates use the process's CPU time (one core; Python runs on one), so time lost to other
 processes on a busy machine does not count; wall-clock rates are printed beside them.
@@ -27,7 +29,8 @@ from pathlib import Path
 from benchmarks.generate import make_articles, make_topics
 from pipeline.config import load_config
 from pipeline.match import Matcher
-from pipeline.match.japanese import words
+from pipeline.match.evaluate import count_words, paragraph_starts, sentence_starts
+from pipeline.match.japanese import words, words_of
 from pipeline.match.normalize import normalise
 from pipeline.match.quality import parse_labels
 from pipeline.match.reference import NaiveMatcher
@@ -136,7 +139,8 @@ def _japanese(topics: dict, aliases: dict, rounds: int = 20) -> None:
         print(f"japanese: skipped, {SHARED_EVAL} is absent")
         return
     with SHARED_EVAL.open(encoding="utf-8") as handle:
-        articles = [item.article() for item in parse_labels(handle) if item.lang == "ja"]
+        labelled = list(parse_labels(handle))
+    articles = [item.article() for item in labelled if item.lang == "ja"]
     shipped = load_config(ROOT / "config" / "newswatch.yaml")
     matcher = Matcher({**topics, **shipped.topics}, {**aliases, **shipped.aliases})
     matcher.match(articles[0])  # the analyser loads on the first Japanese text, once per process
@@ -157,6 +161,26 @@ def _japanese(topics: dict, aliases: dict, rounds: int = 20) -> None:
         f"{len(matcher.topics)} topics: {1 / match_cpu:,.0f} articles/s CPU; the analyser takes "
         f"{analyser_cpu * 1e3:.2f} ms an article ({analyser_cpu / match_cpu:.0%} of matching)"
     )
+    per_language = {
+        language: _words_per_sentence([item.body for item in labelled if item.lang == language])
+        for language in ("ja", "en")
+    }
+    print(
+        "words per sentence as NEAR counts them (the labelled bodies): "
+        f"Japanese {per_language['ja']:.1f}, English {per_language['en']:.1f}"
+    )
+
+
+def _words_per_sentence(bodies: Sequence[str]) -> float:
+    counted = sentences = 0
+    for body in bodies:
+        text = normalise(body).text
+        starts = sentence_starts(text, paragraph_starts(text))
+        for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
+            sentence = text[start:end]
+            counted += count_words(sentence, words_of(sentence))
+            sentences += 1
+    return counted / max(sentences, 1)
 
 
 if __name__ == "__main__":
