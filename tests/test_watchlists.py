@@ -728,3 +728,136 @@ def test_japan_and_the_us_in_a_list_of_countries(shipped: Matcher) -> None:
         "discussed maritime security and defense of sea lanes.",
     )
     assert ALLIANCE not in topics_of(shipped, *quad)
+
+
+# --- the fifth and sixth probe rounds (written apart from the rules, 2026-12-04) ----------------
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        (  # USFJ by its seat, with the particles Japanese puts between the words
+            "福生市、司令部の機能強化で説明求める",
+            "福生市は、横田基地に置かれた米側司令部の機能強化について、国に文書で説明を求めた。",
+        ),
+        (
+            "横田の司令部に新部署",
+            "横田基地にある米側の司令部が、作戦立案を担う部署を新たに設け、要員を増やしている。",
+        ),
+        (  # the cooperation team the definition names, told without USFJ's name
+            "Allies form a team to align operations",
+            "Japan and the United States set up a bilateral team of officers to coordinate planning between "
+            "the SDF's new unified command and the American headquarters at Yokota.",
+        ),
+        (  # a title naming Japan's command beside the U.S. side: their command and control
+            "Japan opens Joint Operations Command, to coordinate with U.S.",
+            "The new command in Ichigaya will direct the three services of the Self-Defense Forces.\n"
+            "Officials said U.S. Forces Japan would keep liaison officers there.",
+        ),
+    ],
+)
+def test_usfj_reorganisation_by_its_seat_its_team_or_a_title_pairing_the_commands(
+    shipped: Matcher, title: str, body: str
+) -> None:
+    assert {USFJ, ALLIANCE} <= topics_of(shipped, title, body)
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        (
+            "米兵の暴行事件で判決",
+            "那覇地裁は、沖縄で少女に暴行したとして起訴された米空軍兵に懲役刑を言い渡した。",
+        ),
+    ],
+)
+def test_crimes_of_us_personnel_in_japan_are_the_alliance(shipped: Matcher, title: str, body: str) -> None:
+    assert ALLIANCE in topics_of(shipped, title, body)
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        (  # a unit made bigger is the SDF reorganising
+            "陸自の旅団、師団に格上げ",
+            "防衛省は、那覇市に司令部を置く陸上自衛隊の旅団を師団に格上げし、人員を増やす。",
+        ),
+        (
+            "GSDF brigade in Okinawa to become a division",
+            "The Defense Ministry plans to upgrade a Ground Self-Defense Force brigade to a division.",
+        ),
+        (
+            "Camp in Kyushu gets glide weapon unit",
+            "The Ground Self-Defense Force set up a battalion to operate hypervelocity gliding projectiles.",
+        ),
+        (  # Japan's warship export, told under the buyer's name
+            "Australia picks Mogami-class frigates",
+            "Australia chose Japan's upgraded Mogami-class frigate for its navy, a major defence export.",
+        ),
+        (  # its launch is Japan's own reorganisation, whatever its role beside U.S. forces
+            "Japan launches Joint Operations Command to work with U.S. forces",
+            "Japan launched the Joint Operations Command on Monday to direct the three services. About "
+            "240 people work there under its first commander, an air force general.\n"
+            "Until now the chief of the Joint Staff both advised the minister and ran operations. The "
+            "new command will also be the counterpart of U.S. Forces Japan.",
+        ),
+    ],
+)
+def test_build_up_stories_of_units_glide_weapons_exports_and_the_jjoc_launch(
+    shipped: Matcher, title: str, body: str
+) -> None:
+    assert BUILDUP in topics_of(shipped, title, body)
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "unwanted"),
+    [
+        (  # economic talks named like the security ones are trade
+            "Tokyo and Washington hold economic 2+2",
+            "Japan and the United States held their economic 2+2 on chips and energy and agreed to meet "
+            "again next year.",
+            ALLIANCE,
+        ),
+        (
+            "Marines beat local side in rugby friendly",
+            "A U.S. Marine Corps team from Camp Hansen beat an Okinawa club 30-12.",
+            ALLIANCE,
+        ),
+        (
+            "基地の街にインバウンド客",
+            "米海軍横須賀基地の近くの商店街に外国人観光客が増え、米兵向けの店もにぎわう。",
+            ALLIANCE,
+        ),
+        (
+            "岩国の空港に新路線が就航",
+            "米海兵隊岩国基地に併設された空港で、那覇への新路線が就航した。",
+            ALLIANCE,
+        ),
+        (
+            "返還跡地に大学キャンパス",
+            "米軍普天間飛行場の近くの返還跡地に、大学の新キャンパスが開校した。",
+            ALLIANCE,
+        ),
+        (
+            "Pentagon opens review of AUKUS pact",
+            "The Pentagon began a review of the AUKUS security pact to build nuclear-powered submarines; "
+            "Japan was mentioned as a possible partner.",
+            ALLIANCE,
+        ),
+        (  # repairing U.S. ships is the alliance's industrial cooperation, not Japan's own build-up
+            "米艦の修理、長崎の造船所で",
+            "日米両政府の防衛産業協力の一環で、米海軍艦艇の修理を長崎の造船所が請け負う。",
+            BUILDUP,
+        ),
+        (  # Japan's command named in a story about USFJ's plan is its counterpart
+            "Pentagon may shelve U.S. Forces Japan upgrade",
+            "The plan would have paired the Tokyo command with Japan's new Joint Operations Command, "
+            "officials said, and its future now rests on a budget review.",
+            BUILDUP,
+        ),
+    ],
+)
+def test_near_misses_of_the_fifth_and_sixth_probe_rounds(
+    shipped: Matcher, title: str, body: str, unwanted: str
+) -> None:
+    assert unwanted not in topics_of(shipped, title, body)
