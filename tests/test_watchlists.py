@@ -861,3 +861,59 @@ def test_near_misses_of_the_fifth_and_sixth_probe_rounds(
     shipped: Matcher, title: str, body: str, unwanted: str
 ) -> None:
     assert unwanted not in topics_of(shipped, title, body)
+
+
+# --- the seventh probe round (written apart from the rules, 2026-12-04) --------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "topic"),
+    [
+        (  # the U.S. command named by what it becomes and where
+            "Lawmakers ask who commands in a crisis",
+            "Opposition lawmakers asked how the SDF's command would work with the U.S. joint force "
+            "headquarters being set up in Tokyo.",
+            USFJ,
+        ),
+        (  # USFJ in the title, its change in the body
+            "Second phase of USFJ transition due next year",
+            "The phase will move some operational control from Hawaii to Tokyo, defense officials said.",
+            USFJ,
+        ),
+        (
+            "Court sentences U.S. airman for assaulting teenager",
+            "The Kadena-based airman was convicted of abducting and assaulting a girl last year.",
+            ALLIANCE,
+        ),
+        (  # U.S. ships repaired by a Japanese contractor
+            "米艦の修理、三菱重工で",
+            "三菱重工業の工場で、米海軍の艦艇の定期修理が始まった。",
+            ALLIANCE,
+        ),
+        (  # an amount in yen is Japan's money
+            "Extra budget lifts defence spending",
+            "The supplementary budget adds 1.1 trillion yen for defence, the finance ministry said.",
+            BUILDUP,
+        ),
+        (  # the island and the unit in the title, the SDF in the body
+            "Missile unit to be stationed on Yonaguni",
+            "The Ground Self-Defense Force will place a surface-to-air battery there, the ministry said.",
+            BUILDUP,
+        ),
+        (
+            "政府、パトリオットの米国輸出を決定",
+            "政府は国内で生産する地対空誘導弾パトリオットを米国に輸出する。",
+            BUILDUP,
+        ),
+    ],
+)
+def test_stories_found_by_the_seventh_probe_round(
+    shipped: Matcher, title: str, body: str, topic: str
+) -> None:
+    assert topic in topics_of(shipped, title, body)
+
+
+def test_japans_command_beside_the_us_side_is_not_its_own_build_up(shipped: Matcher) -> None:
+    title = "統合作戦司令官「米側と毎日調整」"
+    body = "統合作戦司令部の司令官は、横田の米側司令部と毎日のように調整していると述べた。"
+    assert BUILDUP not in topics_of(shipped, title, body)
