@@ -900,6 +900,11 @@ def test_near_misses_of_the_fifth_and_sixth_probe_rounds(
             "The Ground Self-Defense Force will place a surface-to-air battery there, the ministry said.",
             BUILDUP,
         ),
+        (  # the ministry stationing a unit on an island is Japan's, whatever the unit
+            "Island near Taiwan to host new units",
+            "The Defense Ministry plans to station an electronic warfare unit on Yonaguni.",
+            BUILDUP,
+        ),
         (
             "政府、パトリオットの米国輸出を決定",
             "政府は国内で生産する地対空誘導弾パトリオットを米国に輸出する。",
