@@ -4,6 +4,7 @@
     python -m benchmarks throughput ...   # newswatch once vs a bare trafilatura loop vs rss2email
     python -m benchmarks memory ...       # the daemon over 1,000 feeds and 100,000 stored articles
     python -m benchmarks fetch ...        # polling 1,000 feeds: first cycle and all-304, vs rss2email
+    python -m benchmarks summary ...      # feed-summary mode vs rss2email, alternating runs, medians
     python -m benchmarks matcher ...      # the compiled matcher vs a naive one, 100 vs 1,000 topics
     python -m benchmarks matcher-scale ...  # real news, 100 / 1,000 / 10,000 / 100,000 topics
     python -m benchmarks cluster ...      # one worker vs two, and the job queue's CPU per job
@@ -95,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import fetch
 
         return fetch.main(rest)
+    if command == "summary":
+        from benchmarks import summary
+
+        return summary.main(rest)
     if command == "profile":
         from benchmarks import profile
 

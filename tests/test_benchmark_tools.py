@@ -135,3 +135,26 @@ def test_the_memory_benchmark_runs_the_daemon_until_every_feed_was_polled_twice(
     # The workers share what they inherited from the fork server: the tree's PSS is below its RSS.
     assert 50 < result["peak_tree_pss_mb"] < result["peak_tree_rss_mb"]
     assert {"measured process", "fork server"} <= {process["role"] for process in result["processes"]}
+
+
+def test_the_summary_benchmark_compares_the_medians_of_alternating_runs() -> None:
+    from benchmarks.summary import Run, render, spreads
+
+    runs = [
+        Run("newswatch", wall_seconds=3.0, cpu_seconds=2.0, peak_rss_mb=100.0),
+        Run("rss2email", wall_seconds=2.0, cpu_seconds=1.0, peak_rss_mb=30.0),
+        Run("newswatch", wall_seconds=9.0, cpu_seconds=2.2, peak_rss_mb=101.0),
+        Run("rss2email", wall_seconds=3.0, cpu_seconds=1.1, peak_rss_mb=30.0),
+        Run("newswatch", wall_seconds=4.0, cpu_seconds=1.8, peak_rss_mb=99.0),
+        Run("rss2email", wall_seconds=2.5, cpu_seconds=1.0, peak_rss_mb=31.0),
+    ]
+    by_tool = spreads(runs)
+    assert (by_tool["newswatch"]["wall_seconds"].median, by_tool["newswatch"]["wall_seconds"].high) == (
+        4.0,
+        9.0,
+    )
+    assert by_tool["rss2email"]["cpu_seconds"].low == 1.0
+    table = render(by_tool, pairs=3)
+    # rss2email's median over newswatch's: 2.5 / 4.0 wall, 1.0 / 2.0 CPU; memory 100 / 30.
+    assert "wall 0.62x, CPU 0.50x" in table
+    assert "at most 2.0x): 3.33x" in table
