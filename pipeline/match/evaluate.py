@@ -12,6 +12,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import islice
 from typing import NamedTuple
 
@@ -512,7 +513,8 @@ def substance(
     # (bisect_right gives 1 for the first paragraph, 0 for text before it: both are the lead.)
     lead = sum(1 for index in with_hits if index <= 1)
     in_paragraph = with_hit = 0
-    if len(set(with_hits)) == 1:
+    distinct_paragraphs = len(set(with_hits))
+    if distinct_paragraphs == 1:
         index = with_hits[0]
         opening = paragraphs[index - 1] if index >= 1 else 0
         closing = paragraphs[index] if index < len(paragraphs) else math.inf
@@ -523,8 +525,8 @@ def substance(
         required=required_score(min_score, words),
         words=words,
         paragraphs=len(paragraphs),
-        paragraphs_with_hits=len(set(with_hits)),
-        title_hits=sum(hit.field == "title" for hit in hits),
+        paragraphs_with_hits=distinct_paragraphs,
+        title_hits=len(hits) - len(body_hits),  # (a hit is in the title or the body)
         lead_hits=lead,
         sentences_in_paragraph=in_paragraph,
         sentences_with_hits=with_hit,
@@ -581,6 +583,13 @@ def _labels(hits: Iterable[Found]) -> list[str]:
     return labels
 
 
+@lru_cache(maxsize=65_536)
+def _term_clause(source: str, label: str, count: int) -> Clause:
+    # A term's clause depends on these alone, and many topics share a term: a frozen Clause is made
+    # once for each, not for every match (a clause tree is built for every match of every article).
+    return Clause(source, "term", count > 0, (label,) if count else (), count, None, None, ())
+
+
 def clause_tree(outcome: Outcome) -> Clause:
     """The outcome as nested clauses: what each part of the query found."""
     node = outcome.node
@@ -588,9 +597,9 @@ def clause_tree(outcome: Outcome) -> Clause:
     counted = outcome.hits
     terms: tuple[str, ...] = ()
     if kind is TermNode:
-        # Every hit of a term carries its label (`Evaluator._term_hits`).
-        terms = (node.label,) if counted else ()
-    elif kind is AliasNode:
+        # Every hit of a term carries its label (`Evaluator._term_hits`), and it holds if it has hits.
+        return _term_clause(node.source, node.label, len(counted))
+    if kind is AliasNode:
         terms = tuple(_labels(counted))
     elif kind is NotNode:
         counted = outcome.children[0].hits

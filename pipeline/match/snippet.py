@@ -53,4 +53,4 @@ def build_snippet(text: str, hits: Sequence[Hit]) -> list[SnippetSegment]:
         segments.append((text[cursor:end], False))
     if end < len(text):
         segments.append(("…", False))
-    return [(" ".join(piece.split("\n")), flagged) for piece, flagged in segments]
+    return [(piece.replace("\n", " "), flagged) for piece, flagged in segments]
