@@ -27,10 +27,12 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from procrastinate import App, PsycopgConnector
 
 from benchmarks.bench_setup import REPO_ROOT, add_farm_arguments, farm_feeds, farm_spec, machine, save_results
 from benchmarks.databases import fresh_postgres_database
@@ -214,15 +216,23 @@ def _backend_pids(connection: psycopg.Connection[Any], database: str) -> list[in
     return [int(row[0]) for row in rows]
 
 
-def measure_queue(jobs: int, concurrency: int) -> dict[str, Any]:
-    """Defer `jobs` no-op jobs, drain them with one worker in this process, and count the CPU. The
-    app is the workers' own (`build_app`: its pool, its deletion of successful jobs), so what the
-    no-op job is spared, the real jobs are spared too."""
-    from pipeline.cluster.app import build_app, install_schema
+def procrastinate_defaults(database_url: str) -> App:
+    """The baseline: procrastinate's connector and worker as they come (a transaction and a check
+    query around each of its queries, finished jobs kept)."""
+    from pipeline.cluster.database import libpq_url
+
+    return App(connector=PsycopgConnector(conninfo=libpq_url(database_url)))
+
+
+def measure_queue(jobs: int, concurrency: int, build: Callable[[str], App]) -> dict[str, Any]:
+    """Defer `jobs` no-op jobs, drain them with one worker in this process, and count the CPU.
+    `build` makes the app: the workers' own (`build_app`: its pool, its deletion of successful
+    jobs), so that what the no-op job is spared the real jobs are spared too, or the baseline."""
+    from pipeline.cluster.app import install_schema
 
     with fresh_postgres_database() as url:
         install_schema(url)
-        app = build_app(url)
+        app = build(url)
 
         @app.task(name=NOOP_TASK)
         async def noop(number: int) -> None:
@@ -252,17 +262,17 @@ def measure_queue(jobs: int, concurrency: int) -> dict[str, Any]:
         try:
             wall, worker_cpu, server_cpu, backends_cpu = asyncio.run(drain())
             row = observer.execute(
-                "SELECT count(*) FROM procrastinate_jobs WHERE status NOT IN ('todo', 'doing')"
+                "SELECT count(*) FILTER (WHERE status IN ('todo', 'doing')),"
+                " count(*) FILTER (WHERE status NOT IN ('todo', 'doing', 'succeeded'))"
+                " FROM procrastinate_jobs"
             ).fetchone()
-            left = int(row[0]) if row else 0
-            row = observer.execute("SELECT count(*) FROM procrastinate_jobs").fetchone()
-            waiting = int(row[0]) - left if row else 0
+            waiting, failed = (int(row[0]), int(row[1])) if row else (0, 0)
         finally:
             observer.close()
-    # Successful jobs are deleted as they end: those done are the deferred ones neither waiting nor
-    # left failed.
-    if left or waiting:
-        raise RuntimeError(f"queue drain: {left} jobs failed, {waiting} not run")
+    # The workers' app deletes successful jobs as they end: those done are the deferred ones
+    # neither waiting nor failed.
+    if failed or waiting:
+        raise RuntimeError(f"queue drain: {failed} jobs failed, {waiting} not run")
     done = jobs
     return {
         "jobs": done,
@@ -309,7 +319,10 @@ def run_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
         loads["after_one"] = os.getloadavg()
         two = measure_workers(farm, 2, folder, args.concurrency, args.extraction_processes)
         loads["after_two"] = os.getloadavg()
-    queue = measure_queue(args.noop_jobs, args.concurrency)
+    from pipeline.cluster.app import build_app
+
+    queue = measure_queue(args.noop_jobs, args.concurrency, build_app)
+    baseline_queue = measure_queue(args.noop_jobs, args.concurrency, procrastinate_defaults)
     speedup = two["articles_per_second"] / one["articles_per_second"]
     # On a machine other people load, the wall-clock ratio says how many cores they left us; what
     # the cluster itself decides is how many cores its workers keep busy and what an article costs.
@@ -325,6 +338,8 @@ def run_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
         "cores_two_over_one": cores_ratio,
         "articles_per_cpu_second_two_over_one": cpu_ratio,
         "queue": queue,
+        "queue_with_procrastinate_defaults": baseline_queue,
+        "queue_cpu_over_procrastinate_defaults": queue["cpu_ms_per_job"] / baseline_queue["cpu_ms_per_job"],
         "queue_cpu_over_target": queue["cpu_ms_per_job"] / 4.0,
         "load_average": {key: value[0] for key, value in loads.items()},
         "machine": machine(load_before, os.getloadavg()),
@@ -358,6 +373,14 @@ def run_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
         f"+ PostgreSQL {queue['postgres_cpu_ms_per_job']:.2f} "
         f"({result['queue_cpu_over_target']:.2f}x the 4 ms target; the drain's own backends "
         f"{queue['postgres_backends_cpu_ms_per_job']:.2f} of the server's)"
+    )
+    base = baseline_queue
+    print(
+        f"queue with procrastinate's defaults (the baseline): {base['jobs_per_second']:.0f} jobs/s; "
+        f"CPU per job {base['cpu_ms_per_job']:.2f} ms = worker {base['worker_cpu_ms_per_job']:.2f} "
+        f"+ PostgreSQL {base['postgres_cpu_ms_per_job']:.2f}"
+        f" (own backends {base['postgres_backends_cpu_ms_per_job']:.2f}); "
+        f"newswatch's app / baseline: {result['queue_cpu_over_procrastinate_defaults']:.2f}x"
     )
     print(
         f"CPU-time figures (what the load of others does not set): cores kept busy, two / one: "
