@@ -157,7 +157,7 @@ def measure_workers(
         server_before, farm_before = _postgres_cpu(), _tree_cpu([farm.pid])
         # CPU of the workers' process trees and the wall clock, from the first sample that found
         # an article stored to the last sample: how many cores the workers got while working.
-        first_sample: tuple[float, float] | None = None
+        first_sample: tuple[float, float, float] | None = None
         # One connection for all the samples: a new one twice a second would start a server process
         # each time, CPU taken from the workers being measured.
         sampler = psycopg.connect(_libpq(url), autocommit=True)
@@ -168,7 +168,7 @@ def measure_workers(
                 if dead is not None:
                     raise RuntimeError(f"{workers} worker(s): {dead}")
                 stored, span = _stored_span(sampler)
-                sample = (time.perf_counter(), _tree_cpu(pids))
+                sample = (time.perf_counter(), _tree_cpu(pids), _own_cpu(pids))
                 if stored and first_sample is None:
                     first_sample = sample
                 if stored >= expected:
@@ -191,6 +191,9 @@ def measure_workers(
     cpu_per_article = (_children_cpu() - cpu_before) / stored
     assert first_sample is not None
     cores = (sample[1] - first_sample[1]) / max(sample[0] - first_sample[0], 1e-9)
+    # With extraction processes, the part of the workers' CPU their own processes spent (the rest is
+    # extraction): what one worker keeps busy beside its extraction process.
+    own_share = (sample[2] - first_sample[2]) / max(sample[1] - first_sample[1], 1e-9)
     return {
         "workers": workers,
         "articles": stored,
@@ -198,10 +201,16 @@ def measure_workers(
         "articles_per_second": rate,
         "cpu_seconds_per_article": cpu_per_article,
         "cores_used": cores,
+        "worker_processes_share_of_cpu": own_share,
         # An upper bound: the server also serves whatever else runs on this machine.
         "postgres_cpu_seconds_per_article": server_cpu / stored,
         "farm_cpu_seconds_per_article": farm_cpu / stored,
     }
+
+
+def _own_cpu(pids: list[int]) -> float:
+    """Seconds of CPU of the processes `pids` themselves, without their children."""
+    return sum(_process_ticks(pid) for pid in pids) / os.sysconf("SC_CLK_TCK")
 
 
 def _children_cpu() -> float:
@@ -359,6 +368,12 @@ def run_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
             f" {run['cpu_seconds_per_article']:>14.3f} {run['cores_used']:>11.2f}"
         )
     print(f"two workers / one: {speedup:.2f}x (target >= 1.8x)")
+    if args.extraction_processes:
+        print(
+            "share of the workers' CPU spent by the worker processes themselves (the rest is extraction), "
+            f"one / two: {one['worker_processes_share_of_cpu']:.0%} / "
+            f"{two['worker_processes_share_of_cpu']:.0%}"
+        )
     print(
         "besides the workers, CPU per article, one / two: PostgreSQL "
         f"{1000 * one['postgres_cpu_seconds_per_article']:.1f} / "
