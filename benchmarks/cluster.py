@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -151,7 +150,7 @@ def measure_workers(
                     )
                 )
         pids = [process.pid for process in processes]
-        started, cpu_before = time.perf_counter(), _children_cpu()
+        started = time.perf_counter()
         # What the workers' articles cost besides the workers: PostgreSQL's server processes (read
         # while the workers' connections are still open) and the farm answering their requests.
         server_before, farm_before = _postgres_cpu(), _tree_cpu([farm.pid])
@@ -188,7 +187,10 @@ def measure_workers(
     rate = (stored - 1) / span if span else 0.0
     # Workers and their extraction processes, start-up included: equal per article with one worker
     # and with two means the second worker costs no coordination overhead, whatever the machine's load.
-    cpu_per_article = (_children_cpu() - cpu_before) / stored
+    # The trees' CPU at the last sample, start-up included (the processes were started for this
+    # run). Not the children's rusage after they exit: extraction processes are the children of a
+    # fork server, and their CPU reaches a worker's rusage only if each of them was waited for.
+    cpu_per_article = sample[1] / stored
     assert first_sample is not None
     cores = (sample[1] - first_sample[1]) / max(sample[0] - first_sample[0], 1e-9)
     # With extraction processes, the part of the workers' CPU their own processes spent (the rest is
@@ -211,11 +213,6 @@ def measure_workers(
 def _own_cpu(pids: list[int]) -> float:
     """Seconds of CPU of the processes `pids` themselves, without their children."""
     return sum(_process_ticks(pid) for pid in pids) / os.sysconf("SC_CLK_TCK")
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def _backend_pids(connection: psycopg.Connection[Any], database: str) -> list[int]:
