@@ -28,8 +28,9 @@ def build_app(database_url: str) -> App:
     eight round trips a job. Its queries are single statements, so the pool's connections are in
     autocommit, and a connection is checked with a round trip only when it looks broken or has been
     idle: two round trips a job (docs/cluster.md, "Capacity, measured"). Successful jobs are deleted
-    when they end: nothing reads them afterwards, and a deleted row is cheaper than an updated one
-    kept (failed jobs stay for `cluster status` until pruned)."""
+    when they end: nothing reads them afterwards, the delete writes half the WAL of the update that
+    would keep them, and the tables hold only what waits, runs or failed (failed jobs stay for
+    `cluster status` until pruned)."""
     return App(
         connector=PsycopgConnector(conninfo=libpq_url(database_url), pool_factory=_pool),
         worker_defaults={"delete_jobs": "successful"},
