@@ -8,9 +8,11 @@ queue's own cost, in one run.
    the rate is articles stored per second between the first and the last one stored (worker
    start-up is left out). Target: two at least 1.8x one.
 2. The queue's cost. Jobs of a task that does nothing are deferred and drained by one worker
-   process; the CPU the worker process and the PostgreSQL server spend, divided by the jobs, is
-   what the queue itself costs per job (fetch, start, finish: three round trips). Target: at most
-   4 ms. The drain's rate is the queue's throughput, the ceiling the cluster's job rate hits.
+   process of the workers' own app (pipeline/cluster/app.py); the CPU the worker process and the
+   PostgreSQL server spend, divided by the jobs, is what the queue itself costs per job (fetch and
+   finish: two round trips, each its own transaction). Target: at most 4 ms. The server's share is
+   printed whole (an upper bound: it serves others too) and for the drain's own backends. The
+   drain's rate is the queue's throughput, the ceiling the cluster's job rate hits.
 
     python -m benchmarks cluster                 # about 2 minutes here
     python -m benchmarks cluster --feeds 100 --items 4 --noop-jobs 3000
@@ -21,14 +23,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from procrastinate import App, PsycopgConnector
 
 from benchmarks.bench_setup import REPO_ROOT, add_farm_arguments, farm_feeds, farm_spec, machine, save_results
 from benchmarks.databases import fresh_postgres_database
@@ -147,13 +150,13 @@ def measure_workers(
                     )
                 )
         pids = [process.pid for process in processes]
-        started, cpu_before = time.perf_counter(), _children_cpu()
+        started = time.perf_counter()
         # What the workers' articles cost besides the workers: PostgreSQL's server processes (read
         # while the workers' connections are still open) and the farm answering their requests.
         server_before, farm_before = _postgres_cpu(), _tree_cpu([farm.pid])
         # CPU of the workers' process trees and the wall clock, from the first sample that found
         # an article stored to the last sample: how many cores the workers got while working.
-        first_sample: tuple[float, float] | None = None
+        first_sample: tuple[float, float, float] | None = None
         # One connection for all the samples: a new one twice a second would start a server process
         # each time, CPU taken from the workers being measured.
         sampler = psycopg.connect(_libpq(url), autocommit=True)
@@ -164,7 +167,7 @@ def measure_workers(
                 if dead is not None:
                     raise RuntimeError(f"{workers} worker(s): {dead}")
                 stored, span = _stored_span(sampler)
-                sample = (time.perf_counter(), _tree_cpu(pids))
+                sample = (time.perf_counter(), _tree_cpu(pids), _own_cpu(pids))
                 if stored and first_sample is None:
                     first_sample = sample
                 if stored >= expected:
@@ -184,9 +187,15 @@ def measure_workers(
     rate = (stored - 1) / span if span else 0.0
     # Workers and their extraction processes, start-up included: equal per article with one worker
     # and with two means the second worker costs no coordination overhead, whatever the machine's load.
-    cpu_per_article = (_children_cpu() - cpu_before) / stored
+    # The trees' CPU at the last sample, start-up included (the processes were started for this
+    # run). Not the children's rusage after they exit: extraction processes are the children of a
+    # fork server, and their CPU reaches a worker's rusage only if each of them was waited for.
+    cpu_per_article = sample[1] / stored
     assert first_sample is not None
     cores = (sample[1] - first_sample[1]) / max(sample[0] - first_sample[0], 1e-9)
+    # With extraction processes, the part of the workers' CPU their own processes spent (the rest is
+    # extraction): what one worker keeps busy beside its extraction process.
+    own_share = (sample[2] - first_sample[2]) / max(sample[1] - first_sample[1], 1e-9)
     return {
         "workers": workers,
         "articles": stored,
@@ -194,26 +203,42 @@ def measure_workers(
         "articles_per_second": rate,
         "cpu_seconds_per_article": cpu_per_article,
         "cores_used": cores,
+        "worker_processes_share_of_cpu": own_share,
         # An upper bound: the server also serves whatever else runs on this machine.
         "postgres_cpu_seconds_per_article": server_cpu / stored,
         "farm_cpu_seconds_per_article": farm_cpu / stored,
     }
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def _own_cpu(pids: list[int]) -> float:
+    """Seconds of CPU of the processes `pids` themselves, without their children."""
+    return sum(_process_ticks(pid) for pid in pids) / os.sysconf("SC_CLK_TCK")
 
 
-def measure_queue(jobs: int, concurrency: int) -> dict[str, Any]:
-    """Defer `jobs` no-op jobs, drain them with one worker in this process, and count the CPU."""
-    from procrastinate import App, PsycopgConnector
+def _backend_pids(connection: psycopg.Connection[Any], database: str) -> list[int]:
+    rows = connection.execute(
+        "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", (database,)
+    )
+    return [int(row[0]) for row in rows]
 
+
+def procrastinate_defaults(database_url: str) -> App:
+    """The baseline: procrastinate's connector and worker as they come (a transaction and a check
+    query around each of its queries, finished jobs kept)."""
+    from pipeline.cluster.database import libpq_url
+
+    return App(connector=PsycopgConnector(conninfo=libpq_url(database_url)))
+
+
+def measure_queue(jobs: int, concurrency: int, build: Callable[[str], App]) -> dict[str, Any]:
+    """Defer `jobs` no-op jobs, drain them with one worker in this process, and count the CPU.
+    `build` makes the app: the workers' own (`build_app`: its pool, its deletion of successful
+    jobs), so that what the no-op job is spared the real jobs are spared too, or the baseline."""
     from pipeline.cluster.app import install_schema
 
     with fresh_postgres_database() as url:
         install_schema(url)
-        app = App(connector=PsycopgConnector(conninfo=_libpq(url)))
+        app = build(url)
 
         @app.task(name=NOOP_TASK)
         async def noop(number: int) -> None:
@@ -222,35 +247,59 @@ def measure_queue(jobs: int, concurrency: int) -> dict[str, Any]:
         with app.open():
             for start in range(0, jobs, 500):
                 noop.batch_defer(*({"number": n} for n in range(start, min(jobs, start + 500))))
+        database = url.rsplit("/", 1)[1]
+        observer = psycopg.connect(_libpq(url), autocommit=True)
 
-        async def drain() -> tuple[float, float, float]:
+        async def drain() -> tuple[float, float, float, float]:
             # The pool stays open around both samples: its server processes must still be alive
             # when their CPU is read (a process that exited drops out of the sum).
             async with app.open_async():
+                own = _backend_pids(observer, database)
+                own_before = {pid: _process_ticks(pid) for pid in own}
                 cpu_before, pg_before, wall_before = time.process_time(), _postgres_cpu(), time.perf_counter()
                 await app.run_worker_async(
                     wait=False, concurrency=concurrency, install_signal_handlers=False, listen_notify=False
                 )
-                return (
-                    time.perf_counter() - wall_before,
-                    time.process_time() - cpu_before,
-                    _postgres_cpu_since(pg_before),
-                )
+                wall, worker_cpu = time.perf_counter() - wall_before, time.process_time() - cpu_before
+                server_cpu = _postgres_cpu_since(pg_before)
+                own_cpu = sum(_process_ticks(pid) - ticks for pid, ticks in own_before.items())
+                return wall, worker_cpu, server_cpu, own_cpu / os.sysconf("SC_CLK_TCK")
 
-        wall, worker_cpu, server_cpu = asyncio.run(drain())
-        with psycopg.connect(_libpq(url)) as connection:
-            row = connection.execute(
-                "SELECT count(*) FROM procrastinate_jobs WHERE status = 'succeeded'"
+        try:
+            wall, worker_cpu, server_cpu, backends_cpu = asyncio.run(drain())
+            row = observer.execute(
+                "SELECT count(*) FILTER (WHERE status IN ('todo', 'doing')),"
+                " count(*) FILTER (WHERE status NOT IN ('todo', 'doing', 'succeeded'))"
+                " FROM procrastinate_jobs"
             ).fetchone()
-        done = int(row[0]) if row else 0
+            waiting, failed = (int(row[0]), int(row[1])) if row else (0, 0)
+        finally:
+            observer.close()
+    # The workers' app deletes successful jobs as they end: those done are the deferred ones
+    # neither waiting nor failed.
+    if failed or waiting:
+        raise RuntimeError(f"queue drain: {failed} jobs failed, {waiting} not run")
+    done = jobs
     return {
         "jobs": done,
         "seconds": wall,
         "jobs_per_second": done / wall,
         "worker_cpu_ms_per_job": 1000 * worker_cpu / done,
         "postgres_cpu_ms_per_job": 1000 * server_cpu / done,
+        # The backends serving the drain's own connections: the server's share without other
+        # people's queries (its WAL writer and checkpointer are left out).
+        "postgres_backends_cpu_ms_per_job": 1000 * backends_cpu / done,
         "cpu_ms_per_job": 1000 * (worker_cpu + server_cpu) / done,
     }
+
+
+def _process_ticks(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -276,7 +325,10 @@ def run_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
         loads["after_one"] = os.getloadavg()
         two = measure_workers(farm, 2, folder, args.concurrency, args.extraction_processes)
         loads["after_two"] = os.getloadavg()
-    queue = measure_queue(args.noop_jobs, args.concurrency)
+    from pipeline.cluster.app import build_app
+
+    queue = measure_queue(args.noop_jobs, args.concurrency, build_app)
+    baseline_queue = measure_queue(args.noop_jobs, args.concurrency, procrastinate_defaults)
     speedup = two["articles_per_second"] / one["articles_per_second"]
     # On a machine other people load, the wall-clock ratio says how many cores they left us; what
     # the cluster itself decides is how many cores its workers keep busy and what an article costs.
@@ -292,6 +344,8 @@ def run_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
         "cores_two_over_one": cores_ratio,
         "articles_per_cpu_second_two_over_one": cpu_ratio,
         "queue": queue,
+        "queue_with_procrastinate_defaults": baseline_queue,
+        "queue_cpu_over_procrastinate_defaults": queue["cpu_ms_per_job"] / baseline_queue["cpu_ms_per_job"],
         "queue_cpu_over_target": queue["cpu_ms_per_job"] / 4.0,
         "load_average": {key: value[0] for key, value in loads.items()},
         "machine": machine(load_before, os.getloadavg()),
@@ -311,6 +365,12 @@ def run_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
             f" {run['cpu_seconds_per_article']:>14.3f} {run['cores_used']:>11.2f}"
         )
     print(f"two workers / one: {speedup:.2f}x (target >= 1.8x)")
+    if args.extraction_processes:
+        print(
+            "share of the workers' CPU spent by the worker processes themselves (the rest is extraction), "
+            f"one / two: {one['worker_processes_share_of_cpu']:.0%} / "
+            f"{two['worker_processes_share_of_cpu']:.0%}"
+        )
     print(
         "besides the workers, CPU per article, one / two: PostgreSQL "
         f"{1000 * one['postgres_cpu_seconds_per_article']:.1f} / "
@@ -323,7 +383,16 @@ def run_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
         f"({queue['jobs_per_second']:.0f} jobs/s); "
         f"CPU per job {queue['cpu_ms_per_job']:.2f} ms = worker {queue['worker_cpu_ms_per_job']:.2f} "
         f"+ PostgreSQL {queue['postgres_cpu_ms_per_job']:.2f} "
-        f"({result['queue_cpu_over_target']:.2f}x the 4 ms target)"
+        f"({result['queue_cpu_over_target']:.2f}x the 4 ms target; the drain's own backends "
+        f"{queue['postgres_backends_cpu_ms_per_job']:.2f} of the server's)"
+    )
+    base = baseline_queue
+    print(
+        f"queue with procrastinate's defaults (the baseline): {base['jobs_per_second']:.0f} jobs/s; "
+        f"CPU per job {base['cpu_ms_per_job']:.2f} ms = worker {base['worker_cpu_ms_per_job']:.2f} "
+        f"+ PostgreSQL {base['postgres_cpu_ms_per_job']:.2f}"
+        f" (own backends {base['postgres_backends_cpu_ms_per_job']:.2f}); "
+        f"newswatch's app / baseline: {result['queue_cpu_over_procrastinate_defaults']:.2f}x"
     )
     print(
         f"CPU-time figures (what the load of others does not set): cores kept busy, two / one: "

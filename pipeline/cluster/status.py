@@ -15,7 +15,8 @@ class TaskDepth:
     waiting: int
     running: int
     failed: int
-    # Finished, and not pruned yet (`cluster.keep_finished_jobs`).
+    # Succeeded and kept: none of newswatch's own workers' jobs, which are deleted as they succeed
+    # (pipeline/cluster/app.py); a job run by a worker that keeps them, until pruned.
     done: int
 
 
