@@ -95,10 +95,21 @@ def daemon_app(
     probes: HealthProbes, current_config: Callable[[], Config], engine: Engine, config_dir: Path | None
 ) -> Starlette:
     """What the daemon serves on `web.listen`: the console, behind its sign-in, beside /healthz and
-    /metrics. The console follows `current_config`, so a reload reaches its pages too."""
+    /metrics. The console follows `current_config`, so a reload reaches its pages too.
+
+    The playground's window (a month of stored articles, folded and indexed) is prepared at the
+    first query that needs it, not while the daemon starts: most daemons serve /metrics and /healthz
+    and no playground, and the window is the daemon's largest memory after its imports (issue 16:
+    about 50,000 articles at 100,000 stored, 70-105 MB that a daemon would otherwise hold for good)."""
     from pipeline.console.app import create_app
 
-    return create_app(current_config, engine, config_dir=config_dir, extra_routes=status_routes(probes))
+    return create_app(
+        current_config,
+        engine,
+        config_dir=config_dir,
+        extra_routes=status_routes(probes),
+        prepare_window=False,
+    )
 
 
 class StatusServer:

@@ -438,3 +438,22 @@ def test_topic_page_runs_the_golden_examples(seeded: Seeded) -> None:
         seeded.config.topics[TOPIC].examples.no_match
     )
     assert examples and f"{examples} of {examples} as expected." in page
+
+
+def test_the_daemon_prepares_the_playground_window_at_the_first_query_not_while_it_starts(
+    seeded: Seeded,
+) -> None:
+    # A daemon serving only /metrics would otherwise hold a month of folded articles for good
+    # (issue 16: 70-105 MB at 100,000 stored); `newswatch web` prepares it while starting.
+    served: dict[str, Starlette] = {"newswatch web": seeded.app, "the daemon": _daemon_app(seeded)}
+    prepared: dict[str, int] = {}
+    for name, app in served.items():
+        with TestClient(app):  # runs the app's start-up
+            window = app.state.console.window
+            deadline = time.monotonic() + 10
+            while not window._prepared and time.monotonic() < deadline and name == "newswatch web":
+                time.sleep(0.05)
+            time.sleep(0.2)
+            prepared[name] = len(window._prepared)
+    assert prepared["newswatch web"] > 0
+    assert prepared["the daemon"] == 0

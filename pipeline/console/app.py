@@ -289,10 +289,13 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
     config_dir: Path | None = None,
     extra_routes: Sequence[BaseRoute] = (),
+    *,
+    prepare_window: bool = True,
 ) -> Starlette:
     """The console over `engine`. `config` is a Config, or a function answering the current one (the
     daemon's, which a reload replaces). `extra_routes` are served beside it, each declared with
-    `route` and its access level (the daemon's /healthz and /metrics)."""
+    `route` and its access level (the daemon's /healthz and /metrics). `prepare_window`: fold the
+    playground's default window while starting (else at the first query that needs it)."""
     from pipeline.console import api, pages, syndication
 
     store = ConsoleStore(engine)
@@ -318,7 +321,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         exception_handlers={404: _not_routed, 405: _not_routed},
-        lifespan=_warm_window,
+        lifespan=_warm_window if prepare_window else None,
     )
     app.state.console = console
     app.state.started = time.time()
