@@ -707,6 +707,54 @@ def test_the_sdfs_new_units_aircraft_and_submarines_are_the_build_up(
             "destroyers.",
             BUILDUP,
         ),
+        (  # economic talks named like the security ones are trade
+            "Tokyo and Washington hold economic 2+2",
+            "Japan and the United States held their economic 2+2 on chips and energy and agreed to meet "
+            "again next year.",
+            ALLIANCE,
+        ),
+        (
+            "Marines beat local side in rugby friendly",
+            "A U.S. Marine Corps team from Camp Hansen beat an Okinawa club 30-12.",
+            ALLIANCE,
+        ),
+        (
+            "基地の街にインバウンド客",
+            "米海軍横須賀基地の近くの商店街に外国人観光客が増え、米兵向けの店もにぎわう。",
+            ALLIANCE,
+        ),
+        (
+            "岩国の空港に新路線が就航",
+            "米海兵隊岩国基地に併設された空港で、那覇への新路線が就航した。",
+            ALLIANCE,
+        ),
+        (
+            "返還跡地に大学キャンパス",
+            "米軍普天間飛行場の近くの返還跡地に、大学の新キャンパスが開校した。",
+            ALLIANCE,
+        ),
+        (
+            "Pentagon opens review of AUKUS pact",
+            "The Pentagon began a review of the AUKUS security pact to build nuclear-powered submarines; "
+            "Japan was mentioned as a possible partner.",
+            ALLIANCE,
+        ),
+        (  # repairing U.S. ships is the alliance's industrial cooperation, not Japan's own build-up
+            "米艦の修理、長崎の造船所で",
+            "日米両政府の防衛産業協力の一環で、米海軍艦艇の修理を長崎の造船所が請け負う。",
+            BUILDUP,
+        ),
+        (  # Japan's command named in a story about USFJ's plan is its counterpart
+            "Pentagon may shelve U.S. Forces Japan upgrade",
+            "The plan would have paired the Tokyo command with Japan's new Joint Operations Command, "
+            "officials said, and its future now rests on a budget review.",
+            BUILDUP,
+        ),
+        (  # Japan's command beside "the U.S. side" is its counterpart
+            "統合作戦司令官「米側と毎日調整」",
+            "統合作戦司令部の司令官は、横田の米側司令部と毎日のように調整していると述べた。",
+            BUILDUP,
+        ),
     ],
 )
 def test_near_misses_found_by_probes_written_apart_from_the_rules(
@@ -809,60 +857,6 @@ def test_build_up_stories_of_units_glide_weapons_exports_and_the_jjoc_launch(
     assert BUILDUP in topics_of(shipped, title, body)
 
 
-@pytest.mark.parametrize(
-    ("title", "body", "unwanted"),
-    [
-        (  # economic talks named like the security ones are trade
-            "Tokyo and Washington hold economic 2+2",
-            "Japan and the United States held their economic 2+2 on chips and energy and agreed to meet "
-            "again next year.",
-            ALLIANCE,
-        ),
-        (
-            "Marines beat local side in rugby friendly",
-            "A U.S. Marine Corps team from Camp Hansen beat an Okinawa club 30-12.",
-            ALLIANCE,
-        ),
-        (
-            "基地の街にインバウンド客",
-            "米海軍横須賀基地の近くの商店街に外国人観光客が増え、米兵向けの店もにぎわう。",
-            ALLIANCE,
-        ),
-        (
-            "岩国の空港に新路線が就航",
-            "米海兵隊岩国基地に併設された空港で、那覇への新路線が就航した。",
-            ALLIANCE,
-        ),
-        (
-            "返還跡地に大学キャンパス",
-            "米軍普天間飛行場の近くの返還跡地に、大学の新キャンパスが開校した。",
-            ALLIANCE,
-        ),
-        (
-            "Pentagon opens review of AUKUS pact",
-            "The Pentagon began a review of the AUKUS security pact to build nuclear-powered submarines; "
-            "Japan was mentioned as a possible partner.",
-            ALLIANCE,
-        ),
-        (  # repairing U.S. ships is the alliance's industrial cooperation, not Japan's own build-up
-            "米艦の修理、長崎の造船所で",
-            "日米両政府の防衛産業協力の一環で、米海軍艦艇の修理を長崎の造船所が請け負う。",
-            BUILDUP,
-        ),
-        (  # Japan's command named in a story about USFJ's plan is its counterpart
-            "Pentagon may shelve U.S. Forces Japan upgrade",
-            "The plan would have paired the Tokyo command with Japan's new Joint Operations Command, "
-            "officials said, and its future now rests on a budget review.",
-            BUILDUP,
-        ),
-    ],
-)
-def test_near_misses_of_the_fifth_and_sixth_probe_rounds(
-    shipped: Matcher, title: str, body: str, unwanted: str
-) -> None:
-    assert unwanted not in topics_of(shipped, title, body)
-
-
 # --- the seventh probe round (written apart from the rules, 2026-12-04) --------------------------
 
 
@@ -916,9 +910,3 @@ def test_stories_found_by_the_seventh_probe_round(
     shipped: Matcher, title: str, body: str, topic: str
 ) -> None:
     assert topic in topics_of(shipped, title, body)
-
-
-def test_japans_command_beside_the_us_side_is_not_its_own_build_up(shipped: Matcher) -> None:
-    title = "統合作戦司令官「米側と毎日調整」"
-    body = "統合作戦司令部の司令官は、横田の米側司令部と毎日のように調整していると述べた。"
-    assert BUILDUP not in topics_of(shipped, title, body)
