@@ -778,69 +778,58 @@ def test_japan_and_the_us_in_a_list_of_countries(shipped: Matcher) -> None:
     assert ALLIANCE not in topics_of(shipped, *quad)
 
 
-# --- the fifth and sixth probe rounds (written apart from the rules, 2026-12-04) ----------------
+# --- probe rounds 5-7 (written apart from the rules, 2026-12-04): classes they found -------------
 
 
 @pytest.mark.parametrize(
-    ("title", "body"),
+    ("title", "body", "expected"),
     [
         (  # USFJ by its seat, with the particles Japanese puts between the words
             "福生市、司令部の機能強化で説明求める",
             "福生市は、横田基地に置かれた米側司令部の機能強化について、国に文書で説明を求めた。",
+            {USFJ, ALLIANCE},
         ),
         (
             "横田の司令部に新部署",
             "横田基地にある米側の司令部が、作戦立案を担う部署を新たに設け、要員を増やしている。",
+            {USFJ, ALLIANCE},
         ),
         (  # the cooperation team the definition names, told without USFJ's name
             "Allies form a team to align operations",
             "Japan and the United States set up a bilateral team of officers to coordinate planning between "
             "the SDF's new unified command and the American headquarters at Yokota.",
+            {USFJ, ALLIANCE},
         ),
         (  # a title naming Japan's command beside the U.S. side: their command and control
             "Japan opens Joint Operations Command, to coordinate with U.S.",
             "The new command in Ichigaya will direct the three services of the Self-Defense Forces.\n"
             "Officials said U.S. Forces Japan would keep liaison officers there.",
+            {USFJ, ALLIANCE},
         ),
-    ],
-)
-def test_usfj_reorganisation_by_its_seat_its_team_or_a_title_pairing_the_commands(
-    shipped: Matcher, title: str, body: str
-) -> None:
-    assert {USFJ, ALLIANCE} <= topics_of(shipped, title, body)
-
-
-@pytest.mark.parametrize(
-    ("title", "body"),
-    [
         (
             "米兵の暴行事件で判決",
             "那覇地裁は、沖縄で少女に暴行したとして起訴された米空軍兵に懲役刑を言い渡した。",
+            {ALLIANCE},
         ),
-    ],
-)
-def test_crimes_of_us_personnel_in_japan_are_the_alliance(shipped: Matcher, title: str, body: str) -> None:
-    assert ALLIANCE in topics_of(shipped, title, body)
-
-
-@pytest.mark.parametrize(
-    ("title", "body"),
-    [
         (  # a unit made bigger is the SDF reorganising
             "陸自の旅団、師団に格上げ",
             "防衛省は、那覇市に司令部を置く陸上自衛隊の旅団を師団に格上げし、人員を増やす。",
+            {BUILDUP},
         ),
         (
             "GSDF brigade in Okinawa to become a division",
             "The Defense Ministry plans to upgrade a Ground Self-Defense Force brigade to a division.",
+            {BUILDUP},
         ),
         (
             "Camp in Kyushu gets glide weapon unit",
             "The Ground Self-Defense Force set up a battalion to operate hypervelocity gliding projectiles.",
+            {BUILDUP},
         ),
         (  # Japan's warship export, told under the buyer's name
             "Australia picks Mogami-class frigates",
             "Australia chose Japan's upgraded Mogami-class frigate for its navy, a major defence export.",
+            {BUILDUP},
         ),
         (  # its launch is Japan's own reorganisation, whatever its role beside U.S. forces
             "Japan launches Joint Operations Command to work with U.S. forces",
@@ -848,65 +837,52 @@ def test_crimes_of_us_personnel_in_japan_are_the_alliance(shipped: Matcher, titl
             "240 people work there under its first commander, an air force general.\n"
             "Until now the chief of the Joint Staff both advised the minister and ran operations. The "
             "new command will also be the counterpart of U.S. Forces Japan.",
+            {BUILDUP},
         ),
-    ],
-)
-def test_build_up_stories_of_units_glide_weapons_exports_and_the_jjoc_launch(
-    shipped: Matcher, title: str, body: str
-) -> None:
-    assert BUILDUP in topics_of(shipped, title, body)
-
-
-# --- the seventh probe round (written apart from the rules, 2026-12-04) --------------------------
-
-
-@pytest.mark.parametrize(
-    ("title", "body", "topic"),
-    [
         (  # the U.S. command named by what it becomes and where
             "Lawmakers ask who commands in a crisis",
             "Opposition lawmakers asked how the SDF's command would work with the U.S. joint force "
             "headquarters being set up in Tokyo.",
-            USFJ,
+            {USFJ},
         ),
         (  # USFJ in the title, its change in the body
             "Second phase of USFJ transition due next year",
             "The phase will move some operational control from Hawaii to Tokyo, defense officials said.",
-            USFJ,
+            {USFJ},
         ),
         (
             "Court sentences U.S. airman for assaulting teenager",
             "The Kadena-based airman was convicted of abducting and assaulting a girl last year.",
-            ALLIANCE,
+            {ALLIANCE},
         ),
         (  # U.S. ships repaired by a Japanese contractor
             "米艦の修理、三菱重工で",
             "三菱重工業の工場で、米海軍の艦艇の定期修理が始まった。",
-            ALLIANCE,
+            {ALLIANCE},
         ),
         (  # an amount in yen is Japan's money
             "Extra budget lifts defence spending",
             "The supplementary budget adds 1.1 trillion yen for defence, the finance ministry said.",
-            BUILDUP,
+            {BUILDUP},
         ),
         (  # the island and the unit in the title, the SDF in the body
             "Missile unit to be stationed on Yonaguni",
             "The Ground Self-Defense Force will place a surface-to-air battery there, the ministry said.",
-            BUILDUP,
+            {BUILDUP},
         ),
         (  # the ministry stationing a unit on an island is Japan's, whatever the unit
             "Island near Taiwan to host new units",
             "The Defense Ministry plans to station an electronic warfare unit on Yonaguni.",
-            BUILDUP,
+            {BUILDUP},
         ),
         (
             "政府、パトリオットの米国輸出を決定",
             "政府は国内で生産する地対空誘導弾パトリオットを米国に輸出する。",
-            BUILDUP,
+            {BUILDUP},
         ),
     ],
 )
-def test_stories_found_by_the_seventh_probe_round(
-    shipped: Matcher, title: str, body: str, topic: str
+def test_stories_found_by_probes_written_apart_from_the_rules(
+    shipped: Matcher, title: str, body: str, expected: set[str]
 ) -> None:
-    assert topic in topics_of(shipped, title, body)
+    assert expected <= topics_of(shipped, title, body)
