@@ -544,6 +544,14 @@ def test_a_bad_topic_reference_is_a_config_error(topics: dict, key: str, message
             "米、在日司令部に作戦機能",
             "米国は東京に置く司令部に作戦機能を持たせ、自衛隊の司令部と日常的に調整する方針だ。",
         ),
+        (  # "its headquarters in Japan": USFJ described, not named
+            "Pentagon weighs pause to upgrade",
+            "The Pentagon is weighing a pause in plans to upgrade its headquarters in Japan, officials said.",
+        ),
+        (  # the commander's rank, which the definition names, told in Japanese
+            "在日米軍トップの階級見直し",
+            "米政府は在日米軍司令官の階級を中将から大将に引き上げる方向で検討に入った。",
+        ),
     ],
 )
 def test_usfj_reorganisation_told_without_its_usual_words(shipped: Matcher, title: str, body: str) -> None:
