@@ -385,11 +385,21 @@ def test_japans_arms_exports_and_defence_infrastructure_are_the_build_up(
     assert BUILDUP in topics_of(shipped, title, body)
 
 
-def test_sdf_pay_and_recruiting_are_the_build_up(shipped: Matcher) -> None:
-    title, body = (
-        "自衛官の給与引き上げへ",
-        "政府は自衛官の人材確保に向け、給与の引き上げを柱とする基本方針をまとめた。",
-    )
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        (
+            "自衛官の給与引き上げへ",
+            "政府は自衛官の人材確保に向け、給与の引き上げを柱とする基本方針をまとめた。",
+        ),
+        (  # discipline across the forces, ordered by the ministry, is personnel policy
+            "Ministry punishes 90 over secrets",
+            "The Defense Ministry disciplined 90 members of the Self-Defense Forces for mishandling "
+            "classified information.",
+        ),
+    ],
+)
+def test_sdf_pay_recruiting_and_discipline_are_the_build_up(shipped: Matcher, title: str, body: str) -> None:
     assert BUILDUP in topics_of(shipped, title, body)
 
 
@@ -761,6 +771,11 @@ def test_the_sdfs_new_units_aircraft_and_submarines_are_the_build_up(
         (  # Japan's command beside "the U.S. side" is its counterpart
             "統合作戦司令官「米側と毎日調整」",
             "統合作戦司令部の司令官は、横田の米側司令部と毎日のように調整していると述べた。",
+            BUILDUP,
+        ),
+        (  # one soldier punished by his brigade: not the defence policy the definition counts
+            "陸自隊員、飲酒運転で懲戒免職",
+            "陸上自衛隊第15旅団は、酒気帯び運転をしたとして那覇駐屯地の3等陸曹を懲戒免職処分にした。",
             BUILDUP,
         ),
     ],
