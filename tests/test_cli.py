@@ -54,7 +54,7 @@ def test_match_explains_in_text() -> None:
     assert code == 0
     assert output.startswith("MATCH    usfj-reorganisation (score ")
     assert "    query: ((@usfj NEAR/40 (@new-command OR (@change NEAR/6 @command-nouns)))" in output
-    assert "        yes @usfj: USFJ, U.S. Forces Japan (" in output
+    assert "        yes @usfj: USFJ, U.S. Forces Japan, Stephen Jost (" in output
     assert "[joint force headquarters]" in output
 
 

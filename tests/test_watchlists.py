@@ -133,6 +133,18 @@ def test_one_paragraph_wholly_about_the_topic_counts_in_a_story_about_something_
     assert ALLIANCE in topics_of(shipped, "Council weighs library hours", body)
 
 
+def test_a_two_sentence_closing_reaction_is_a_passing_mention(shipped: Matcher) -> None:
+    # Each sentence carries one word of the topic: the shape of a reaction at the end of a story
+    # about something else, not a paragraph about the alliance.
+    body = (
+        "米大統領選は5日投開票され、共和党の候補が勝利を確実にした。\n"
+        "候補は支持者を前に演説し、議会選でも共和党が上院の多数派を奪還した。\n"
+        "首相は「日米同盟をさらなる高みに引き上げたい」とのコメントを出した。"
+        "政府内では防衛費増額の要求を警戒する声がある。"
+    )
+    assert topics_of(shipped, "米大統領選、共和党候補が勝利", body) == set()
+
+
 def test_sentences_end_at_stops_but_not_after_initials_or_titles() -> None:
     from pipeline.match.evaluate import paragraph_starts, sentence_starts
 
@@ -558,6 +570,11 @@ def test_a_bad_topic_reference_is_a_config_error(topics: dict, key: str, message
             "Pentagon weighs pause to upgrade",
             "The Pentagon is weighing a pause in plans to upgrade its headquarters in Japan, officials said.",
         ),
+        (  # its commander by name
+            "Commander: headquarters will plan alongside Japan",
+            "Lt. Gen. Stephen Jost said the headquarters he leads will take operational control of some "
+            "forces and plan operations with Japan's new command.",
+        ),
         (  # the commander's rank, which the definition names, told in Japanese
             "在日米軍トップの階級見直し",
             "米政府は在日米軍司令官の階級を中将から大将に引き上げる方向で検討に入った。",
@@ -773,6 +790,16 @@ def test_the_sdfs_new_units_aircraft_and_submarines_are_the_build_up(
             "統合作戦司令部の司令官は、横田の米側司令部と毎日のように調整していると述べた。",
             BUILDUP,
         ),
+        (  # sport at a base town, told with the base's name
+            "U.S. Navy sailors paddle in Sasebo's dragon-boat race",
+            "Sailors from Fleet Activities Sasebo joined the city's dragon-boat race on Sunday.",
+            ALLIANCE,
+        ),
+        (  # a constitutional amendment about the Diet in an emergency, not about the forces
+            "衆院憲法審、緊急時の議員任期延長を討論",
+            "衆院憲法審査会は緊急時に国会議員の任期を延長する改憲について討論した。日本維新の会は条文案の作成を主張した。",
+            BUILDUP,
+        ),
         (  # one soldier punished by his brigade: not the defence policy the definition counts
             "陸自隊員、飲酒運転で懲戒免職",
             "陸上自衛隊第15旅団は、酒気帯び運転をしたとして那覇駐屯地の3等陸曹を懲戒免職処分にした。",
@@ -902,6 +929,63 @@ def test_japan_and_the_us_in_a_list_of_countries(shipped: Matcher) -> None:
             "政府、パトリオットの米国輸出を決定",
             "政府は国内で生産する地対空誘導弾パトリオットを米国に輸出する。",
             {BUILDUP},
+        ),
+        # Rounds nine and ten: Japan's programmes, agencies, units and kit by name
+        (
+            "Japan picks builders for Aegis system equipped vessels",
+            "Japan Marine United and Mitsubishi Heavy Industries will each build one of the two Aegis system "
+            "equipped vessels.",
+            {BUILDUP},
+        ),
+        (
+            "Japan opens a research institute",
+            "Japan's Acquisition, Technology and Logistics Agency opened an institute for defense "
+            "innovation.",
+            {BUILDUP},
+        ),
+        ("空自に宇宙作戦群", "航空自衛隊は府中基地に宇宙作戦群を新編した。", {BUILDUP}),
+        ("海自、無人機導入へ", "防衛省は海上自衛隊の警戒監視に無人機MQ9Bを導入する方針を固めた。", {BUILDUP}),
+        (  # an SDF training ground, planned or dropped
+            "陸自訓練場の計画を断念",
+            "防衛相は沖縄県うるま市に陸上自衛隊の訓練場を整備する計画を断念すると表明した。",
+            {BUILDUP},
+        ),
+        (
+            "Tokyo lifts defense contractors' profit",
+            "Japan's Defense Ministry will let companies earn up to 15 percent on defense contracts.",
+            {BUILDUP},
+        ),
+        (  # Japan's white paper, its title naming only China
+            "White paper warns of China challenge",
+            "Japan's defense white paper, approved by the cabinet, described its counterstrike plans.",
+            {BUILDUP},
+        ),
+        # the alliance: a U.S. service member's sentence, shared missile warnings, a named drill abroad
+        (
+            "米海兵隊員に懲役7年",
+            "沖縄本島で女性に性的暴行を加えたとして不同意性交致傷の罪に問われた米海兵隊員の被告に、"
+            "那覇地裁は懲役7年の判決を言い渡した。",
+            {ALLIANCE},
+        ),
+        (
+            "Japan transfers jailed U.S. Navy officer",
+            "The officer, serving a sentence in Japan for a fatal car crash, was handed to American custody.",
+            {ALLIANCE},
+        ),
+        (
+            "日米韓、ミサイル警戒データの共有開始",
+            "日米韓3カ国は北朝鮮のミサイルの警戒データを即時に共有する仕組みの運用を始めた。",
+            {ALLIANCE},
+        ),
+        (
+            "Quad navies hold Malabar drills off India",
+            "Warships from Japan, the United States, India and Australia began the Malabar exercise.",
+            {ALLIANCE},
+        ),
+        (  # 中国 in 中国山地 is a region of Japan, not China
+            "米軍機の低空飛行、中国山地で目撃相次ぐ",
+            "中国地方の山間部で岩国基地所属とみられる米軍機の低空飛行が相次ぎ、県は国に抗議した。",
+            {ALLIANCE},
         ),
     ],
 )

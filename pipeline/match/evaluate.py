@@ -414,10 +414,12 @@ class Substance:
 
     @property
     def topic_runs_through_paragraph(self) -> bool:
-        """Hits in every sentence of the paragraph (two at least), or in three of them: the
-        paragraph is about the topic. The definitions count one paragraph of real content."""
-        spread = self.sentences_with_hits
-        return spread >= 3 or (spread >= 2 and spread == self.sentences_in_paragraph)
+        """Hits in three sentences of the paragraph: the paragraph is about the topic (the
+        definitions count one paragraph of real content). Two sentences are not enough, even a
+        two-sentence paragraph's both: that is the shape of a closing reaction ("the prime minister
+        said he hoped to strengthen the alliance; officials fear calls to spend more on defence")
+        or of a place named twice, each sentence carrying one word of the topic's context."""
+        return self.sentences_with_hits >= 3
 
     @property
     def passing_mention(self) -> bool:
