@@ -800,6 +800,17 @@ def test_the_sdfs_new_units_aircraft_and_submarines_are_the_build_up(
             "衆院憲法審査会は緊急時に国会議員の任期を延長する改憲について討論した。日本維新の会は条文案の作成を主張した。",
             BUILDUP,
         ),
+        (  # a missile warning's evacuation call is not an evacuation plan for the islands
+            "北朝鮮が衛星打ち上げ 沖縄にJアラート",
+            "北朝鮮が衛星を打ち上げ、政府は沖縄県にJアラートを発令し、宮古島などの住民に避難を呼びかけた。",
+            BUILDUP,
+        ),
+        (  # a contractor's results
+            "Mitsubishi Heavy posts record orders as defense, gas turbines boom",
+            "Mitsubishi Heavy Industries reported record orders, driven by gas turbines and its defense "
+            "business with the Self-Defense Forces.",
+            BUILDUP,
+        ),
         (  # one soldier punished by his brigade: not the defence policy the definition counts
             "陸自隊員、飲酒運転で懲戒免職",
             "陸上自衛隊第15旅団は、酒気帯び運転をしたとして那覇駐屯地の3等陸曹を懲戒免職処分にした。",
@@ -980,6 +991,71 @@ def test_japan_and_the_us_in_a_list_of_countries(shipped: Matcher) -> None:
         (
             "Quad navies hold Malabar drills off India",
             "Warships from Japan, the United States, India and Australia began the Malabar exercise.",
+            {ALLIANCE},
+        ),
+        # Rounds eleven and twelve: the ministry's money and kit told without "Japan"
+        (
+            "Defense Ministry seeks record ¥8.8 trillion",
+            "The request funds drones and more ships.",
+            {BUILDUP},
+        ),
+        (
+            "MHI, JMU win contracts for two ASEVs",
+            "The ministry awarded the builders contracts for the 12,000-ton ASEVs.",
+            {BUILDUP},
+        ),
+        (  # an MSDF destroyer by its name
+            "JS Chokai arrives in San Diego for Tomahawk integration",
+            "The destroyer Chokai will be fitted to launch Tomahawk cruise missiles.",
+            {BUILDUP},
+        ),
+        (
+            "Ministry to build 130 ammunition depots",
+            "The Defense Ministry plans to build about 130 new ammunition storage facilities by fiscal 2032.",
+            {BUILDUP},
+        ),
+        (
+            "SDF launches joint transport unit",
+            "The Self-Defense Forces launched a Maritime Transport Group to carry troops to remote islands.",
+            {BUILDUP},
+        ),
+        (  # Japan's own defence words in a title beside NATO or the buyer's name
+            "防衛費「GDP比2%」、NATO基準で算出",
+            "政府は防衛費の算出にNATO基準を用い、海上保安庁の予算も含めた。",
+            {BUILDUP},
+        ),
+        (
+            "退役予定の「あぶくま型」、フィリピンへ輸出検討",
+            "政府は海上自衛隊のあぶくま型護衛艦をフィリピンに輸出する検討に入った。",
+            {BUILDUP},
+        ),
+        # the alliance: bombers with Japan's fighters, a radar site, a sentence, Henoko, a return
+        (
+            "U.S. B-52s, Japanese fighters fly together",
+            "U.S. B-52 bombers and Air Self-Defense Force F-35 fighters conducted a joint flight over the "
+            "Sea of Japan.",
+            {ALLIANCE},
+        ),
+        (
+            "京丹後の米軍レーダー基地 騒音対策を要望",
+            "京丹後市の米軍経ケ岬通信所の騒音について、市長が対策を求めた。",
+            {ALLIANCE},
+        ),
+        (
+            "Court sentences Okinawa assailant",
+            "The Naha District Court sentenced Lance Cpl. Jamel Clayton to seven years in prison for "
+            "assaulting a woman in Okinawa.",
+            {ALLIANCE},
+        ),
+        (
+            "Work starts on Oura Bay side of Henoko",
+            "The Okinawa Defense Bureau began work to reclaim the soft-seabed side of the Futenma "
+            "replacement site.",
+            {ALLIANCE},
+        ),
+        (  # a base's land returned (跡地 in the title alone is base life)
+            "キャンプ・キンザー北側の一部、返還 浦添市は跡地利用へ",
+            "米軍牧港補給地区（キャンプ・キンザー）の北側の一部が返還された。",
             {ALLIANCE},
         ),
         (  # 中国 in 中国山地 is a region of Japan, not China
