@@ -26,9 +26,9 @@ def compile_sources() -> None:
     """Write the bytecode of newswatch's (and the benchmarks') modules, as `pip install` does for an
     installed package, so that a measured process loads it instead of compiling every module from
     source. With PYTHONDONTWRITEBYTECODE set (the Dockerfile and this machine's shells set it), an
-    editable checkout is otherwise compiled anew by every process: 0.05-0.1 s of CPU of an
-    all-304 `newswatch once` (issue 16), which the peer, installed from Debian's package with
-    its bytecode, never pays."""
+    editable checkout is otherwise compiled anew by every process: about 0.05 s of CPU of an
+    all-304 `newswatch once` (issue 16: the 60-odd modules of its path; all of pipeline/ takes
+    0.14 s), which the peer, installed from Debian's package with its bytecode, never pays."""
     for package in ("pipeline", "benchmarks"):
         compileall.compile_dir(REPO_ROOT / package, quiet=1)
 
