@@ -21,7 +21,7 @@ import sys
 import time
 
 from benchmarks import matcher_scale, memory, throughput
-from benchmarks.bench_setup import RESULTS, save_results
+from benchmarks.bench_setup import RESULTS, compile_sources, save_results
 
 
 def run_all(argv: list[str]) -> int:
@@ -81,6 +81,7 @@ def matcher_scale_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     command, rest = (argv[0], argv[1:]) if argv and not argv[0].startswith("-") else ("all", argv)
+    compile_sources()
     if command == "all":
         return run_all(rest)
     if command == "throughput":

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -206,7 +206,7 @@ class Pipeline:
                 report.error = f"internal error: {type(error).__name__}: {error}"
                 if state is not None:
                     outcome = PollOutcome(self.clock.now(), None, report.error, "internal")
-                    self.health.record(feed, state, outcome, None, 0, None)
+                    self.health.record(feed, state, outcome, None, 0, buffer)
         metrics.record_poll(report.error is None, report.not_modified)
         return report
 
@@ -418,9 +418,10 @@ class Pipeline:
         """Outbox rows by status and configured feeds by state, for the /metrics gauges."""
         return {"alerts": Outbox(self.store).counts(), "feeds": self.health.state_counts(self.config.feeds)}
 
-    def check_feed_health(self) -> None:
-        """Raise 'silent' notices (and their recoveries) from each feed's publishing rhythm."""
-        self.health.check_silence(self.config.feeds)
+    def check_feed_health(self, states: Mapping[str, FeedState] | None = None) -> None:
+        """Raise 'silent' notices (and their recoveries) from each feed's publishing rhythm; `states`
+        as a cycle's polls left them, else read from the database."""
+        self.health.check_silence(self.config.feeds, states)
 
     # --- whole cycle -----------------------------------------------------------
 
@@ -432,9 +433,14 @@ class Pipeline:
     def poll_all(self) -> list[FeedReport]:
         """One poll of every configured feed, whatever its interval (`newswatch once`), except those
         held back: backing off, waiting for the server's Retry-After, or disabled."""
+        return self._poll_all()[0]
+
+    def _poll_all(self) -> tuple[list[FeedReport], dict[str, FeedState]]:
+        """`poll_all`, and every feed's state as the polls left it: the silence check after the
+        polls reads it from here, not from the database a second time."""
         feeds = self.config.feeds
         if not feeds:
-            return []
+            return [], {}
         states = self.store.feed_states([(feed.url, feed.name) for feed in feeds])
         if self.config.fetch.fetch_pages:
             self.extractor.start()
@@ -451,16 +457,17 @@ class Pipeline:
 
         try:
             with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="poll") as pool:
-                return list(pool.map(poll, feeds))
+                reports = list(pool.map(poll, feeds))
         finally:
             buffer.flush()
             self.fetcher.close_idle_connections()
+        return reports, buffer.after_polls(states)
 
     def run_cycle(self) -> CycleReport:
         report = CycleReport()
-        report.feeds = self.poll_all()
+        report.feeds, states = self._poll_all()
         try:
-            self.check_feed_health()
+            self.check_feed_health(states)
         except Exception:
             log.exception("feed health check failed; will retry next cycle")
         report.dispatch = self.dispatch()

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from pipeline.alert.keys import notice_key
 from pipeline.clock import Clock
 from pipeline.config import Config, FeedConfig
 from pipeline.health import HealthEvent, HealthPolicy, PollOutcome, after_poll, assess_silence, describe_state
-from pipeline.models import ConditionalState, FeedState, FeedUpdate, Notice
+from pipeline.models import ConditionalState, FeedHealth, FeedState, FeedUpdate, Notice
 from pipeline.schedule import PollFacts, PollReason, ScheduleSettings, next_poll_at
 from pipeline.store import Store
 from pipeline.store.outbox import Outbox
@@ -34,11 +35,15 @@ class FeedStateBuffer:
         self.store = store
         self.size = size
         self._updates: list[FeedUpdate] = []
+        # Each feed's health as last added, flushed or not: the cycle's silence check reads the
+        # states after the polls from here instead of from the database.
+        self._healths: dict[int, FeedHealth] = {}
         self._lock = threading.Lock()
 
     def add(self, update: FeedUpdate) -> None:
         with self._lock:
             self._updates.append(update)
+            self._healths[update.feed_id] = update.health
             if len(self._updates) < self.size:
                 return
             batch, self._updates = self._updates, []
@@ -49,6 +54,15 @@ class FeedStateBuffer:
         with self._lock:
             batch, self._updates = self._updates, []
         self.store.save_feed_healths(batch, also)
+
+    def after_polls(self, states: Mapping[str, FeedState]) -> dict[str, FeedState]:
+        """`states` as read before the polls, with the health each poll added here."""
+        with self._lock:
+            healths = dict(self._healths)
+        return {
+            url: replace(state, health=healths[state.feed_id]) if state.feed_id in healths else state
+            for url, state in states.items()
+        }
 
 
 class FeedHealthKeeper:
@@ -119,9 +133,14 @@ class FeedHealthKeeper:
         self.store.replan_polls(plans)
         return moved
 
-    def check_silence(self, feeds: Sequence[FeedConfig]) -> None:
-        """Raise 'silent' notices (and their recoveries) from each feed's publishing rhythm."""
-        states = self.store.feed_states([(feed.url, feed.name) for feed in feeds], register=False)
+    def check_silence(
+        self, feeds: Sequence[FeedConfig], states: Mapping[str, FeedState] | None = None
+    ) -> None:
+        """Raise 'silent' notices (and their recoveries) from each feed's publishing rhythm.
+        `states`: the feeds' states as a cycle's polls left them (`FeedStateBuffer.after_polls`),
+        read from the database when not given."""
+        if states is None:
+            states = self.store.feed_states([(feed.url, feed.name) for feed in feeds], register=False)
         item_times = self.store.recent_item_times([state.feed_id for state in states.values()])
         now = self.clock.now()
         for feed in feeds:

@@ -187,8 +187,8 @@ class Store:
         """The stored state of many feeds, given as (url, name), in one transaction.
 
         With `register`, feeds seen for the first time get their row; without, they are left out.
-        Core statements, not ORM objects: every cycle reads every configured feed twice (before the
-        polls and for the silence check), and the ORM's identity map cost more than the rows.
+        Core statements, not ORM objects: every cycle reads every configured feed (the daemon's silence
+        check reads them again), and the ORM's identity map cost more than the rows.
         """
         names = dict(feeds)
         return _registered(lambda: self._feed_states(names, register))
