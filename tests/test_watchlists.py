@@ -145,6 +145,16 @@ def test_a_two_sentence_closing_reaction_is_a_passing_mention(shipped: Matcher) 
     assert topics_of(shipped, "米大統領選、共和党候補が勝利", body) == set()
 
 
+def test_a_two_sentence_paragraph_naming_the_topic_throughout_counts(shipped: Matcher) -> None:
+    paragraph = (
+        "The minister said the command would act as the point of contact with U.S. Forces Japan, "
+        "which Washington is upgrading into a joint force headquarters. A U.S. team was sent to "
+        "coordinate with the new command while the upgrade proceeds."
+    )
+    body = filler(4) + "\n" + paragraph + "\n" + filler(4)
+    assert USFJ in topics_of(shipped, "Council weighs library hours", body)
+
+
 def test_sentences_end_at_stops_but_not_after_initials_or_titles() -> None:
     from pipeline.match.evaluate import paragraph_starts, sentence_starts
 

@@ -411,15 +411,18 @@ class Substance:
     # Of the one paragraph that holds every body hit (0 when hits are spread wider or absent):
     sentences_in_paragraph: int = 0
     sentences_with_hits: int = 0
+    hits_in_paragraph: int = 0  # distinct body hits, all in that one paragraph
 
     @property
     def topic_runs_through_paragraph(self) -> bool:
-        """Hits in three sentences of the paragraph: the paragraph is about the topic (the
-        definitions count one paragraph of real content). Two sentences are not enough, even a
-        two-sentence paragraph's both: that is the shape of a closing reaction ("the prime minister
-        said he hoped to strengthen the alliance; officials fear calls to spend more on defence")
-        or of a place named twice, each sentence carrying one word of the topic's context."""
-        return self.sentences_with_hits >= 3
+        """Hits in three sentences of the paragraph, or in both of a two-sentence paragraph with
+        two mentions a sentence between them: the paragraph is about the topic (the definitions
+        count one paragraph of real content). One mention in each of two sentences is the shape of
+        a closing reaction ("the prime minister hopes to strengthen the alliance; officials fear
+        calls to spend more on defence") or of a place named twice, each sentence carrying one
+        word of the topic's context, not a paragraph about it."""
+        spread = self.sentences_with_hits
+        return spread >= 3 or (spread == 2 == self.sentences_in_paragraph and self.hits_in_paragraph >= 4)
 
     @property
     def passing_mention(self) -> bool:
@@ -532,6 +535,7 @@ def substance(
         lead_hits=lead,
         sentences_in_paragraph=in_paragraph,
         sentences_with_hits=with_hit,
+        hits_in_paragraph=len(body_hits) if distinct_paragraphs == 1 else 0,
     )
 
 
