@@ -815,6 +815,17 @@ def test_the_sdfs_new_units_aircraft_and_submarines_are_the_build_up(
             "北朝鮮が衛星を打ち上げ、政府は沖縄県にJアラートを発令し、宮古島などの住民に避難を呼びかけた。",
             BUILDUP,
         ),
+        (  # a trade deal whose title says nothing of defence
+            "Trump announces trade deal with Japan, cutting tariffs to 15%",
+            "President Trump said the U.S. had reached a trade deal with Japan. Prime Minister Shigeru "
+            "Ishiba said Japan would also buy additional defense equipment.",
+            ALLIANCE,
+        ),
+        (  # 防衛費 is also another country's
+            "ドイツ、防衛費を債務ブレーキの対象外に",
+            "ドイツ連邦議会は防衛費を債務ブレーキの対象外とする基本法改正案を可決した。",
+            BUILDUP,
+        ),
         (  # a contractor's results
             "Mitsubishi Heavy posts record orders as defense, gas turbines boom",
             "Mitsubishi Heavy Industries reported record orders, driven by gas turbines and its defense "
@@ -1029,15 +1040,27 @@ def test_japan_and_the_us_in_a_list_of_countries(shipped: Matcher) -> None:
             "The Self-Defense Forces launched a Maritime Transport Group to carry troops to remote islands.",
             {BUILDUP},
         ),
-        (  # Japan's own defence words in a title beside NATO or the buyer's name
-            "防衛費「GDP比2%」、NATO基準で算出",
-            "政府は防衛費の算出にNATO基準を用い、海上保安庁の予算も含めた。",
-            {BUILDUP},
-        ),
-        (
+        (  # Japan's own programmes in a title beside the buyer's or partner's name
             "退役予定の「あぶくま型」、フィリピンへ輸出検討",
             "政府は海上自衛隊のあぶくま型護衛艦をフィリピンに輸出する検討に入った。",
             {BUILDUP},
+        ),
+        (
+            "同志国軍に装備を無償供与 「OSA」創設、フィリピンなど候補",
+            "政府は同志国の軍に防衛装備を無償で供与する政府安全保障能力強化支援（OSA）を創設した。",
+            {BUILDUP},
+        ),
+        (
+            "LDP tax panel again delays start date for defense tax hikes",
+            "The ruling coalition's tax outline again left open when income tax will be raised.",
+            {BUILDUP},
+        ),
+        ("陸自オスプレイ、佐賀駐屯地へ移駐開始", "陸上自衛隊のオスプレイの佐賀駐屯地への移駐が始まった。", {BUILDUP}),
+        (  # Japan's Tomahawks fitted and trained on by the U.S. side: the transaction itself
+            "Destroyer Chokai arrives in U.S. for Tomahawk refit",
+            "The Aegis destroyer JS Chokai arrived in San Diego to be fitted with launch systems for "
+            "Tomahawk cruise missiles by U.S. contractors.",
+            {ALLIANCE, BUILDUP},
         ),
         # the alliance: bombers with Japan's fighters, a radar site, a sentence, Henoko, a return
         (
