@@ -1055,7 +1055,11 @@ def test_japan_and_the_us_in_a_list_of_countries(shipped: Matcher) -> None:
             "The ruling coalition's tax outline again left open when income tax will be raised.",
             {BUILDUP},
         ),
-        ("陸自オスプレイ、佐賀駐屯地へ移駐開始", "陸上自衛隊のオスプレイの佐賀駐屯地への移駐が始まった。", {BUILDUP}),
+        (
+            "陸自オスプレイ、佐賀駐屯地へ移駐開始",
+            "陸上自衛隊のオスプレイの佐賀駐屯地への移駐が始まった。",
+            {BUILDUP},
+        ),
         (  # Japan's Tomahawks fitted and trained on by the U.S. side: the transaction itself
             "Destroyer Chokai arrives in U.S. for Tomahawk refit",
             "The Aegis destroyer JS Chokai arrived in San Diego to be fitted with launch systems for "
