@@ -1066,6 +1066,49 @@ def test_japan_and_the_us_in_a_list_of_countries(shipped: Matcher) -> None:
             "Tomahawk cruise missiles by U.S. contractors.",
             {ALLIANCE, BUILDUP},
         ),
+        # Rounds fifteen and sixteen: purchases, plans, pacts and rules
+        (
+            "State Department clears sale of SM-6 missiles to Japan",
+            "The sale of up to 150 missiles to Japan was approved on Tuesday.",
+            {BUILDUP},
+        ),
+        (
+            "MSDF to buy SeaGuardian drones under U.S. government sale",
+            "The Maritime Self-Defense Force will buy 23 MQ-9B SeaGuardian drones through a U.S. "
+            "government sale.",
+            {ALLIANCE, BUILDUP},
+        ),
+        (
+            "Japan plans 'SHIELD' for coastal defense",
+            "Japan's Defense Ministry plans a layered drone network called SHIELD.",
+            {BUILDUP},
+        ),
+        (
+            "Japan designates 16 ports and airports for SDF use",
+            "The government named the facilities that can be used in peacetime.",
+            {BUILDUP},
+        ),
+        (
+            "Japan-Philippines troop pact takes effect",
+            "The Reciprocal Access Agreement between Japan and the Philippines entered into force.",
+            {BUILDUP},
+        ),
+        (  # an export in the title keeps the partner's name Japan's story
+            "フィリピンに警戒管制レーダー移転 完成品で初の輸出",
+            "政府は三菱電機製の警戒管制レーダーをフィリピンに移転した。",
+            {BUILDUP},
+        ),
+        (
+            "Japan loosens rules to shoot down balloons",
+            "The Defense Ministry said the SDF may use weapons against foreign balloons violating the "
+            "airspace.",
+            {BUILDUP},
+        ),
+        (
+            "Defense Ministry to buy former steel site for defence hub",
+            "The Defense Ministry will acquire the former steel works in Kure to build a defence hub.",
+            {BUILDUP},
+        ),
         # the alliance: bombers with Japan's fighters, a radar site, a sentence, Henoko, a return
         (
             "U.S. B-52s, Japanese fighters fly together",
