@@ -12,7 +12,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import islice
 from typing import NamedTuple
 
@@ -45,6 +45,9 @@ class Found(NamedTuple):
     end: int
     label: str  # the term as the operator wrote it
 
+
+# `Found(*values)` without the Python-level `__new__` a NamedTuple has: hits are made by the thousand.
+_found: Callable[[tuple[str, int, int, str]], Found] = partial(tuple.__new__, Found)
 
 # field -> term id -> the term's (start, end) spans in that field, sorted, non-overlapping
 Occurrences = Mapping[str, Mapping[int, Sequence[tuple[int, int]]]]
@@ -164,7 +167,7 @@ class Evaluator:
         if known is None:
             term_id, label, _ = key
             known = self._term_cache[key] = [
-                Found(field_name, start, end, label)
+                _found((field_name, start, end, label))
                 for field_name in _ORDER
                 if field_name in fields
                 for start, end in self.occurrences[field_name].get(term_id, ())

@@ -550,9 +550,11 @@ class Matcher:
         if not present:
             return []
         by_second = self._topics_by_second
-        # (Iterate over the few present terms: set.intersection(dict) would walk the whole dict.)
-        reached = orders.intersection(
-            set().union(*[by_second[term_id] for term_id in present if term_id in by_second])
+        # (Iterate over the few present terms: set.intersection(dict) would walk the whole dict.
+        # Each term's few topics are looked up in `orders`, rather than all of them gathered in a
+        # set first: a lookup reads the stored hash, a set built touches every topic's int.)
+        reached = set().union(
+            *map(orders.intersection, [by_second[term_id] for term_id in present if term_id in by_second])
         )
         candidates = self._confirmed(sorted(reached), present)
         if not candidates:
@@ -683,15 +685,17 @@ def build_verdict(
     if not reasons:
         reasons.extend(weight.reasons())
     hits = [_hit(found, scanned) for found in positive]
+    # `positive` is in (field, start) order (`distinct_hits`), so the body's hits come first, each
+    # field's in text order, and the explanation's order (title first) needs no sort.
     body_hits = [hit for hit in hits if hit.field == "body"]
-    title_hits = [hit for hit in hits if hit.field == "title"]
+    title_hits = hits[len(body_hits) :]
     snippet = build_snippet(scanned.article.body, body_hits) or build_snippet(
         scanned.article.title, title_hits
     )
     explanation = Explanation(
         query=topic.tree.source,
         clauses=clause_tree(outcome),
-        hits=tuple(sorted(hits, key=lambda hit: (hit.field != "title", hit.start))),
+        hits=(*title_hits, *body_hits),
         score=topic_score,
         min_score=topic.min_score,
         required_score=round(weight.required, 2),
