@@ -356,17 +356,26 @@ def presence_test(node: Node, term_ids: TermIds, fields: frozenset[str] = ALL_FI
             for name in _ORDER
             if name in fields
         ]
+        both_present = _either_pair(in_field)
         sides = near_sides(node, term_ids, fields)
         if sides is not None:
-            return lambda evaluator: (
-                any(left(evaluator) and right(evaluator) for left, right in in_field)
-                and evaluator.near_holds(node, fields, sides)
-            )
-        return lambda evaluator: (
-            any(left(evaluator) and right(evaluator) for left, right in in_field)
-            and evaluator.evaluate(node, fields).matched
-        )
+            return lambda evaluator: both_present(evaluator) and evaluator.near_holds(node, fields, sides)
+        return lambda evaluator: both_present(evaluator) and evaluator.evaluate(node, fields).matched
     raise TypeError(f"unknown node {node!r}")
+
+
+def _either_pair(pairs: list[tuple[PresenceTest, PresenceTest]]) -> PresenceTest:
+    """A test that holds when both tests of one of the pairs hold (one pair per field: the usual
+    two without a generator per call, as this runs for every NEAR of every candidate)."""
+    if len(pairs) == 2:
+        (title_left, title_right), (body_left, body_right) = pairs
+        return lambda evaluator: (title_left(evaluator) and title_right(evaluator)) or (
+            body_left(evaluator) and body_right(evaluator)
+        )
+    if len(pairs) == 1:
+        ((left, right),) = pairs
+        return lambda evaluator: left(evaluator) and right(evaluator)
+    return lambda evaluator: any(left(evaluator) and right(evaluator) for left, right in pairs)
 
 
 def distinct_hits(hits: Iterable[Found]) -> list[Found]:
