@@ -244,13 +244,14 @@ class Evaluator:
             theirs = [span for term_id in right_ids for span in occurrences.get(term_id, ())]
             if not theirs:
                 continue
-            # Both directions, as `_near_hits` keeps the hits of either side that are near.
-            for one, other in ((ours, theirs), (theirs, ours)):
-                starts = sorted(start for start, _ in other)
-                ends = sorted(end for _, end in other)
-                for start, end in one:
-                    if self._near_one(field_name, start, end, starts, ends, node.distance):
-                        return True
+            # One direction is enough: `_near_hits` keeps the hits of either side that are near,
+            # but being near is symmetric (the same gap, or an overlap), so either side has such a
+            # hit exactly when the other has.
+            starts = sorted(start for start, _ in theirs)
+            ends = sorted(end for _, end in theirs)
+            for start, end in ours:
+                if self._near_one(field_name, start, end, starts, ends, node.distance):
+                    return True
         return False
 
 
