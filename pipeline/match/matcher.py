@@ -254,10 +254,7 @@ class Matcher:
         # the collector's generations) rather than collected once, which at 100,000 topics would
         # walk them all for another 6 s on the first article, and every later full collection too.
         # The compiled matcher holds no reference cycles (tests/test_compiled_matcher.py), so a
-        # matcher dropped on reload is still freed, by reference counting. Freezing takes every
-        # object of the process out of the collector's reach, so garbage is collected first (0.1 s
-        # with 100,000 topics' configuration loaded): only what is alive is frozen.
-        gc.collect()
+        # matcher dropped on reload is still freed, by reference counting.
         with _cycle_collection_paused():
             self._compile(topics, aliases)
             gc.freeze()
