@@ -3,7 +3,6 @@ verdicts of the naive one (every topic's regexes over the whole article), and re
 
 from __future__ import annotations
 
-import gc
 import random
 import re
 
@@ -130,20 +129,3 @@ def test_recompiles_only_when_topics_or_aliases_change() -> None:
     assert changed_alias.match(article("USFJ upgrade", ""))
     changed_score = matcher.reloaded({"t": GeneratedTopic("USFJ AND @reorg", min_score=9)}, aliases)
     assert changed_score is not matcher and changed_score.fingerprint != matcher.fingerprint
-
-
-def test_a_dropped_matcher_is_freed_without_the_cycle_collector() -> None:
-    # The matcher freezes what it compiled out of the collector's reach, which is only harmless
-    # if none of it is a reference cycle: a dropped matcher must be freed by reference counting.
-    topics = {
-        "usfj": GeneratedTopic("USFJ AND @reorg"),
-        "hq": GeneratedTopic('"joint force" NEAR/3 headquarters'),
-        "defence": GeneratedTopic("title:(defence OR defense) OR (programme AND NOT baseball)"),
-    }
-    matcher = Matcher(topics, {"reorg": ["reorgani*", "統合軍"]})
-    verdicts = [verdict for item in TRICKY for verdict in matcher.match(item)]
-    assert {verdict.topic for verdict in verdicts} == set(topics)
-    gc.unfreeze()  # (a collection never looks at frozen objects)
-    gc.collect()  # whatever else was garbage
-    del matcher, verdicts
-    assert gc.collect() == 0
