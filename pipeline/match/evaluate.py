@@ -12,7 +12,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import islice
 from typing import NamedTuple
 
@@ -45,6 +45,9 @@ class Found(NamedTuple):
     end: int
     label: str  # the term as the operator wrote it
 
+
+# `Found(*values)` without the Python-level `__new__` a NamedTuple has: hits are made by the thousand.
+_found: Callable[[tuple[str, int, int, str]], Found] = partial(tuple.__new__, Found)
 
 # field -> term id -> the term's (start, end) spans in that field, sorted, non-overlapping
 Occurrences = Mapping[str, Mapping[int, Sequence[tuple[int, int]]]]
@@ -164,7 +167,7 @@ class Evaluator:
         if known is None:
             term_id, label, _ = key
             known = self._term_cache[key] = [
-                Found(field_name, start, end, label)
+                _found((field_name, start, end, label))
                 for field_name in _ORDER
                 if field_name in fields
                 for start, end in self.occurrences[field_name].get(term_id, ())
@@ -241,13 +244,14 @@ class Evaluator:
             theirs = [span for term_id in right_ids for span in occurrences.get(term_id, ())]
             if not theirs:
                 continue
-            # Both directions, as `_near_hits` keeps the hits of either side that are near.
-            for one, other in ((ours, theirs), (theirs, ours)):
-                starts = sorted(start for start, _ in other)
-                ends = sorted(end for _, end in other)
-                for start, end in one:
-                    if self._near_one(field_name, start, end, starts, ends, node.distance):
-                        return True
+            # One direction is enough: `_near_hits` keeps the hits of either side that are near,
+            # but being near is symmetric (the same gap, or an overlap), so either side has such a
+            # hit exactly when the other has.
+            starts = sorted(start for start, _ in theirs)
+            ends = sorted(end for _, end in theirs)
+            for start, end in ours:
+                if self._near_one(field_name, start, end, starts, ends, node.distance):
+                    return True
         return False
 
 
@@ -353,17 +357,26 @@ def presence_test(node: Node, term_ids: TermIds, fields: frozenset[str] = ALL_FI
             for name in _ORDER
             if name in fields
         ]
+        both_present = _either_pair(in_field)
         sides = near_sides(node, term_ids, fields)
         if sides is not None:
-            return lambda evaluator: (
-                any(left(evaluator) and right(evaluator) for left, right in in_field)
-                and evaluator.near_holds(node, fields, sides)
-            )
-        return lambda evaluator: (
-            any(left(evaluator) and right(evaluator) for left, right in in_field)
-            and evaluator.evaluate(node, fields).matched
-        )
+            return lambda evaluator: both_present(evaluator) and evaluator.near_holds(node, fields, sides)
+        return lambda evaluator: both_present(evaluator) and evaluator.evaluate(node, fields).matched
     raise TypeError(f"unknown node {node!r}")
+
+
+def _either_pair(pairs: list[tuple[PresenceTest, PresenceTest]]) -> PresenceTest:
+    """A test that holds when both tests of one of the pairs hold (one pair per field: the usual
+    two without a generator per call, as this runs for every NEAR of every candidate)."""
+    if len(pairs) == 2:
+        (title_left, title_right), (body_left, body_right) = pairs
+        return lambda evaluator: (title_left(evaluator) and title_right(evaluator)) or (
+            body_left(evaluator) and body_right(evaluator)
+        )
+    if len(pairs) == 1:
+        ((left, right),) = pairs
+        return lambda evaluator: left(evaluator) and right(evaluator)
+    return lambda evaluator: any(left(evaluator) and right(evaluator) for left, right in pairs)
 
 
 def distinct_hits(hits: Iterable[Found]) -> list[Found]:
