@@ -1109,6 +1109,24 @@ def test_japan_and_the_us_in_a_list_of_countries(shipped: Matcher) -> None:
             "The Defense Ministry will acquire the former steel works in Kure to build a defence hub.",
             {BUILDUP},
         ),
+        # Rounds seventeen and eighteen (measured held out; these three fixed after)
+        (
+            "ASDF upgrades space unit",
+            "The Air Self-Defense Force turned its space unit into the Space Operations Group.",
+            {BUILDUP},
+        ),
+        (
+            "Japan adopts plan for the Coast Guard in an armed attack",
+            "The government approved procedures placing the Japan Coast Guard under the defence minister's "
+            "control in an armed attack.",
+            {BUILDUP},
+        ),
+        (  # the Philippine Sea is not the Philippines
+            "Izumo, Reagan strike group drill in Philippine Sea",
+            "The helicopter destroyer JS Izumo sailed with the USS Ronald Reagan carrier strike group, the "
+            "Maritime Self-Defense Force said.",
+            {ALLIANCE},
+        ),
         # the alliance: bombers with Japan's fighters, a radar site, a sentence, Henoko, a return
         (
             "U.S. B-52s, Japanese fighters fly together",
