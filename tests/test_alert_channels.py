@@ -96,9 +96,7 @@ def test_email_over_starttls_with_login_carries_the_whole_match_escaped(
             },
         )
         store = open_store(config.database)
-        (key,) = add_matches(
-            store, config, [1], "usfj", title=HOSTILE_TITLE, body=HOSTILE_BODY
-        )
+        (key,) = add_matches(store, config, [1], "usfj", title=HOSTILE_TITLE, body=HOSTILE_BODY)
         report = Dispatcher(store, build_channels(config.channels), config).run()
     finally:
         sink.stop()
@@ -175,10 +173,7 @@ def test_a_real_match_of_the_seed_article_mails_its_clause_tree_in_text_and_html
     # The HTML part: the same lines, escaped, nested as lists.
     for line in tree:
         assert html.escape(line.strip()) in page
-    assert (
-        '<ul><li style="color: #1a7f37">yes @usfj: USFJ, U.S. Forces Japan (6 mentions)</li>'
-        in page
-    )
+    assert '<ul><li style="color: #1a7f37">yes @usfj: USFJ, U.S. Forces Japan (6 mentions)</li>' in page
     assert '<li style="color: #999">no  統合軍司令部: not found</li>' in page
     assert "<mark>U.S. Forces Japan</mark> (<mark>USFJ</mark>) has completed" in page
 

@@ -85,9 +85,22 @@ def test_phrases_sharing_a_first_word_agree_with_the_naive_matcher() -> None:
     # the first word: every separator, apostrophe, dotted acronym, plural, prefix and comma case
     # must still find exactly what each phrase's own regex finds.
     phrases = [
-        '"the finnish army"', '"the defence ministry"', '"the U.S. Navy"', '"the USFJ"', "the-kaga",
-        '"the o\'neill case"', '"the navies"', "the fleet*", '"the, army"', '"the 在日米軍"', "the2nd",
-        '"the ship"', '"U.S. Navy"', '"us navy"', '"U.S. forces"', '"U.S. Marine Corps"',
+        '"the finnish army"',
+        '"the defence ministry"',
+        '"the U.S. Navy"',
+        '"the USFJ"',
+        "the-kaga",
+        '"the o\'neill case"',
+        '"the navies"',
+        "the fleet*",
+        '"the, army"',
+        '"the 在日米軍"',
+        "the2nd",
+        '"the ship"',
+        '"U.S. Navy"',
+        '"us navy"',
+        '"U.S. forces"',
+        '"U.S. Marine Corps"',
     ]
     topics = {f"p{index}": GeneratedTopic(phrase) for index, phrase in enumerate(phrases)}
     compiled = Matcher(topics, {})

@@ -68,7 +68,6 @@ class AppriseChannelConfig(ChannelConfigBase):
         return url_secrets(self.url.get_secret_value(), whole_path=True)
 
 
-
 APPRISE_LOGGER = "apprise"
 _redactor = Redactor([])
 _filter = RedactingFilter(_redactor)

@@ -91,8 +91,6 @@ class EmailChannelConfig(ChannelConfigBase):
         return [password.get_secret_value()] if password and password.get_secret_value() else []
 
 
-
-
 def message_id(idempotency_key: str, sender: str) -> str:
     domain = parseaddr(sender)[1].rpartition("@")[2] or "newswatch"
     return f"<{idempotency_key}@{domain}>"

@@ -72,8 +72,6 @@ class WebhookChannelConfig(ChannelConfigBase):
         return found
 
 
-
-
 def decode_secret(secret: str) -> bytes:
     encoded = secret.removeprefix(SECRET_PREFIX)
     return base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from pipeline.config import Config
     from pipeline.fetch import Fetcher
 
+
 @dataclass(frozen=True)
 class FoundFeed:
     url: str

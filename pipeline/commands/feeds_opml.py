@@ -99,9 +99,7 @@ def export_opml(feeds: list[FeedConfig], title: str = "newswatch feeds") -> str:
     ElementTree.SubElement(head, "dateCreated").text = formatdate(usegmt=True)
     body = ElementTree.SubElement(opml, "body")
     for feed in feeds:
-        ElementTree.SubElement(
-            body, "outline", type="rss", text=feed.name, title=feed.name, xmlUrl=feed.url
-        )
+        ElementTree.SubElement(body, "outline", type="rss", text=feed.name, title=feed.name, xmlUrl=feed.url)
     ElementTree.indent(opml)
     # The declaration as the OPML 2.0 specification's examples write it (ElementTree's own would say
     # 'utf-8' in single quotes); the document is returned as text for a text stream.

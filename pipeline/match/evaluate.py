@@ -370,8 +370,9 @@ def _either_pair(pairs: list[tuple[PresenceTest, PresenceTest]]) -> PresenceTest
     two without a generator per call, as this runs for every NEAR of every candidate)."""
     if len(pairs) == 2:
         (title_left, title_right), (body_left, body_right) = pairs
-        return lambda evaluator: (title_left(evaluator) and title_right(evaluator)) or (
-            body_left(evaluator) and body_right(evaluator)
+        return lambda evaluator: (
+            (title_left(evaluator) and title_right(evaluator))
+            or (body_left(evaluator) and body_right(evaluator))
         )
     if len(pairs) == 1:
         ((left, right),) = pairs
