@@ -89,7 +89,7 @@ def test_short_summaries_about_the_topic_match(shipped: Matcher, title: str, bod
     ("title", "clause", "topic"),
     [
         (
-            "Quake survivors wait for food",
+            "Evacuees wait for food in shelters",
             "The U.S. military and Self-Defense Forces flew in supplies.",
             ALLIANCE,
         ),
@@ -341,10 +341,13 @@ def test_american_weapons_brought_to_a_drill_are_the_alliance_not_japans_build_u
 
 
 def test_weapons_japan_develops_or_builds_with_the_us_are_both_topics(shipped: Matcher) -> None:
-    # The shared set labels a co-development in which Japan funds and builds part of the weapon as
-    # the build-up too (en-gpi-codevelopment), beside the alliance's transaction.
-    title = "Japan and U.S. to co-produce air-to-air missiles"
-    body = "Japan and the United States agreed to co-produce AMRAAM missiles to ease shortages in stockpiles."
+    # Building a weapon together is the alliance's (TOPICS.md lists it there); the build-up's too
+    # where Japan's own policy is in it: its budget pays for its share (en-gpi-codevelopment).
+    title = "Japan and U.S. to co-develop hypersonic interceptor"
+    body = (
+        "Japan and the United States agreed to co-develop an interceptor. The Defense Ministry has set "
+        "aside 75.7 billion yen for Japan's share of the work."
+    )
     assert {ALLIANCE, BUILDUP} <= topics_of(shipped, title, body)
     training = (
         "MSDF crews start Tomahawk training",
@@ -1167,3 +1170,120 @@ def test_stories_found_by_probes_written_apart_from_the_rules(
     shipped: Matcher, title: str, body: str, expected: set[str]
 ) -> None:
     assert expected <= topics_of(shipped, title, body)
+
+
+# --- probe rounds nineteen to twenty-two ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "expected"),
+    [
+        (  # the courts on a base: litigation over the Henoko landfill
+            "Top court rejects Okinawa's Henoko appeal",
+            "The Supreme Court dismissed the prefecture's suit over the state's approval of design "
+            "changes at Henoko.",
+            {ALLIANCE},
+        ),
+        (  # Okinawa's base towns beside the Marines
+            "Object found on Ginowan school roof",
+            "A part found on a school roof in Ginowan belonged to a CH-53E, the Marines said.",
+            {ALLIANCE},
+        ),
+        (  # a named exercise as Japanese reporting spells it
+            "4カ国の共同訓練「マラバール」始まる",
+            "日本、米国、インド、豪州の4カ国による共同訓練「マラバール」がベンガル湾で始まった。",
+            {ALLIANCE},
+        ),
+        (  # U.S. personnel in the plural
+            "Thousands rally in Okinawa",
+            "Tens of thousands gathered in Okinawa to protest the assault of a girl by three American "
+            "servicemen.",
+            {ALLIANCE},
+        ),
+        (  # the U.S. Air Force's and Marines' Ospreys by type
+            "Report blames gearbox for Osprey crash",
+            "The CV-22 Osprey went down off Yakushima, killing eight airmen; Japan asked for safety "
+            "measures.",
+            {ALLIANCE},
+        ),
+        (  # both governments in the title, their joint production in the body
+            "Washington and Tokyo to build missiles together",
+            "The two governments agreed to explore joint production of air-to-air missiles in Japan.",
+            {ALLIANCE},
+        ),
+        (  # the U.S. commitment to defend Japan
+            "Three leaders meet on sea tensions",
+            "The president said Washington's defense commitments to Japan and the Philippines were firm.",
+            {ALLIANCE},
+        ),
+        (  # leaders agreeing on drills
+            "Three leaders meet at Camp David",
+            "President Biden and Prime Minister Kishida agreed with South Korea's president to hold annual "
+            "trilateral exercises.",
+            {ALLIANCE},
+        ),
+        (  # USFJ described as Washington's headquarters at Yokota
+            "Hegseth: first phase begins",
+            "Washington will begin converting its military headquarters at Yokota into a warfighting "
+            "headquarters, the defense secretary said.",
+            {USFJ, ALLIANCE},
+        ),
+        (  # security legislation while it is still a bill
+            "Diet passes security bills",
+            "Japan's upper house enacted security bills that let the forces defend allies under attack.",
+            {BUILDUP},
+        ),
+        (  # a new SDF unit launched
+            "GSDF launches island-defence unit",
+            "The Ground Self-Defense Force launched a new brigade in Sasebo to retake remote islands.",
+            {BUILDUP},
+        ),
+    ],
+)
+def test_stories_found_by_probe_rounds_nineteen_to_twenty_two(
+    shipped: Matcher, title: str, body: str, expected: set[str]
+) -> None:
+    assert expected <= topics_of(shipped, title, body)
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "unwanted"),
+    [
+        (  # a disaster story with one clause of U.S. help (TOPICS.md's labelling rule)
+            "石川で震度7の地震",
+            "石川県で震度7の地震があり、自衛隊が救助にあたった。在日米軍もヘリコプターで物資輸送を支援した。",
+            ALLIANCE,
+        ),
+        (  # co-production and ship repair for U.S. forces: the alliance's, not Japan's own build-up
+            "U.S., Japan hold first defense industry forum",
+            "Pentagon and Japanese Defense Ministry officials discussed co-production of missiles and repair "
+            "of U.S. Navy ships in Japanese yards.",
+            BUILDUP,
+        ),
+        (  # a contractor's civil airliner
+            "Mitsubishi Heavy scraps its passenger jet",
+            "Mitsubishi Heavy Industries abandoned the SpaceJet regional jet after years of delays.",
+            BUILDUP,
+        ),
+        (  # a U.S. launcher that can fire Tomahawks is not Japan's counterstrike
+            "米陸軍のタイフォン、岩国に展開",
+            "米陸軍は中距離ミサイル発射装置を岩国基地に展開した。陸上自衛隊との共同訓練の一環で、日本国内で"
+            "トマホークを発射できる装置の展開は初めて。",
+            BUILDUP,
+        ),
+        (  # a U.S. radar at an SDF site
+            "U.S. radar deployed in Aomori",
+            "The U.S. deployed an X-band radar at an Air Self-Defense Force site in Aomori.",
+            BUILDUP,
+        ),
+        (  # China's build-up beside Japan's defence
+            "Allies hold talks on extended deterrence",
+            "Japan and the United States discussed extended deterrence amid China's nuclear build-up.",
+            BUILDUP,
+        ),
+    ],
+)
+def test_near_misses_found_by_probe_rounds_nineteen_to_twenty_two(
+    shipped: Matcher, title: str, body: str, unwanted: str
+) -> None:
+    assert unwanted not in topics_of(shipped, title, body)
