@@ -1216,10 +1216,11 @@ def test_stories_found_by_probes_written_apart_from_the_rules(
             "The president said Washington's defense commitments to Japan and the Philippines were firm.",
             {ALLIANCE},
         ),
-        (  # leaders agreeing on drills
+        (  # leaders agreeing on drills a sentence after they are named
             "Three leaders meet at Camp David",
-            "President Biden and Prime Minister Kishida agreed with South Korea's president to hold annual "
-            "trilateral exercises.",
+            "President Biden hosted Prime Minister Kishida and South Korea's president at Camp David on "
+            "Friday, the first summit the three leaders have held on their own. They agreed to hold military "
+            "exercises every year.",
             {ALLIANCE},
         ),
         (  # USFJ described as Washington's headquarters at Yokota
@@ -1284,6 +1285,98 @@ def test_stories_found_by_probe_rounds_nineteen_to_twenty_two(
     ],
 )
 def test_near_misses_found_by_probe_rounds_nineteen_to_twenty_two(
+    shipped: Matcher, title: str, body: str, unwanted: str
+) -> None:
+    assert unwanted not in topics_of(shipped, title, body)
+
+
+# --- probe rounds twenty-three to twenty-six ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "expected"),
+    [
+        (  # the security law's 存立危機事態 (the condition for collective self-defence)
+            "首相「存立危機事態になりうる」",
+            "高市首相は衆院予算委員会で、台湾有事が存立危機事態になりうると答弁し、中国が反発した。",
+            {BUILDUP},
+        ),
+        (  # an SDF warship through the Taiwan Strait
+            "Japanese destroyer makes first passage",
+            "A Maritime Self-Defense Force destroyer sailed through the Taiwan Strait for the first time.",
+            {BUILDUP},
+        ),
+        (  # new camps on the southwestern islands
+            "GSDF camps open on two islands",
+            "The Ground Self-Defense Force opened new camps on Miyakojima and Amami Oshima.",
+            {BUILDUP},
+        ),
+        (  # a new squadron
+            "ASDF launches reconnaissance unit",
+            "The Air Self-Defense Force launched a new reconnaissance squadron at Misawa.",
+            {BUILDUP},
+        ),
+        (  # the GSDF's Ospreys moving to their new camp
+            "GSDF begins move to Saga",
+            "The Ground Self-Defense Force began moving its Ospreys from Kisarazu to the new camp in Saga.",
+            {BUILDUP},
+        ),
+        (  # a title naming North Korea over an SDF deployment to the Sakishima islands
+            "北朝鮮の衛星に備え 先島にPAC3展開へ",
+            "防衛省は北朝鮮の衛星打ち上げに備え、陸上自衛隊のPAC3部隊を宮古島と石垣島に展開する。",
+            {BUILDUP},
+        ),
+        (  # a U.S. government sale in Japanese
+            "米、日本へのトマホーク売却を承認",
+            "米国務省はトマホーク400発を日本に売却することを承認し、議会に通知した。",
+            {ALLIANCE},
+        ),
+        (  # a prime minister before the U.S. Congress
+            "Kishida addresses lawmakers in Washington",
+            "Prime Minister Kishida told the U.S. Congress that Japan would raise defense spending and stand "
+            "with America.",
+            {ALLIANCE},
+        ),
+        (  # both leaders in the title of a trilateral summit
+            "Biden, Kishida, Marcos meet at White House",
+            "The three leaders announced joint naval training in the Pacific.",
+            {ALLIANCE},
+        ),
+        (
+            "日米比が初の首脳会談",
+            "3カ国は南シナ海での中国の行動に懸念を示し、安全保障協力の強化で一致した。",
+            {ALLIANCE},
+        ),
+    ],
+)
+def test_stories_found_by_probe_rounds_twenty_three_to_twenty_six(
+    shipped: Matcher, title: str, body: str, expected: set[str]
+) -> None:
+    assert expected <= topics_of(shipped, title, body)
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "unwanted"),
+    [
+        (  # coast guards are not the forces the definition's exercises are about
+            "Japan, U.S., Philippine coast guards train together",
+            "The coast guards of Japan, the United States and the Philippines held a joint exercise near the "
+            "South China Sea.",
+            ALLIANCE,
+        ),
+        (  # an assembly election's results, with the bases one issue among many
+            "沖縄県議選、知事支持派が過半数割れ",
+            "県議選では辺野古移設も争点の一つとなり、米軍普天間飛行場の移設を巡って論戦があった。",
+            ALLIANCE,
+        ),
+        (  # the U.S. and the Philippines alone
+            "米比、米軍の拠点を4カ所追加",
+            "米国とフィリピンは防衛協力強化協定に基づき、米軍が使える拠点を4カ所増やすと発表した。",
+            ALLIANCE,
+        ),
+    ],
+)
+def test_near_misses_found_by_probe_rounds_twenty_three_to_twenty_six(
     shipped: Matcher, title: str, body: str, unwanted: str
 ) -> None:
     assert unwanted not in topics_of(shipped, title, body)
