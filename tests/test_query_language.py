@@ -204,7 +204,7 @@ def test_a_passing_mention_falls_below_the_minimum_score() -> None:
     )
     outcome = judge(query, "Rice prices climb for a third month", long_unrelated, min_score=4)
     assert not outcome.matched
-    assert outcome.explanation.reasons_not_matched == ("score 2 is below the 4.5 needed for 375 words",)
+    assert outcome.explanation.reasons_not_matched == ("score 2 is below the 4.48 needed for 375 words",)
     assert judge(query, "USFJ reorganization enters phase two", "USFJ said.", min_score=4).matched
 
 
@@ -305,3 +305,15 @@ def test_malformed_query_is_a_config_error_with_key_and_column() -> None:
     assert "topics.empty: a topic needs a 'query' or terms in 'all' or 'any'" in problems
     assert "aliases.bad[0]: '*' is only allowed at the end of a word (prefix search)" in problems
     assert any(problem.startswith("aliases.loop2[0]: '@loop' refers back") for problem in problems)
+
+
+def test_the_score_needed_is_shown_rounded_up_so_it_never_reads_as_met() -> None:
+    # 3 x sqrt(35 / 300) = 1.02: shown to one decimal it read "score 1 is below the 1.0 needed".
+    body = (
+        "Officials said USFJ would "
+        + "keep working on the plan with local leaders and residents " * 3
+        + "soon."
+    )
+    outcome = judge("USFJ", "Local news", body, min_score=3)
+    assert not outcome.matched
+    assert outcome.explanation.reasons_not_matched == ("score 1 is below the 1.03 needed for 35 words",)

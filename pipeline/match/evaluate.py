@@ -411,6 +411,12 @@ def required_score(min_score: float, words: int) -> float:
     return max(min(1.0, min_score), min_score * math.sqrt(max(words, 1) / REFERENCE_WORDS))
 
 
+def needed_for_display(required: float) -> str:
+    """The score a topic needs, rounded up to hundredths: rounded to the nearest, 1.04 would read
+    "score 1 is below the 1.0 needed"."""
+    return f"{math.ceil(required * 100 - 1e-9) / 100:g}"
+
+
 @dataclass(frozen=True, slots=True)
 class Substance:
     """What the decision between "about the topic" and "a passing mention" rests on."""
@@ -458,7 +464,8 @@ class Substance:
         reasons = []
         if self.score < self.required:
             reasons.append(
-                f"score {self.score:g} is below the {self.required:.1f} needed for {self.words} words"
+                f"score {self.score:g} is below the {needed_for_display(self.required)} "
+                f"needed for {self.words} words"
             )
         if self.passing_mention:
             reasons.append(
