@@ -1380,3 +1380,114 @@ def test_near_misses_found_by_probe_rounds_twenty_three_to_twenty_six(
     shipped: Matcher, title: str, body: str, unwanted: str
 ) -> None:
     assert unwanted not in topics_of(shipped, title, body)
+
+
+# --- probe rounds twenty-seven to thirty --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "expected"),
+    [
+        (  # the Coast Guard under the defence minister, as reporting words it
+            "Cabinet adopts coast guard wartime rules",
+            "The cabinet set procedures for placing the Japan Coast Guard under the defense minister in an "
+            "armed attack.",
+            {BUILDUP},
+        ),
+        (
+            "海保の統制要領を初策定",
+            "政府は有事に海上保安庁を防衛相の指揮下に置く統制要領を初めて策定した。",
+            {BUILDUP},
+        ),
+        (  # a new command of the SDF
+            "陸上総隊が発足",
+            "陸上自衛隊の全国の部隊を一元的に指揮する陸上総隊が発足した。",
+            {BUILDUP},
+        ),
+        (  # kit received
+            "First F-35Bs reach Nyutabaru",
+            "The Air Self-Defense Force received its first F-35B fighters at Nyutabaru.",
+            {BUILDUP},
+        ),
+        (  # the Izumo made a carrier, whoever's jets test it
+            "U.S. jets land on Izumo",
+            "Two U.S. Marine F-35Bs landed on the Izumo, testing its conversion into an aircraft carrier.",
+            {BUILDUP},
+        ),
+        (  # the SDF's own satellites
+            "H3 lifts Kirameki 3",
+            "The H3 rocket put the Kirameki-3 defense communications satellite into orbit for the "
+            "Self-Defense Forces.",
+            {BUILDUP},
+        ),
+        (  # ports and airports named for the SDF's use
+            "Japan designates 16 airports and ports for SDF, coast guard use",
+            "The facilities will be upgraded with public works funds, the government said.",
+            {BUILDUP},
+        ),
+        (  # Japan's arms makers
+            "Ministry lifts contractors' margins",
+            "The Defense Ministry will raise profit margins to keep defense firms in the arms business.",
+            {BUILDUP},
+        ),
+        (  # paying for U.S. troops
+            "Trump wants more from Tokyo",
+            "Trump asked Japan to quadruple its payments for U.S. troops, a report said.",
+            {ALLIANCE},
+        ),
+        (  # nuclear sharing is a question of extended deterrence
+            "安倍氏、核共有の議論を提起",
+            "安倍元首相は、米国の核兵器を日本に配備して共同運用する核共有について議論すべきだと述べた。",
+            {ALLIANCE},
+        ),
+        (  # leaders agreeing on joint training
+            "Three leaders meet in Washington",
+            "Prime Minister Kishida and President Biden agreed with the Philippine president to expand joint "
+            "training at sea.",
+            {ALLIANCE},
+        ),
+    ],
+)
+def test_stories_found_by_probe_rounds_twenty_seven_to_thirty(
+    shipped: Matcher, title: str, body: str, expected: set[str]
+) -> None:
+    assert expected <= topics_of(shipped, title, body)
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "unwanted"),
+    [
+        (  # Japan's amphibious brigade, likened to the Marines (four writers labelled it not the alliance)
+            "Japan launches first marine unit since World War II",
+            "The GSDF's amphibious brigade, modeled on the U.S. Marine Corps, opened at Camp Ainoura in "
+            "Sasebo.",
+            ALLIANCE,
+        ),
+        (
+            "「日本版海兵隊」水陸機動団が発足",
+            "陸上自衛隊の水陸機動団が佐世保市の相浦駐屯地で発足した。米海兵隊をモデルにした部隊だ。",
+            ALLIANCE,
+        ),
+        (  # the Philippines' defense secretary is not the Pentagon's
+            "Japan, Philippines sign troop pact",
+            "Foreign Minister Kamikawa and Defense Minister Kihara signed the pact with Defense Secretary "
+            "Teodoro in Manila.",
+            ALLIANCE,
+        ),
+        (  # the economic 2+2 in quotation marks
+            "Japan, U.S. launch economic '2+2'",
+            "Foreign Minister Hayashi and Secretary of State Blinken met in Washington for the dialogue on "
+            "supply chains.",
+            ALLIANCE,
+        ),
+        (  # a company's takeover defence
+            "Couche-Tard withdraws bid for Seven & i",
+            "The Japanese retailer had pursued its own defense plan against the takeover.",
+            BUILDUP,
+        ),
+    ],
+)
+def test_near_misses_found_by_probe_rounds_twenty_seven_to_thirty(
+    shipped: Matcher, title: str, body: str, unwanted: str
+) -> None:
+    assert unwanted not in topics_of(shipped, title, body)
