@@ -181,6 +181,20 @@ def test_case_sensitive_phrase() -> None:
     assert not matches('="Joint Staff"', "a joint staff meeting")
 
 
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ('"economic 2+2"', "Japan, U.S. launch economic '2+2'"),
+        ('"economic 2+2"', "the first economic “2+2” dialogue"),
+        ('"counterstrike capability"', 'its so-called "counterstrike" capability'),
+    ],
+)
+def test_a_phrase_reads_through_quotation_marks_round_one_of_its_words(query: str, text: str) -> None:
+    assert matches(query, text)
+    # ...which are not a word: "Japan's" is still one word, not "Japan" and "s".
+    assert not matches('"Japan defense"', "Japan's defense policy")
+
+
 def test_hits_point_into_the_original_text_whatever_its_characters() -> None:
     body = "Ｔｏｋｙｏ … ﬁne — the U.S.–Japan alliance’s ＵＳＦＪ"
     outcome = judge('"U.S.-Japan alliance" OR USFJ', "x", body)

@@ -21,8 +21,10 @@ from pipeline.match.normalize import CJK_RANGES, SPACED_WORD_CHAR, WORD_CHAR, fo
 from pipeline.match.spelling import number_forms, prefix_variants, spelling_variants
 
 MIN_PREFIX_CHARS = 3
-# What may stand between the words of a phrase: "U.S.-Japan", "2% of GDP", "AT&T", "2+2".
-_SEPARATOR = r"[\s\-/&+%]"
+# What may stand between the words of a phrase: "U.S.-Japan", "2% of GDP", "AT&T", "2+2", and the
+# quotation marks reporting puts round a word inside one (economic "2+2", 'so-called "counterstrike"
+# capability').
+_SEPARATOR = r"[\s\-/&+%\"']"
 # Word boundaries. A plain letter-or-digit class (not "letter but not CJK") keeps thousands of term
 # regexes quick to compile; normalise() puts a space wherever CJK text touches a spaced-script word.
 _BEFORE = rf"(?<!{WORD_CHAR})"
