@@ -1491,3 +1491,47 @@ def test_near_misses_found_by_probe_rounds_twenty_seven_to_thirty(
     shipped: Matcher, title: str, body: str, unwanted: str
 ) -> None:
     assert unwanted not in topics_of(shipped, title, body)
+
+
+# --- probe rounds thirty-one to thirty-four ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "expected"),
+    [
+        (  # the State Department clears a sale
+            "State Department clears Tomahawk sale to Japan",
+            "The State Department approved a possible sale of up to 400 Tomahawk missiles to Japan.",
+            {ALLIANCE},
+        ),
+        (  # navies sailing together
+            "Four navies sail together in South China Sea",
+            "Warships of Japan, the United States, Australia and the Philippines sailed together on Sunday.",
+            {ALLIANCE},
+        ),
+        (  # taxes raised to pay for defence
+            "Japan to raise taxes from 2026",
+            "Japan will raise corporate and tobacco taxes from April 2026 to fund defense, the ruling "
+            "coalition decided.",
+            {BUILDUP},
+        ),
+        (  # the GSDF's Ospreys on the move
+            "GSDF Ospreys begin move to Saga",
+            "The Ground Self-Defense Force's Ospreys began to move from Kisarazu to the new camp.",
+            {BUILDUP},
+        ),
+    ],
+)
+def test_stories_found_by_probe_rounds_thirty_one_to_thirty_four(
+    shipped: Matcher, title: str, body: str, expected: set[str]
+) -> None:
+    assert expected <= topics_of(shipped, title, body)
+
+
+def test_a_fighter_japan_builds_with_britain_and_italy_is_not_the_alliance(shipped: Matcher) -> None:
+    title = "次期戦闘機、日英伊で共同開発"
+    body = (
+        "日本はこれまで米国との協力を軸に検討してきたが、"
+        "英国、イタリアと次期戦闘機を共同開発する枠組みに切り替えた。"
+    )
+    assert ALLIANCE not in topics_of(shipped, title, body)
