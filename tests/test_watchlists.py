@@ -1174,281 +1174,317 @@ def test_stories_found_by_probes_written_apart_from_the_rules(
 
 # --- probe rounds nineteen to twenty-two ------------------------------------------------------------
 
-
-@pytest.mark.parametrize(
-    ("title", "body", "expected"),
-    [
-        (  # the courts on a base: litigation over the Henoko landfill
-            "Top court rejects Okinawa's Henoko appeal",
-            "The Supreme Court dismissed the prefecture's suit over the state's approval of design "
-            "changes at Henoko.",
-            {ALLIANCE},
-        ),
-        (  # Okinawa's base towns beside the Marines
-            "Object found on Ginowan school roof",
-            "A part found on a school roof in Ginowan belonged to a CH-53E, the Marines said.",
-            {ALLIANCE},
-        ),
-        (  # a named exercise as Japanese reporting spells it
-            "4カ国の共同訓練「マラバール」始まる",
-            "日本、米国、インド、豪州の4カ国による共同訓練「マラバール」がベンガル湾で始まった。",
-            {ALLIANCE},
-        ),
-        (  # U.S. personnel in the plural
-            "Thousands rally in Okinawa",
-            "Tens of thousands gathered in Okinawa to protest the assault of a girl by three American "
-            "servicemen.",
-            {ALLIANCE},
-        ),
-        (  # the U.S. Air Force's and Marines' Ospreys by type
-            "Report blames gearbox for Osprey crash",
-            "The CV-22 Osprey went down off Yakushima, killing eight airmen; Japan asked for safety "
-            "measures.",
-            {ALLIANCE},
-        ),
-        (  # both governments in the title, their joint production in the body
-            "Washington and Tokyo to build missiles together",
-            "The two governments agreed to explore joint production of air-to-air missiles in Japan.",
-            {ALLIANCE},
-        ),
-        (  # the U.S. commitment to defend Japan
-            "Three leaders meet on sea tensions",
-            "The president said Washington's defense commitments to Japan and the Philippines were firm.",
-            {ALLIANCE},
-        ),
-        (  # leaders agreeing on drills a sentence after they are named
-            "Three leaders meet at Camp David",
-            "President Biden hosted Prime Minister Kishida and South Korea's president at Camp David on "
-            "Friday, the first summit the three leaders have held on their own. They agreed to hold military "
-            "exercises every year.",
-            {ALLIANCE},
-        ),
-        (  # USFJ described as Washington's headquarters at Yokota
-            "Hegseth: first phase begins",
-            "Washington will begin converting its military headquarters at Yokota into a warfighting "
-            "headquarters, the defense secretary said.",
-            {USFJ, ALLIANCE},
-        ),
-        (  # security legislation while it is still a bill
-            "Diet passes security bills",
-            "Japan's upper house enacted security bills that let the forces defend allies under attack.",
-            {BUILDUP},
-        ),
-        (  # a new SDF unit launched
-            "GSDF launches island-defence unit",
-            "The Ground Self-Defense Force launched a new brigade in Sasebo to retake remote islands.",
-            {BUILDUP},
-        ),
-    ],
-)
-def test_stories_found_by_probe_rounds_nineteen_to_twenty_two(
-    shipped: Matcher, title: str, body: str, expected: set[str]
-) -> None:
-    assert expected <= topics_of(shipped, title, body)
+ROUNDS_19_TO_22_FINDS: list[tuple[str, str, set[str]]] = [
+    (  # the courts on a base: litigation over the Henoko landfill
+        "Top court rejects Okinawa's Henoko appeal",
+        "The Supreme Court dismissed the prefecture's suit over the state's approval of design "
+        "changes at Henoko.",
+        {ALLIANCE},
+    ),
+    (  # Okinawa's base towns beside the Marines
+        "Object found on Ginowan school roof",
+        "A part found on a school roof in Ginowan belonged to a CH-53E, the Marines said.",
+        {ALLIANCE},
+    ),
+    (  # a named exercise as Japanese reporting spells it
+        "4カ国の共同訓練「マラバール」始まる",
+        "日本、米国、インド、豪州の4カ国による共同訓練「マラバール」がベンガル湾で始まった。",
+        {ALLIANCE},
+    ),
+    (  # U.S. personnel in the plural
+        "Thousands rally in Okinawa",
+        "Tens of thousands gathered in Okinawa to protest the assault of a girl by three American "
+        "servicemen.",
+        {ALLIANCE},
+    ),
+    (  # the U.S. Air Force's and Marines' Ospreys by type
+        "Report blames gearbox for Osprey crash",
+        "The CV-22 Osprey went down off Yakushima, killing eight airmen; Japan asked for safety measures.",
+        {ALLIANCE},
+    ),
+    (  # both governments in the title, their joint production in the body
+        "Washington and Tokyo to build missiles together",
+        "The two governments agreed to explore joint production of air-to-air missiles in Japan.",
+        {ALLIANCE},
+    ),
+    (  # the U.S. commitment to defend Japan
+        "Three leaders meet on sea tensions",
+        "The president said Washington's defense commitments to Japan and the Philippines were firm.",
+        {ALLIANCE},
+    ),
+    (  # leaders agreeing on drills a sentence after they are named
+        "Three leaders meet at Camp David",
+        "President Biden hosted Prime Minister Kishida and South Korea's president at Camp David on "
+        "Friday, the first summit the three leaders have held on their own. They agreed to hold military "
+        "exercises every year.",
+        {ALLIANCE},
+    ),
+    (  # USFJ described as Washington's headquarters at Yokota
+        "Hegseth: first phase begins",
+        "Washington will begin converting its military headquarters at Yokota into a warfighting "
+        "headquarters, the defense secretary said.",
+        {USFJ, ALLIANCE},
+    ),
+    (  # security legislation while it is still a bill
+        "Diet passes security bills",
+        "Japan's upper house enacted security bills that let the forces defend allies under attack.",
+        {BUILDUP},
+    ),
+    (  # a new SDF unit launched
+        "GSDF launches island-defence unit",
+        "The Ground Self-Defense Force launched a new brigade in Sasebo to retake remote islands.",
+        {BUILDUP},
+    ),
+]
 
 
-@pytest.mark.parametrize(
-    ("title", "body", "unwanted"),
-    [
-        (  # a disaster story with one clause of U.S. help (TOPICS.md's labelling rule)
-            "石川で震度7の地震",
-            "石川県で震度7の地震があり、自衛隊が救助にあたった。在日米軍もヘリコプターで物資輸送を支援した。",
-            ALLIANCE,
-        ),
-        (  # co-production and ship repair for U.S. forces: the alliance's, not Japan's own build-up
-            "U.S., Japan hold first defense industry forum",
-            "Pentagon and Japanese Defense Ministry officials discussed co-production of missiles and repair "
-            "of U.S. Navy ships in Japanese yards.",
-            BUILDUP,
-        ),
-        (  # a contractor's civil airliner
-            "Mitsubishi Heavy scraps its passenger jet",
-            "Mitsubishi Heavy Industries abandoned the SpaceJet regional jet after years of delays.",
-            BUILDUP,
-        ),
-        (  # a U.S. launcher that can fire Tomahawks is not Japan's counterstrike
-            "米陸軍のタイフォン、岩国に展開",
-            "米陸軍は中距離ミサイル発射装置を岩国基地に展開した。陸上自衛隊との共同訓練の一環で、日本国内で"
-            "トマホークを発射できる装置の展開は初めて。",
-            BUILDUP,
-        ),
-        (  # a U.S. radar at an SDF site
-            "U.S. radar deployed in Aomori",
-            "The U.S. deployed an X-band radar at an Air Self-Defense Force site in Aomori.",
-            BUILDUP,
-        ),
-        (  # China's build-up beside Japan's defence
-            "Allies hold talks on extended deterrence",
-            "Japan and the United States discussed extended deterrence amid China's nuclear build-up.",
-            BUILDUP,
-        ),
-    ],
-)
-def test_near_misses_found_by_probe_rounds_nineteen_to_twenty_two(
-    shipped: Matcher, title: str, body: str, unwanted: str
-) -> None:
-    assert unwanted not in topics_of(shipped, title, body)
-
+ROUNDS_19_TO_22_NEAR_MISSES: list[tuple[str, str, str]] = [
+    (  # a disaster story with one clause of U.S. help (TOPICS.md's labelling rule)
+        "石川で震度7の地震",
+        "石川県で震度7の地震があり、自衛隊が救助にあたった。在日米軍もヘリコプターで物資輸送を支援した。",
+        ALLIANCE,
+    ),
+    (  # co-production and ship repair for U.S. forces: the alliance's, not Japan's own build-up
+        "U.S., Japan hold first defense industry forum",
+        "Pentagon and Japanese Defense Ministry officials discussed co-production of missiles and repair "
+        "of U.S. Navy ships in Japanese yards.",
+        BUILDUP,
+    ),
+    (  # a contractor's civil airliner
+        "Mitsubishi Heavy scraps its passenger jet",
+        "Mitsubishi Heavy Industries abandoned the SpaceJet regional jet after years of delays.",
+        BUILDUP,
+    ),
+    (  # a U.S. launcher that can fire Tomahawks is not Japan's counterstrike
+        "米陸軍のタイフォン、岩国に展開",
+        "米陸軍は中距離ミサイル発射装置を岩国基地に展開した。陸上自衛隊との共同訓練の一環で、日本国内で"
+        "トマホークを発射できる装置の展開は初めて。",
+        BUILDUP,
+    ),
+    (  # a U.S. radar at an SDF site
+        "U.S. radar deployed in Aomori",
+        "The U.S. deployed an X-band radar at an Air Self-Defense Force site in Aomori.",
+        BUILDUP,
+    ),
+    (  # China's build-up beside Japan's defence
+        "Allies hold talks on extended deterrence",
+        "Japan and the United States discussed extended deterrence amid China's nuclear build-up.",
+        BUILDUP,
+    ),
+]
 
 # --- probe rounds twenty-three to twenty-six ---------------------------------------------------------
 
-
-@pytest.mark.parametrize(
-    ("title", "body", "expected"),
-    [
-        (  # the security law's 存立危機事態 (the condition for collective self-defence)
-            "首相「存立危機事態になりうる」",
-            "高市首相は衆院予算委員会で、台湾有事が存立危機事態になりうると答弁し、中国が反発した。",
-            {BUILDUP},
-        ),
-        (  # an SDF warship through the Taiwan Strait
-            "Japanese destroyer makes first passage",
-            "A Maritime Self-Defense Force destroyer sailed through the Taiwan Strait for the first time.",
-            {BUILDUP},
-        ),
-        (  # new camps on the southwestern islands
-            "GSDF camps open on two islands",
-            "The Ground Self-Defense Force opened new camps on Miyakojima and Amami Oshima.",
-            {BUILDUP},
-        ),
-        (  # a new squadron
-            "ASDF launches reconnaissance unit",
-            "The Air Self-Defense Force launched a new reconnaissance squadron at Misawa.",
-            {BUILDUP},
-        ),
-        (  # the GSDF's Ospreys moving to their new camp
-            "GSDF begins move to Saga",
-            "The Ground Self-Defense Force began moving its Ospreys from Kisarazu to the new camp in Saga.",
-            {BUILDUP},
-        ),
-        (  # a title naming North Korea over an SDF deployment to the Sakishima islands
-            "北朝鮮の衛星に備え 先島にPAC3展開へ",
-            "防衛省は北朝鮮の衛星打ち上げに備え、陸上自衛隊のPAC3部隊を宮古島と石垣島に展開する。",
-            {BUILDUP},
-        ),
-        (  # a U.S. government sale in Japanese
-            "米、日本へのトマホーク売却を承認",
-            "米国務省はトマホーク400発を日本に売却することを承認し、議会に通知した。",
-            {ALLIANCE},
-        ),
-        (  # a prime minister before the U.S. Congress
-            "Kishida addresses lawmakers in Washington",
-            "Prime Minister Kishida told the U.S. Congress that Japan would raise defense spending and stand "
-            "with America.",
-            {ALLIANCE},
-        ),
-        (  # both leaders in the title of a trilateral summit
-            "Biden, Kishida, Marcos meet at White House",
-            "The three leaders announced joint naval training in the Pacific.",
-            {ALLIANCE},
-        ),
-        (
-            "日米比が初の首脳会談",
-            "3カ国は南シナ海での中国の行動に懸念を示し、安全保障協力の強化で一致した。",
-            {ALLIANCE},
-        ),
-    ],
-)
-def test_stories_found_by_probe_rounds_twenty_three_to_twenty_six(
-    shipped: Matcher, title: str, body: str, expected: set[str]
-) -> None:
-    assert expected <= topics_of(shipped, title, body)
+ROUNDS_23_TO_26_FINDS: list[tuple[str, str, set[str]]] = [
+    (  # the security law's 存立危機事態 (the condition for collective self-defence)
+        "首相「存立危機事態になりうる」",
+        "高市首相は衆院予算委員会で、台湾有事が存立危機事態になりうると答弁し、中国が反発した。",
+        {BUILDUP},
+    ),
+    (  # an SDF warship through the Taiwan Strait
+        "Japanese destroyer makes first passage",
+        "A Maritime Self-Defense Force destroyer sailed through the Taiwan Strait for the first time.",
+        {BUILDUP},
+    ),
+    (  # new camps on the southwestern islands
+        "GSDF camps open on two islands",
+        "The Ground Self-Defense Force opened new camps on Miyakojima and Amami Oshima.",
+        {BUILDUP},
+    ),
+    (  # a new squadron
+        "ASDF launches reconnaissance unit",
+        "The Air Self-Defense Force launched a new reconnaissance squadron at Misawa.",
+        {BUILDUP},
+    ),
+    (  # the GSDF's Ospreys moving to their new camp
+        "GSDF begins move to Saga",
+        "The Ground Self-Defense Force began moving its Ospreys from Kisarazu to the new camp in Saga.",
+        {BUILDUP},
+    ),
+    (  # a title naming North Korea over an SDF deployment to the Sakishima islands
+        "北朝鮮の衛星に備え 先島にPAC3展開へ",
+        "防衛省は北朝鮮の衛星打ち上げに備え、陸上自衛隊のPAC3部隊を宮古島と石垣島に展開する。",
+        {BUILDUP},
+    ),
+    (  # a U.S. government sale in Japanese
+        "米、日本へのトマホーク売却を承認",
+        "米国務省はトマホーク400発を日本に売却することを承認し、議会に通知した。",
+        {ALLIANCE},
+    ),
+    (  # a prime minister before the U.S. Congress
+        "Kishida addresses lawmakers in Washington",
+        "Prime Minister Kishida told the U.S. Congress that Japan would raise defense spending and stand "
+        "with America.",
+        {ALLIANCE},
+    ),
+    (  # both leaders in the title of a trilateral summit
+        "Biden, Kishida, Marcos meet at White House",
+        "The three leaders announced joint naval training in the Pacific.",
+        {ALLIANCE},
+    ),
+    (
+        "日米比が初の首脳会談",
+        "3カ国は南シナ海での中国の行動に懸念を示し、安全保障協力の強化で一致した。",
+        {ALLIANCE},
+    ),
+]
 
 
-@pytest.mark.parametrize(
-    ("title", "body", "unwanted"),
-    [
-        (  # coast guards are not the forces the definition's exercises are about
-            "Japan, U.S., Philippine coast guards train together",
-            "The coast guards of Japan, the United States and the Philippines held a joint exercise near the "
-            "South China Sea.",
-            ALLIANCE,
-        ),
-        (  # an assembly election's results, with the bases one issue among many
-            "沖縄県議選、知事支持派が過半数割れ",
-            "県議選では辺野古移設も争点の一つとなり、米軍普天間飛行場の移設を巡って論戦があった。",
-            ALLIANCE,
-        ),
-        (  # the U.S. and the Philippines alone
-            "米比、米軍の拠点を4カ所追加",
-            "米国とフィリピンは防衛協力強化協定に基づき、米軍が使える拠点を4カ所増やすと発表した。",
-            ALLIANCE,
-        ),
-    ],
-)
-def test_near_misses_found_by_probe_rounds_twenty_three_to_twenty_six(
-    shipped: Matcher, title: str, body: str, unwanted: str
-) -> None:
-    assert unwanted not in topics_of(shipped, title, body)
-
+ROUNDS_23_TO_26_NEAR_MISSES: list[tuple[str, str, str]] = [
+    (  # coast guards are not the forces the definition's exercises are about
+        "Japan, U.S., Philippine coast guards train together",
+        "The coast guards of Japan, the United States and the Philippines held a joint exercise near the "
+        "South China Sea.",
+        ALLIANCE,
+    ),
+    (  # an assembly election's results, with the bases one issue among many
+        "沖縄県議選、知事支持派が過半数割れ",
+        "県議選では辺野古移設も争点の一つとなり、米軍普天間飛行場の移設を巡って論戦があった。",
+        ALLIANCE,
+    ),
+    (  # the U.S. and the Philippines alone
+        "米比、米軍の拠点を4カ所追加",
+        "米国とフィリピンは防衛協力強化協定に基づき、米軍が使える拠点を4カ所増やすと発表した。",
+        ALLIANCE,
+    ),
+]
 
 # --- probe rounds twenty-seven to thirty --------------------------------------------------------------
 
+ROUNDS_27_TO_30_FINDS: list[tuple[str, str, set[str]]] = [
+    (  # the Coast Guard under the defence minister, as reporting words it
+        "Cabinet adopts coast guard wartime rules",
+        "The cabinet set procedures for placing the Japan Coast Guard under the defense minister in an "
+        "armed attack.",
+        {BUILDUP},
+    ),
+    (
+        "海保の統制要領を初策定",
+        "政府は有事に海上保安庁を防衛相の指揮下に置く統制要領を初めて策定した。",
+        {BUILDUP},
+    ),
+    (  # a new command of the SDF
+        "陸上総隊が発足",
+        "陸上自衛隊の全国の部隊を一元的に指揮する陸上総隊が発足した。",
+        {BUILDUP},
+    ),
+    (  # kit received
+        "First F-35Bs reach Nyutabaru",
+        "The Air Self-Defense Force received its first F-35B fighters at Nyutabaru.",
+        {BUILDUP},
+    ),
+    (  # the Izumo made a carrier, whoever's jets test it
+        "U.S. jets land on Izumo",
+        "Two U.S. Marine F-35Bs landed on the Izumo, testing its conversion into an aircraft carrier.",
+        {BUILDUP},
+    ),
+    (  # the SDF's own satellites
+        "H3 lifts Kirameki 3",
+        "The H3 rocket put the Kirameki-3 defense communications satellite into orbit for the "
+        "Self-Defense Forces.",
+        {BUILDUP},
+    ),
+    (  # ports and airports named for the SDF's use
+        "Japan designates 16 airports and ports for SDF, coast guard use",
+        "The facilities will be upgraded with public works funds, the government said.",
+        {BUILDUP},
+    ),
+    (  # Japan's arms makers
+        "Ministry lifts contractors' margins",
+        "The Defense Ministry will raise profit margins to keep defense firms in the arms business.",
+        {BUILDUP},
+    ),
+    (  # paying for U.S. troops
+        "Trump wants more from Tokyo",
+        "Trump asked Japan to quadruple its payments for U.S. troops, a report said.",
+        {ALLIANCE},
+    ),
+    (  # nuclear sharing is a question of extended deterrence
+        "安倍氏、核共有の議論を提起",
+        "安倍元首相は、米国の核兵器を日本に配備して共同運用する核共有について議論すべきだと述べた。",
+        {ALLIANCE},
+    ),
+    (  # leaders agreeing on joint training
+        "Three leaders meet in Washington",
+        "Prime Minister Kishida and President Biden agreed with the Philippine president to expand joint "
+        "training at sea.",
+        {ALLIANCE},
+    ),
+]
+
+
+ROUNDS_27_TO_30_NEAR_MISSES: list[tuple[str, str, str]] = [
+    (  # Japan's amphibious brigade, likened to the Marines (four writers labelled it not the alliance)
+        "Japan launches first marine unit since World War II",
+        "The GSDF's amphibious brigade, modeled on the U.S. Marine Corps, opened at Camp Ainoura in Sasebo.",
+        ALLIANCE,
+    ),
+    (
+        "「日本版海兵隊」水陸機動団が発足",
+        "陸上自衛隊の水陸機動団が佐世保市の相浦駐屯地で発足した。米海兵隊をモデルにした部隊だ。",
+        ALLIANCE,
+    ),
+    (  # the Philippines' defense secretary is not the Pentagon's
+        "Japan, Philippines sign troop pact",
+        "Foreign Minister Kamikawa and Defense Minister Kihara signed the pact with Defense Secretary "
+        "Teodoro in Manila.",
+        ALLIANCE,
+    ),
+    (  # the economic 2+2 in quotation marks
+        "Japan, U.S. launch economic '2+2'",
+        "Foreign Minister Hayashi and Secretary of State Blinken met in Washington for the dialogue on "
+        "supply chains.",
+        ALLIANCE,
+    ),
+    (  # a company's takeover defence
+        "Couche-Tard withdraws bid for Seven & i",
+        "The Japanese retailer had pursued its own defense plan against the takeover.",
+        BUILDUP,
+    ),
+]
+
+# --- probe rounds thirty-one to thirty-four ---------------------------------------------------------
+
+ROUNDS_31_TO_34_FINDS: list[tuple[str, str, set[str]]] = [
+    (  # the State Department clears a sale
+        "State Department clears Tomahawk sale to Japan",
+        "The State Department approved a possible sale of up to 400 Tomahawk missiles to Japan.",
+        {ALLIANCE},
+    ),
+    (  # navies sailing together
+        "Four navies sail together in South China Sea",
+        "Warships of Japan, the United States, Australia and the Philippines sailed together on Sunday.",
+        {ALLIANCE},
+    ),
+    (  # taxes raised to pay for defence
+        "Japan to raise taxes from 2026",
+        "Japan will raise corporate and tobacco taxes from April 2026 to fund defense, the ruling "
+        "coalition decided.",
+        {BUILDUP},
+    ),
+    (  # the GSDF's Ospreys on the move
+        "GSDF Ospreys begin move to Saga",
+        "The Ground Self-Defense Force's Ospreys began to move from Kisarazu to the new camp.",
+        {BUILDUP},
+    ),
+]
+
+
+ROUNDS_31_TO_34_NEAR_MISSES: list[tuple[str, str, str]] = [
+    (  # a fighter Japan builds with Britain and Italy
+        "次期戦闘機、日英伊で共同開発",
+        "日本はこれまで米国との協力を軸に検討してきたが、"
+        "英国、イタリアと次期戦闘機を共同開発する枠組みに切り替えた。",
+        ALLIANCE,
+    ),
+]
+
 
 @pytest.mark.parametrize(
     ("title", "body", "expected"),
-    [
-        (  # the Coast Guard under the defence minister, as reporting words it
-            "Cabinet adopts coast guard wartime rules",
-            "The cabinet set procedures for placing the Japan Coast Guard under the defense minister in an "
-            "armed attack.",
-            {BUILDUP},
-        ),
-        (
-            "海保の統制要領を初策定",
-            "政府は有事に海上保安庁を防衛相の指揮下に置く統制要領を初めて策定した。",
-            {BUILDUP},
-        ),
-        (  # a new command of the SDF
-            "陸上総隊が発足",
-            "陸上自衛隊の全国の部隊を一元的に指揮する陸上総隊が発足した。",
-            {BUILDUP},
-        ),
-        (  # kit received
-            "First F-35Bs reach Nyutabaru",
-            "The Air Self-Defense Force received its first F-35B fighters at Nyutabaru.",
-            {BUILDUP},
-        ),
-        (  # the Izumo made a carrier, whoever's jets test it
-            "U.S. jets land on Izumo",
-            "Two U.S. Marine F-35Bs landed on the Izumo, testing its conversion into an aircraft carrier.",
-            {BUILDUP},
-        ),
-        (  # the SDF's own satellites
-            "H3 lifts Kirameki 3",
-            "The H3 rocket put the Kirameki-3 defense communications satellite into orbit for the "
-            "Self-Defense Forces.",
-            {BUILDUP},
-        ),
-        (  # ports and airports named for the SDF's use
-            "Japan designates 16 airports and ports for SDF, coast guard use",
-            "The facilities will be upgraded with public works funds, the government said.",
-            {BUILDUP},
-        ),
-        (  # Japan's arms makers
-            "Ministry lifts contractors' margins",
-            "The Defense Ministry will raise profit margins to keep defense firms in the arms business.",
-            {BUILDUP},
-        ),
-        (  # paying for U.S. troops
-            "Trump wants more from Tokyo",
-            "Trump asked Japan to quadruple its payments for U.S. troops, a report said.",
-            {ALLIANCE},
-        ),
-        (  # nuclear sharing is a question of extended deterrence
-            "安倍氏、核共有の議論を提起",
-            "安倍元首相は、米国の核兵器を日本に配備して共同運用する核共有について議論すべきだと述べた。",
-            {ALLIANCE},
-        ),
-        (  # leaders agreeing on joint training
-            "Three leaders meet in Washington",
-            "Prime Minister Kishida and President Biden agreed with the Philippine president to expand joint "
-            "training at sea.",
-            {ALLIANCE},
-        ),
-    ],
+    ROUNDS_19_TO_22_FINDS + ROUNDS_23_TO_26_FINDS + ROUNDS_27_TO_30_FINDS + ROUNDS_31_TO_34_FINDS,
 )
-def test_stories_found_by_probe_rounds_twenty_seven_to_thirty(
+def test_stories_found_by_the_nights_probe_rounds(
     shipped: Matcher, title: str, body: str, expected: set[str]
 ) -> None:
     assert expected <= topics_of(shipped, title, body)
@@ -1456,82 +1492,12 @@ def test_stories_found_by_probe_rounds_twenty_seven_to_thirty(
 
 @pytest.mark.parametrize(
     ("title", "body", "unwanted"),
-    [
-        (  # Japan's amphibious brigade, likened to the Marines (four writers labelled it not the alliance)
-            "Japan launches first marine unit since World War II",
-            "The GSDF's amphibious brigade, modeled on the U.S. Marine Corps, opened at Camp Ainoura in "
-            "Sasebo.",
-            ALLIANCE,
-        ),
-        (
-            "「日本版海兵隊」水陸機動団が発足",
-            "陸上自衛隊の水陸機動団が佐世保市の相浦駐屯地で発足した。米海兵隊をモデルにした部隊だ。",
-            ALLIANCE,
-        ),
-        (  # the Philippines' defense secretary is not the Pentagon's
-            "Japan, Philippines sign troop pact",
-            "Foreign Minister Kamikawa and Defense Minister Kihara signed the pact with Defense Secretary "
-            "Teodoro in Manila.",
-            ALLIANCE,
-        ),
-        (  # the economic 2+2 in quotation marks
-            "Japan, U.S. launch economic '2+2'",
-            "Foreign Minister Hayashi and Secretary of State Blinken met in Washington for the dialogue on "
-            "supply chains.",
-            ALLIANCE,
-        ),
-        (  # a company's takeover defence
-            "Couche-Tard withdraws bid for Seven & i",
-            "The Japanese retailer had pursued its own defense plan against the takeover.",
-            BUILDUP,
-        ),
-    ],
+    ROUNDS_19_TO_22_NEAR_MISSES
+    + ROUNDS_23_TO_26_NEAR_MISSES
+    + ROUNDS_27_TO_30_NEAR_MISSES
+    + ROUNDS_31_TO_34_NEAR_MISSES,
 )
-def test_near_misses_found_by_probe_rounds_twenty_seven_to_thirty(
+def test_near_misses_found_by_the_nights_probe_rounds(
     shipped: Matcher, title: str, body: str, unwanted: str
 ) -> None:
     assert unwanted not in topics_of(shipped, title, body)
-
-
-# --- probe rounds thirty-one to thirty-four ---------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("title", "body", "expected"),
-    [
-        (  # the State Department clears a sale
-            "State Department clears Tomahawk sale to Japan",
-            "The State Department approved a possible sale of up to 400 Tomahawk missiles to Japan.",
-            {ALLIANCE},
-        ),
-        (  # navies sailing together
-            "Four navies sail together in South China Sea",
-            "Warships of Japan, the United States, Australia and the Philippines sailed together on Sunday.",
-            {ALLIANCE},
-        ),
-        (  # taxes raised to pay for defence
-            "Japan to raise taxes from 2026",
-            "Japan will raise corporate and tobacco taxes from April 2026 to fund defense, the ruling "
-            "coalition decided.",
-            {BUILDUP},
-        ),
-        (  # the GSDF's Ospreys on the move
-            "GSDF Ospreys begin move to Saga",
-            "The Ground Self-Defense Force's Ospreys began to move from Kisarazu to the new camp.",
-            {BUILDUP},
-        ),
-    ],
-)
-def test_stories_found_by_probe_rounds_thirty_one_to_thirty_four(
-    shipped: Matcher, title: str, body: str, expected: set[str]
-) -> None:
-    assert expected <= topics_of(shipped, title, body)
-
-
-def test_a_fighter_japan_builds_with_britain_and_italy_is_not_the_alliance(shipped: Matcher) -> None:
-    title = "次期戦闘機、日英伊で共同開発"
-    body = (
-        "日本はこれまで米国との協力を軸に検討してきたが、"
-        "英国、イタリアと次期戦闘機を共同開発する枠組みに切り替えた。"
-    )
-    assert ALLIANCE not in topics_of(shipped, title, body)
