@@ -1480,9 +1480,122 @@ ROUNDS_31_TO_34_NEAR_MISSES: list[tuple[str, str, str]] = [
 ]
 
 
+ROUNDS_39_TO_44_FINDS: list[tuple[str, str, set[str]]] = [
+    (  # relief flown from a U.S. base with the GSDF, the base named in the title
+        "Army Black Hawks from Camp Zama fly supplies into quake-hit Noto",
+        "Two U.S. Army UH-60 helicopters from Camp Zama flew food and water to cut-off villages in "
+        "Wajima, working under the direction of the Ground Self-Defense Force.",
+        {ALLIANCE},
+    ),
+    (  # USFJ told as the headquarters at Yokota paired with the JJOC at Ichigaya
+        "Yokota command to gain operational duties",
+        "The headquarters at Yokota Air Base will take on operational command in stages and work "
+        "directly with the SDF's joint command at Ichigaya, U.S. officials said.",
+        {USFJ, ALLIANCE},
+    ),
+    (  # the JJOC's launch, with USFJ as its counterpart a paragraph deep
+        "統合作戦司令部が発足 約240人態勢",
+        "陸海空自衛隊を一元的に指揮する統合作戦司令部が24日、防衛省内に発足した。"
+        "初代司令官には南雲憲一郎空将が就いた。\n"
+        "統合幕僚長は防衛相の補佐に専念する。司令官は記者会見で抱負を述べた。\n"
+        "新司令部は米軍との調整も担う。米側は在日米軍を統合軍司令部に再構成し、"
+        "新司令部のカウンターパートとする方針だ。",
+        {USFJ, ALLIANCE, BUILDUP},
+    ),
+    (  # the JJOC by its description, before its name was settled
+        "Japan's new permanent joint headquarters opens",
+        "Gen. Kenichiro Nagumo took charge of Japan's new permanent joint headquarters, which can "
+        "direct ground, sea and air units in a crisis.",
+        {BUILDUP},
+    ),
+    (  # a many-nations exercise with Japan's forces named in it
+        "MSDF destroyers join RIMPAC off Hawaii",
+        "The Maritime Self-Defense Force's helicopter carrier Ise and two destroyers joined the RIMPAC "
+        "exercise alongside U.S. Navy ships.",
+        {ALLIANCE},
+    ),
+]
+
+
+ROUNDS_39_TO_44_NEAR_MISSES: list[tuple[str, str, str]] = [
+    (  # Japan one name in a list of 29 navies
+        "RIMPAC wraps up with sinking of former USS Tarawa",
+        "The exercise ended after a month of drills around Hawaii involving 29 nations and 40 surface "
+        "ships. Forces used missiles and torpedoes to sink the decommissioned USS Tarawa. "
+        "Participants included Australia, Canada, Chile, Colombia, Denmark, France, Germany, India, "
+        "Indonesia, Israel, Japan, Malaysia and Mexico.",
+        ALLIANCE,
+    ),
+    (  # a U.S. arms sale to someone else
+        "U.S. approves $1.1 billion arms package for Taiwan",
+        "The State Department approved a possible sale to Taiwan of 60 Harpoon anti-ship missiles and "
+        "100 Sidewinder missiles, drawing protests from Beijing.",
+        ALLIANCE,
+    ),
+    (  # another country's ministers meeting in a 2+2
+        "米印が2プラス2 通信協定に署名",
+        "米国とインドは外務・防衛担当閣僚協議（2プラス2）を開き、米国務長官と国防長官が出席した。"
+        "両国は米軍とインド軍の通信に関する協定に署名した。",
+        ALLIANCE,
+    ),
+    (  # Japan's budget request with its one line on hosting U.S. forces
+        "防衛費、概算要求8.5兆円で過去最大",
+        "防衛省は2025年度予算の概算要求を8兆5389億円とすることを決めた。"
+        "長射程ミサイルの取得や自衛官の処遇改善に重点を置いた。\n"
+        "在日米軍駐留経費の負担や米軍再編関係経費は、金額を示さない事項要求とした。",
+        ALLIANCE,
+    ),
+    (  # Japan's white paper, the U.S. one clause in it
+        "Japan's 2025 defence white paper warns of 'greatest trial since the war'",
+        "The white paper warned that Chinese military drills around Taiwan may be part of moves toward "
+        "unification and said U.S. policy under the Trump administration would affect the region. "
+        "At Prime Minister Shigeru Ishiba's urging it added a section on the SDF's personnel.",
+        ALLIANCE,
+    ),
+    (  # a contractor's record results
+        "Mitsubishi Heavy posts record profit on gas turbines and defence",
+        "Mitsubishi Heavy Industries reported record profit, driven by gas turbines for data centres "
+        "and by a surge in defence contracts for missiles and ships.",
+        BUILDUP,
+    ),
+    (  # the same in Japanese
+        "三菱重工、最終益が過去最高 ガスタービン好調",
+        "三菱重工業の連結決算は純利益が過去最高となった。発電用ガスタービンの受注が伸びた。\n"
+        "事業別ではエネルギー部門が利益の柱となった。防衛・宇宙部門も政府の防衛力強化を受けて"
+        "受注が高い水準を保った。\n"
+        "来期も増益を見込み、ガスタービンの生産能力を増強する。",
+        BUILDUP,
+    ),
+    (  # another country's defence review naming a project with Japan
+        "UK review calls for 12 new attack submarines",
+        "Britain's Strategic Defence Review called for up to 12 attack submarines, and Prime Minister "
+        "Keir Starmer committed to raise defence spending to 2.5 percent of GDP. It also named the "
+        "Global Combat Air Programme with Japan and Italy.",
+        BUILDUP,
+    ),
+    (  # China's answer to the prime minister's remark, told from Beijing's side
+        "China tells citizens to avoid Japan as row over Takaichi's Taiwan remarks deepens",
+        "China advised its citizens to avoid travel to Japan after Prime Minister Sanae Takaichi said a "
+        "Chinese attack on Taiwan could constitute a survival-threatening situation for Japan. "
+        "Chinese airlines offered free cancellations.",
+        BUILDUP,
+    ),
+    (  # the same in Japanese
+        "中国、自国民に日本への渡航自粛を呼びかけ 高市首相の答弁に反発",
+        "中国外務省は、高市首相が台湾有事は存立危機事態になり得ると答弁したことに反発し、"
+        "自国民に日本への渡航を控えるよう呼びかけた。",
+        BUILDUP,
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("title", "body", "expected"),
-    ROUNDS_19_TO_22_FINDS + ROUNDS_23_TO_26_FINDS + ROUNDS_27_TO_30_FINDS + ROUNDS_31_TO_34_FINDS,
+    ROUNDS_19_TO_22_FINDS
+    + ROUNDS_23_TO_26_FINDS
+    + ROUNDS_27_TO_30_FINDS
+    + ROUNDS_31_TO_34_FINDS
+    + ROUNDS_39_TO_44_FINDS,
 )
 def test_stories_found_by_the_nights_probe_rounds(
     shipped: Matcher, title: str, body: str, expected: set[str]
@@ -1495,7 +1608,8 @@ def test_stories_found_by_the_nights_probe_rounds(
     ROUNDS_19_TO_22_NEAR_MISSES
     + ROUNDS_23_TO_26_NEAR_MISSES
     + ROUNDS_27_TO_30_NEAR_MISSES
-    + ROUNDS_31_TO_34_NEAR_MISSES,
+    + ROUNDS_31_TO_34_NEAR_MISSES
+    + ROUNDS_39_TO_44_NEAR_MISSES,
 )
 def test_near_misses_found_by_the_nights_probe_rounds(
     shipped: Matcher, title: str, body: str, unwanted: str
