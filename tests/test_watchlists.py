@@ -1508,6 +1508,12 @@ ROUNDS_39_TO_44_FINDS: list[tuple[str, str, set[str]]] = [
         "direct ground, sea and air units in a crisis.",
         {BUILDUP},
     ),
+    (  # Japan's land-based missile defence by its Japanese short name
+        "陸上イージス配備を停止 河野防衛相が表明",
+        "河野太郎防衛相は、山口県と秋田県に予定していた陸上イージスの配備計画を停止すると表明した。"
+        "ブースターを演習場内に確実に落とすには改修に10年以上かかると判断した。",
+        {BUILDUP},
+    ),
     (  # a many-nations exercise with Japan's forces named in it
         "MSDF destroyers join RIMPAC off Hawaii",
         "The Maritime Self-Defense Force's helicopter carrier Ise and two destroyers joined the RIMPAC "
@@ -1551,6 +1557,12 @@ ROUNDS_39_TO_44_NEAR_MISSES: list[tuple[str, str, str]] = [
         "unification and said U.S. policy under the Trump administration would affect the region. "
         "At Prime Minister Shigeru Ishiba's urging it added a section on the SDF's personnel.",
         ALLIANCE,
+    ),
+    (  # a U.S. radar on a U.S. site, an SDF base named as the first one's host
+        "京丹後のXバンドレーダーが本格運用",
+        "米軍経ヶ岬通信所で、弾道ミサイルを探知する早期警戒用のXバンドレーダーが本格運用を始めた。"
+        "国内では航空自衛隊車力分屯基地に続く2基目の配備となる。レーダーは10月に米国から運び込まれた。",
+        BUILDUP,
     ),
     (  # a contractor's record results
         "Mitsubishi Heavy posts record profit on gas turbines and defence",
