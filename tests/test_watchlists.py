@@ -1601,13 +1601,105 @@ ROUNDS_39_TO_44_NEAR_MISSES: list[tuple[str, str, str]] = [
 ]
 
 
+ROUNDS_45_TO_48_FINDS: list[tuple[str, str, set[str]]] = [
+    (  # a prime minister before Congress, the title naming neither country's forces
+        "Kishida tells Congress 'you are not alone'",
+        "Prime Minister Fumio Kishida addressed a joint meeting of the U.S. Congress, the first "
+        "Japanese leader to do so since Shinzo Abe in 2015.\n"
+        "He urged Americans tired of carrying the burden of global leadership not to turn inward, "
+        "saying Japan already stood shoulder to shoulder with them.\n"
+        "He cited the decision to raise defence spending as evidence of a larger role in the "
+        "alliance.",
+        {ALLIANCE},
+    ),
+    (  # navies sailing together in waters named after a neighbour
+        "Four navies sail together in Philippine waters",
+        "Ships from the Philippines, the United States, Japan and Australia held their first "
+        "maritime cooperative activity; the destroyer JS Akebono sailed with USS Mobile.",
+        {ALLIANCE},
+    ),
+    (  # the JJOC's launch told in English with its U.S. counterpart in the same sentence
+        "Japan stands up Joint Operations Command to direct SDF and work with U.S. forces",
+        "Japan launched the Self-Defense Forces' Joint Operations Command in Ichigaya with about 240 "
+        "personnel, to command ground, maritime and air units and to work with U.S. Forces Japan.",
+        {BUILDUP},
+    ),
+    (  # the airports and ports readied for the SDF, by their English name
+        "Government designates 16 airports, ports for SDF use",
+        'The government designated 16 airports and seaports as "specific-use" public infrastructure '
+        "that the Self-Defense Forces can use routinely in peacetime.",
+        {BUILDUP},
+    ),
+    (  # a leaders' meeting whose title promises more defence
+        "Takaichi joins Trump aboard carrier, promises stronger defence",
+        "Prime Minister Sanae Takaichi told sailors aboard the USS George Washington that Japan would "
+        "fundamentally strengthen its defense capabilities and raise defense spending.",
+        {ALLIANCE, BUILDUP},
+    ),
+]
+
+
+ROUNDS_45_TO_48_NEAR_MISSES: list[tuple[str, str, str]] = [
+    (  # an American election, Japan's congratulations and a line on the bases
+        "米大統領選、トランプ氏が勝利",
+        "米大統領選でトランプ前大統領が勝利した。石破首相は祝意を示し、日米同盟の強化を確認したいと述べた。"
+        "前政権は在日米軍の駐留経費の増額を求めていた。",
+        ALLIANCE,
+    ),
+    (  # the U.S. and China trading, Japan absent
+        "米中首脳が釜山で会談",
+        "米中首脳が会談し、中国はレアアースの輸出規制を1年延期することで合意した。"
+        "米国も半導体の輸出規制の一部を緩める。",
+        ALLIANCE,
+    ),
+    (  # Japan buying U.S.-made fighters: a line of its own build-up, not a transaction
+        "Japan to buy 105 more U.S.-made F-35 fighters",
+        "Japan will buy 105 more U.S.-made F-35 stealth fighters, including 42 of the F-35B, the "
+        "Cabinet decided.",
+        ALLIANCE,
+    ),
+    (  # Japan invited into another pact's projects
+        "AUKUS partners to consult Japan on Pillar II projects",
+        "The United States, Britain and Australia said they would consult Japan on Pillar II projects "
+        "such as hypersonic weapons and undersea capabilities.",
+        BUILDUP,
+    ),
+    (  # the leaders' carrier speech, the spending pledge one line in it
+        "Trump and Takaichi tout alliance aboard carrier at Yokosuka",
+        "President Donald Trump and Prime Minister Sanae Takaichi addressed sailors aboard the USS "
+        "George Washington. Takaichi said Japan would fundamentally strengthen its defense "
+        "capabilities, and both hailed a golden age for the alliance.",
+        BUILDUP,
+    ),
+    (  # an SDF accident
+        "GSDF helicopter carrying division chief disappears off Miyako",
+        "A Ground Self-Defense Force UH-60 carrying the commander of the 8th Division disappeared off "
+        "Miyako Island; the GSDF's camp on the island joined the search.",
+        BUILDUP,
+    ),
+    (  # a shooting at a range
+        "Recruit kills two instructors at Self-Defense Force shooting range",
+        "A Self-Defense Force recruit opened fire at a Ground Self-Defense Force range in Gifu, "
+        "killing two instructors during live-fire training for new recruits.",
+        BUILDUP,
+    ),
+    (  # a contractor's results, the defence orders one line
+        "三菱重工、受注高が過去最高 防衛・宇宙とガスタービンがけん引",
+        "三菱重工業の受注高が過去最高となった。政府の防衛力強化でスタンド・オフ・ミサイルの受注が伸び、"
+        "ガスタービンも好調だった。",
+        BUILDUP,
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("title", "body", "expected"),
     ROUNDS_19_TO_22_FINDS
     + ROUNDS_23_TO_26_FINDS
     + ROUNDS_27_TO_30_FINDS
     + ROUNDS_31_TO_34_FINDS
-    + ROUNDS_39_TO_44_FINDS,
+    + ROUNDS_39_TO_44_FINDS
+    + ROUNDS_45_TO_48_FINDS,
 )
 def test_stories_found_by_the_nights_probe_rounds(
     shipped: Matcher, title: str, body: str, expected: set[str]
@@ -1621,7 +1713,8 @@ def test_stories_found_by_the_nights_probe_rounds(
     + ROUNDS_23_TO_26_NEAR_MISSES
     + ROUNDS_27_TO_30_NEAR_MISSES
     + ROUNDS_31_TO_34_NEAR_MISSES
-    + ROUNDS_39_TO_44_NEAR_MISSES,
+    + ROUNDS_39_TO_44_NEAR_MISSES
+    + ROUNDS_45_TO_48_NEAR_MISSES,
 )
 def test_near_misses_found_by_the_nights_probe_rounds(
     shipped: Matcher, title: str, body: str, unwanted: str
