@@ -1692,6 +1692,42 @@ ROUNDS_45_TO_48_NEAR_MISSES: list[tuple[str, str, str]] = [
 ]
 
 
+ROUNDS_49_TO_52_FINDS: list[tuple[str, str, set[str]]] = [
+    (  # a trilateral summit whose title lists the countries with commas
+        "Camp David summit: U.S., Japan, South Korea pledge to consult in crises",
+        "President Biden hosted Prime Minister Fumio Kishida and South Korean President Yoon Suk Yeol "
+        "at the presidential retreat in Maryland on Aug. 18, 2023, the first standalone summit of the "
+        "three leaders after years in which they met only on the sidelines of larger gatherings.\n"
+        "They agreed to hold trilateral exercises every year and to share North Korean missile-warning "
+        "data in real time.",
+        {ALLIANCE},
+    ),
+    (  # Japan's fighters named by nationality, flying with a U.S. bomber
+        "U.S. B-52 flies with Japanese, South Korean fighters in trilateral drill",
+        "A U.S. Air Force B-52H bomber flew with South Korean and Japanese fighter jets near the Korean "
+        "Peninsula in a trilateral air exercise, the three militaries said.",
+        {ALLIANCE},
+    ),
+    (  # missile warnings shared, in Japanese
+        "日米韓、ミサイル警戒情報の即時共有を開始",
+        "日米韓3か国は、北朝鮮が発射する弾道ミサイルの警戒情報を即時に共有する仕組みの運用を始めた。",
+        {ALLIANCE},
+    ),
+    (  # four navies' joint activity, in Japanese
+        "日米豪比が南シナ海で初の共同活動",
+        "日米豪比の4か国は南シナ海で初の海上協同活動を行い、海上自衛隊の護衛艦が参加した。",
+        {ALLIANCE},
+    ),
+    (  # a new SDF unit for space
+        "ASDF launches first space unit at Fuchu",
+        "Japan's Air Self-Defense Force launched its first space unit, the roughly 20-member Space "
+        "Operations Squadron, "
+        "at Fuchu Air Base to monitor space debris and suspicious satellites.",
+        {BUILDUP},
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("title", "body", "expected"),
     ROUNDS_19_TO_22_FINDS
@@ -1699,7 +1735,8 @@ ROUNDS_45_TO_48_NEAR_MISSES: list[tuple[str, str, str]] = [
     + ROUNDS_27_TO_30_FINDS
     + ROUNDS_31_TO_34_FINDS
     + ROUNDS_39_TO_44_FINDS
-    + ROUNDS_45_TO_48_FINDS,
+    + ROUNDS_45_TO_48_FINDS
+    + ROUNDS_49_TO_52_FINDS,
 )
 def test_stories_found_by_the_nights_probe_rounds(
     shipped: Matcher, title: str, body: str, expected: set[str]
