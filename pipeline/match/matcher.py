@@ -95,6 +95,9 @@ class CompiledTopic:
     # The topic can only match if every one of these sets has a term that occurs.
     triggers: tuple[frozenset[int], ...]
     holds: PresenceTest  # the tree's truth for an article, without collecting hits
+    # True when the tree is true exactly when every trigger group has a term that occurs (an AND
+    # of terms, aliases and ORs of them): `match` then needs no presence test for the topic.
+    decided_by_triggers: bool = False
 
 
 def _second_index(topic: CompiledTopic) -> int:
@@ -136,6 +139,22 @@ def _necessary(node: Node, ids: Mapping[TermSpec, int]) -> list[frozenset[int]]:
         return _necessary(node.child, ids)
     assert isinstance(node, NotNode)
     return []
+
+
+def _decided_by_necessary(node: Node, ids: Mapping[TermSpec, int]) -> bool:
+    """Is `node` true exactly when each of `_necessary(node)`'s groups has a term present (in any
+    field)? So for terms and aliases, an AND of such nodes, and an OR of such nodes with one group
+    each; not for NOT, NEAR or field scopes, whose truth needs more than which terms occur."""
+    if isinstance(node, TermNode | AliasNode):
+        return True
+    if isinstance(node, AndNode):
+        return all(_decided_by_necessary(child, ids) for child in node.children)
+    if isinstance(node, OrNode):
+        # `_necessary` unions one group per child: exact when each child is exactly one group.
+        return all(
+            _decided_by_necessary(child, ids) and len(_necessary(child, ids)) == 1 for child in node.children
+        )
+    return False
 
 
 @contextmanager
@@ -284,6 +303,7 @@ class Matcher:
                 topic.min_score,
                 triggers,
                 presence_test(tree, self.node_term_ids),
+                _decided_by_necessary(tree, self.term_ids),
             )
         # term id -> the topics (by config order) whose first trigger group holds the term
         by_term: dict[int, set[int]] = {}
@@ -562,7 +582,8 @@ class Matcher:
         evaluator = self._evaluator(scanned)
         verdicts = []
         for topic in candidates:
-            if not topic.holds(evaluator):
+            # (Every candidate's trigger groups all hold: for most shapes of query that settles it.)
+            if not topic.decided_by_triggers and not topic.holds(evaluator):
                 continue
             if topic.min_score > 0 and self._score_bound(topic, scanned) < required_score(
                 topic.min_score, scanned.body_words
