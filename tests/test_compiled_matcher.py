@@ -169,3 +169,17 @@ def test_topics_whose_trigger_groups_decide_them_skip_the_presence_test(query: s
         groups_hold = all(not group.isdisjoint(scanned.present) for group in topic.triggers)
         if decided:
             assert topic.holds(matcher._evaluator(scanned)) is groups_hold, body
+
+
+def test_an_or_of_an_and_needs_a_term_of_each_distributed_group() -> None:
+    # alpha OR (beta AND gamma) is (alpha OR beta) AND (alpha OR gamma): gamma alone is not enough.
+    matcher = Matcher({"t": GeneratedTopic("title:alpha OR (beta AND gamma AND NOT delta)")}, {})
+    topic = matcher.topics["t"]
+    ids = {matcher.terms[term_id].spec.tokens[0].text: term_id for term_id in range(len(matcher.terms))}
+    assert set(topic.triggers) == {
+        frozenset({ids["alpha"], ids["beta"]}),
+        frozenset({ids["alpha"], ids["gamma"]}),
+    }
+    assert matcher.candidates(matcher.scan(article("nothing", "gamma only"))) == []
+    assert [t.name for t in matcher.candidates(matcher.scan(article("nothing", "beta and gamma")))] == ["t"]
+    assert [v.topic for v in matcher.match(article("alpha", "beta and gamma"))] == ["t"]

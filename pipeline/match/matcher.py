@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import itertools
 import json
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -117,6 +119,10 @@ def topics_fingerprint(topics: Mapping[str, TopicLike], aliases: Mapping[str, Se
     return hashlib.sha256(json.dumps(document, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
+# An OR's necessary groups are the unions of one group of each alternative, at most this many.
+_MOST_OR_GROUPS = 8
+
+
 def _necessary(node: Node, ids: Mapping[TermSpec, int]) -> list[frozenset[int]]:
     """Sets of terms of which at least one must occur for `node` to be true."""
     if isinstance(node, TermNode):
@@ -126,13 +132,16 @@ def _necessary(node: Node, ids: Mapping[TermSpec, int]) -> list[frozenset[int]]:
     if isinstance(node, AndNode):
         return [group for child in node.children for group in _necessary(child, ids)]
     if isinstance(node, OrNode):
-        union: set[int] = set()
-        for child in node.children:
-            groups = _necessary(child, ids)
-            if not groups:
-                return []
-            union |= min(groups, key=len)
-        return [frozenset(union)]
+        per_child = [_necessary(child, ids) for child in node.children]
+        if not all(per_child):
+            return []
+        if math.prod(len(groups) for groups in per_child) > _MOST_OR_GROUPS:
+            # One group: the union of each alternative's smallest.
+            return [frozenset().union(*[min(groups, key=len) for groups in per_child])]
+        # a OR (b AND c) is (a OR b) AND (a OR c): one union for every choice of a group from each
+        # alternative is necessary, and together they say more than any one of them. (A title
+        # name OR a name and a word: the word alone no longer makes the topic a candidate.)
+        return [frozenset().union(*choice) for choice in itertools.product(*per_child)]
     if isinstance(node, NearNode):
         return _necessary(node.left, ids) + _necessary(node.right, ids)
     if isinstance(node, FieldNode):
