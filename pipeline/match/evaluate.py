@@ -98,9 +98,6 @@ class Evaluator:
         self._near: dict[tuple[int, frozenset[str]], Outcome] = {}
         # A term's hits by (term, label, fields): many topics share a term (and its label).
         self._term_cache: dict[tuple[int, str, frozenset[str]], list[Found]] = {}
-        # A term node's outcome by (term, label, source, fields): many topics share a term, and
-        # every term node of every topic that holds is evaluated.
-        self._term_outcomes: dict[tuple[int, str, str, frozenset[str]], Outcome] = {}
         # Per field: how many gaps NEAR has counted words in, and then the field's word runs.
         self._counts: dict[str, int] = {}
         self._word_runs: dict[str, tuple[list[int], list[int]]] = {}
@@ -135,14 +132,8 @@ class Evaluator:
         # for every node of every topic that holds.)
         kind = type(node)
         if kind is TermNode:
-            # (Inline: a term's outcome depends on its term, label, source and fields alone, and
-            # is made once an article; the node it names may be another topic's equal node.)
-            key = (self.term_ids[id(node)], node.label, node.source, fields)
-            known = self._term_outcomes.get(key)
-            if known is None:
-                hits = self._term_hits(node, fields)
-                known = self._term_outcomes[key] = _outcome((node, bool(hits), hits, ()))
-            return known
+            hits = self._term_hits(node, fields)
+            return _outcome((node, bool(hits), hits, ()))
         if kind is AndNode or kind is OrNode:
             children = [self.evaluate(child, fields) for child in node.children]
             either = kind is OrNode
