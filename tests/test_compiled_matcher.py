@@ -142,3 +142,44 @@ def test_recompiles_only_when_topics_or_aliases_change() -> None:
     assert changed_alias.match(article("USFJ upgrade", ""))
     changed_score = matcher.reloaded({"t": GeneratedTopic("USFJ AND @reorg", min_score=9)}, aliases)
     assert changed_score is not matcher and changed_score.fingerprint != matcher.fingerprint
+
+
+@pytest.mark.parametrize(
+    ("query", "decided"),
+    [
+        ("alpha", True),
+        ("@group", True),
+        ("(alpha OR beta) AND (gamma OR @group)", True),
+        ("alpha AND (beta OR gamma) AND delta", True),
+        ("(alpha AND beta) OR gamma", False),  # an OR of an AND: one term of the union is not enough
+        ("alpha AND NOT beta", False),
+        ("alpha NEAR/5 beta", False),
+        ("title:alpha AND beta", False),
+    ],
+)
+def test_topics_whose_trigger_groups_decide_them_skip_the_presence_test(query: str, decided: bool) -> None:
+    matcher = Matcher({"t": GeneratedTopic(query)}, {"group": ["delta", "epsilon"]})
+    topic = matcher.topics["t"]
+    assert topic.decided_by_triggers is decided
+    # Where the groups decide, every way of their all holding makes the presence test true too.
+    words = ["alpha", "beta", "gamma", "delta", "epsilon"]
+    for mask in range(1, 2 ** len(words)):
+        body = " ".join(word for index, word in enumerate(words) if mask >> index & 1)
+        scanned = matcher.scan(article("nothing here", body))
+        groups_hold = all(not group.isdisjoint(scanned.present) for group in topic.triggers)
+        if decided:
+            assert topic.holds(matcher._evaluator(scanned)) is groups_hold, body
+
+
+def test_an_or_of_an_and_needs_a_term_of_each_distributed_group() -> None:
+    # alpha OR (beta AND gamma) is (alpha OR beta) AND (alpha OR gamma): gamma alone is not enough.
+    matcher = Matcher({"t": GeneratedTopic("title:alpha OR (beta AND gamma AND NOT delta)")}, {})
+    topic = matcher.topics["t"]
+    ids = {matcher.terms[term_id].spec.tokens[0].text: term_id for term_id in range(len(matcher.terms))}
+    assert set(topic.triggers) == {
+        frozenset({ids["alpha"], ids["beta"]}),
+        frozenset({ids["alpha"], ids["gamma"]}),
+    }
+    assert matcher.candidates(matcher.scan(article("nothing", "gamma only"))) == []
+    assert [t.name for t in matcher.candidates(matcher.scan(article("nothing", "beta and gamma")))] == ["t"]
+    assert [v.topic for v in matcher.match(article("alpha", "beta and gamma"))] == ["t"]

@@ -11,7 +11,7 @@ import math
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache, partial
 from itertools import islice
 from typing import NamedTuple
@@ -56,12 +56,21 @@ Occurrences = Mapping[str, Mapping[int, Sequence[tuple[int, int]]]]
 TermIds = Mapping[int, int]
 
 
-@dataclass(slots=True)
-class Outcome:
+class Outcome(NamedTuple):
+    """A clause's truth for one article (a tuple: one is made for every node of every topic
+    evaluated, over a hundred an article at 100,000 topics, and a dataclass's `__init__` is
+    Python code)."""
+
     node: Node
     matched: bool
     hits: list[Found]  # the occurrences that make the clause true (none for NOT)
-    children: list[Outcome] = field(default_factory=list)
+    children: Sequence[Outcome] = ()
+
+
+# `Outcome(*values)` without the Python-level `__new__`, as for `Found`; children always given.
+_outcome: Callable[[tuple[Node, bool, list[Found], Sequence[Outcome]]], Outcome] = partial(
+    tuple.__new__, Outcome
+)
 
 
 class Evaluator:
@@ -124,7 +133,7 @@ class Evaluator:
         kind = type(node)
         if kind is TermNode:
             hits = self._term_hits(node, fields)
-            return Outcome(node, bool(hits), hits)
+            return _outcome((node, bool(hits), hits, ()))
         if kind is AndNode or kind is OrNode:
             children = [self.evaluate(child, fields) for child in node.children]
             either = kind is OrNode
@@ -136,16 +145,16 @@ class Evaluator:
                     matched = matched or either
                 elif not either:
                     matched = False
-            return Outcome(node, matched, hits if matched or either else [], children)
+            return _outcome((node, matched, hits if matched or either else [], children))
         if kind is AliasNode:
             hits = [hit for member in node.members for hit in self._term_hits(member, fields)]
-            return Outcome(node, bool(hits), hits)
+            return _outcome((node, bool(hits), hits, ()))
         if isinstance(node, NotNode):
             child = self.evaluate(node.child, fields)
-            return Outcome(node, not child.matched, [], [child])
+            return _outcome((node, not child.matched, [], (child,)))
         if isinstance(node, FieldNode):
             child = self.evaluate(node.child, fields & {node.field})
-            return Outcome(node, child.matched, child.hits, [child])
+            return _outcome((node, child.matched, child.hits, (child,)))
         if isinstance(node, NearNode):
             key = (id(node), fields)
             known = self._near.get(key)
@@ -156,7 +165,7 @@ class Evaluator:
                     if left.matched and right.matched
                     else []
                 )
-                known = self._near[key] = Outcome(node, bool(hits), hits, [left, right])
+                known = self._near[key] = _outcome((node, bool(hits), hits, (left, right)))
             return known
         raise TypeError(f"unknown node {node!r}")
 
