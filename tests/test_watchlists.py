@@ -1728,6 +1728,44 @@ ROUNDS_49_TO_52_FINDS: list[tuple[str, str, set[str]]] = [
 ]
 
 
+ROUNDS_53_TO_56_FINDS: list[tuple[str, str, set[str]]] = [
+    (  # a prime minister's proposal, the title naming another alliance and the Japanese leader
+        "Ishiba's 'Asian NATO' idea gets cool reception in Washington",
+        "Prime Minister Shigeru Ishiba's proposal for an Asian NATO and a more equal U.S.-Japan "
+        "alliance, including revising the Status of Forces Agreement, drew a cool response from U.S. "
+        "officials.",
+        {ALLIANCE},
+    ),
+    (  # Japan's assembly line for the F-35
+        "First Japanese-assembled F-35A rolls out at Mitsubishi Heavy plant",
+        "Mitsubishi Heavy Industries rolled out the first F-35A assembled in Japan at its final "
+        "assembly and check-out facility in Aichi, for the Air Self-Defense Force.",
+        {BUILDUP},
+    ),
+    (  # a new brigade activated
+        "Japan activates first marine-style amphibious unit since WWII",
+        "The Ground Self-Defense Force activated the Amphibious Rapid Deployment Brigade at Camp "
+        "Ainoura in Sasebo, a 2,100-strong brigade tasked with retaking remote islands.",
+        {BUILDUP},
+    ),
+    (  # Japan's defence budget by its Japanese name in the title
+        "24年度防衛費7.9兆円、過去最大",
+        "政府が閣議決定した2024年度予算案で、前年度から1兆円余り増え、12年連続で過去最大となった。",
+        {BUILDUP},
+    ),
+]
+
+
+ROUNDS_53_TO_56_NEAR_MISSES: list[tuple[str, str, str]] = [
+    (  # a shooting at a range, told with "opens fire"
+        "SDF recruit opens fire at Gifu range, killing two",
+        "A Ground Self-Defense Force recruit opened fire with his rifle during live-fire training at a "
+        "range in Gifu, killing two instructors; the GSDF said ammunition handling would be reviewed.",
+        BUILDUP,
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("title", "body", "expected"),
     ROUNDS_19_TO_22_FINDS
@@ -1736,7 +1774,8 @@ ROUNDS_49_TO_52_FINDS: list[tuple[str, str, set[str]]] = [
     + ROUNDS_31_TO_34_FINDS
     + ROUNDS_39_TO_44_FINDS
     + ROUNDS_45_TO_48_FINDS
-    + ROUNDS_49_TO_52_FINDS,
+    + ROUNDS_49_TO_52_FINDS
+    + ROUNDS_53_TO_56_FINDS,
 )
 def test_stories_found_by_the_nights_probe_rounds(
     shipped: Matcher, title: str, body: str, expected: set[str]
@@ -1751,7 +1790,8 @@ def test_stories_found_by_the_nights_probe_rounds(
     + ROUNDS_27_TO_30_NEAR_MISSES
     + ROUNDS_31_TO_34_NEAR_MISSES
     + ROUNDS_39_TO_44_NEAR_MISSES
-    + ROUNDS_45_TO_48_NEAR_MISSES,
+    + ROUNDS_45_TO_48_NEAR_MISSES
+    + ROUNDS_53_TO_56_NEAR_MISSES,
 )
 def test_near_misses_found_by_the_nights_probe_rounds(
     shipped: Matcher, title: str, body: str, unwanted: str
