@@ -1777,7 +1777,7 @@ ROUNDS_53_TO_56_NEAR_MISSES: list[tuple[str, str, str]] = [
     + ROUNDS_49_TO_52_FINDS
     + ROUNDS_53_TO_56_FINDS,
 )
-def test_stories_found_by_the_nights_probe_rounds(
+def test_stories_found_by_probe_rounds_19_to_56(
     shipped: Matcher, title: str, body: str, expected: set[str]
 ) -> None:
     assert expected <= topics_of(shipped, title, body)
@@ -1793,7 +1793,7 @@ def test_stories_found_by_the_nights_probe_rounds(
     + ROUNDS_45_TO_48_NEAR_MISSES
     + ROUNDS_53_TO_56_NEAR_MISSES,
 )
-def test_near_misses_found_by_the_nights_probe_rounds(
+def test_near_misses_found_by_probe_rounds_19_to_56(
     shipped: Matcher, title: str, body: str, unwanted: str
 ) -> None:
     assert unwanted not in topics_of(shipped, title, body)
