@@ -126,3 +126,23 @@ def test_seed_article_matches_the_shipped_topic_and_the_unrelated_one_does_not()
         "japan-defence-buildup",
     ]
     assert shipped.match(ramen) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "matched"),
+    [
+        ("防衛省は「統合作戦司令部」が発足したと発表した", True),
+        ("『統合作戦司令部』が発足", True),
+        ("統合作戦司令部が発足", True),
+        ("「統合作戦司令部」「発足」の二つ", False),  # two quotations side by side stay apart
+    ],
+)
+def test_japanese_phrases_read_through_corner_brackets(text: str, matched: bool) -> None:
+    assert verdict({"any": ["統合作戦司令部が発足"]}, text).matched is matched
+
+
+def test_corner_brackets_keep_latin_words_apart_and_hits_point_at_the_original() -> None:
+    body = "The「USFJ」plan: 政府は「USFJ」の再編を決めた"
+    outcome = verdict({"any": ["USFJ"]}, "headline", body)
+    assert [body[hit.start : hit.end] for hit in outcome.explanation.hits] == ["USFJ", "USFJ"]
+    assert not verdict({"any": ["theusfj"]}, "headline", body).matched

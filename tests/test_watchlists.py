@@ -1766,6 +1766,15 @@ ROUNDS_53_TO_56_NEAR_MISSES: list[tuple[str, str, str]] = [
 ]
 
 
+ROUNDS_57_TO_60_FINDS: list[tuple[str, str, set[str]]] = [
+    (  # the launch phrase read through corner brackets (round 58), with USFJ in the title
+        "自衛隊「統合作戦司令部」が発足 在日米軍との連携が課題",
+        "陸海空自衛隊を一元的に指揮する「統合作戦司令部」が24日、市ケ谷に発足した。在日米軍との調整役を担う。",
+        {BUILDUP},
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("title", "body", "expected"),
     ROUNDS_19_TO_22_FINDS
@@ -1775,9 +1784,10 @@ ROUNDS_53_TO_56_NEAR_MISSES: list[tuple[str, str, str]] = [
     + ROUNDS_39_TO_44_FINDS
     + ROUNDS_45_TO_48_FINDS
     + ROUNDS_49_TO_52_FINDS
-    + ROUNDS_53_TO_56_FINDS,
+    + ROUNDS_53_TO_56_FINDS
+    + ROUNDS_57_TO_60_FINDS,
 )
-def test_stories_found_by_probe_rounds_19_to_56(
+def test_stories_found_by_probe_rounds_19_to_60(
     shipped: Matcher, title: str, body: str, expected: set[str]
 ) -> None:
     assert expected <= topics_of(shipped, title, body)

@@ -42,6 +42,15 @@ _SPACES = dict.fromkeys(
     " ",
 )
 _CHARACTER_FOLDS = _DASHES | _QUOTES | _SPACES
+# Japanese corner brackets round a name or a quotation: 「統合作戦司令部」が発足 is read as
+# 統合作戦司令部が発足, so a phrase written without them still matches (as English phrases read
+# through quotation marks, `terms._SEPARATOR`). Two quotations side by side (」「) keep a space
+# between them, so 「米軍」「基地」 does not become the phrase 米軍基地.
+_OPENING_BRACKETS = "\u300c\u300e\uff62"  # 「 『 ｢
+_CLOSING_BRACKETS = "\u300d\u300f\uff63"  # 」 』 ｣
+_BRACKETS = frozenset(_OPENING_BRACKETS + _CLOSING_BRACKETS)
+_DROP_BRACKETS = dict.fromkeys(map(ord, _OPENING_BRACKETS + _CLOSING_BRACKETS))
+_BRACKET = re.compile(f"[{_OPENING_BRACKETS}{_CLOSING_BRACKETS}]")
 # A character with the combining marks after it: NFKC composes them together ("e" + U+0301 = "é").
 _COMBINING_UNIT = re.compile(
     r".[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u3099\u309a]*", re.DOTALL
@@ -57,6 +66,8 @@ _COMMON_FOLDS = tuple(
 @lru_cache(maxsize=65536)
 def fold_char(char: str, keep_case: bool = False) -> str:
     """One character as the matcher sees it: NFKC, dashes/quotes/spaces unified, case folded."""
+    if char in _BRACKETS:
+        return ""
     folded = unicodedata.normalize("NFKC", char.translate(_CHARACTER_FOLDS)).translate(_CHARACTER_FOLDS)
     return folded if keep_case else folded.casefold()
 
@@ -72,6 +83,7 @@ def fold(text: str, keep_case: bool = False) -> str:
 
 
 def _fold_unit(unit: str, keep_case: bool) -> str:
+    unit = unit.translate(_DROP_BRACKETS)
     folded = unicodedata.normalize("NFKC", unit.translate(_CHARACTER_FOLDS)).translate(_CHARACTER_FOLDS)
     return folded if keep_case else folded.casefold()
 
@@ -147,6 +159,7 @@ def normalise(text: str) -> NormalisedText:
         if (
             len(folded) != len(chunk)
             or max(chunk) >= _FIRST_CJK
+            or not _BRACKETS.isdisjoint(chunk)
             or unicodedata.combining(chunk[0])
             or not unicodedata.is_normalized("NFKC", chunk)
         ):
@@ -182,10 +195,22 @@ def _normalise_mapped(text: str) -> NormalisedText:
         chunk = text[start:end].translate(_CHARACTER_FOLDS)
         folded = chunk.casefold()
         if len(folded) == len(chunk) and unicodedata.is_normalized("NFKC", chunk):
-            add(folded, start, end, True)
+            if _BRACKETS.isdisjoint(chunk):
+                add(folded, start, end, True)
+            else:
+                aligned = False
+                cursor = 0
+                for bracket in _BRACKET.finditer(chunk):
+                    add(folded[cursor : bracket.start()], start + cursor, start + bracket.start(), True)
+                    if _keeps_words_apart(text, start + bracket.start()):
+                        add(" ", start + bracket.start(), start + bracket.end(), True)
+                    cursor = bracket.end()
+                add(folded[cursor:], start + cursor, end, True)
         else:
             for unit in _COMBINING_UNIT.finditer(text, start, end):
                 piece = fold(unit.group())
+                if not piece and _keeps_words_apart(text, unit.start()):
+                    piece = " "
                 linear = len(piece) == unit.end() - unit.start()
                 aligned = aligned and linear
                 add(piece, unit.start(), unit.end(), linear)
@@ -198,6 +223,21 @@ def _normalise_mapped(text: str) -> NormalisedText:
         return NormalisedText(folded_text)
     merged = tuple(_merge_linear(segments))
     return NormalisedText(folded_text, merged, tuple(segment.folded_start for segment in merged))
+
+
+def _keeps_words_apart(text: str, position: int) -> bool:
+    """Must the bracket at `position` fold to a space rather than to nothing? Between two
+    quotations (」「), and between two words of a spaced script ("the「USFJ"), which dropping it
+    would join; next to Japanese text it folds to nothing."""
+    before = text[position - 1] if position > 0 else ""
+    after = text[position + 1] if position + 1 < len(text) else ""
+    if text[position] in _OPENING_BRACKETS and before and before in _CLOSING_BRACKETS:
+        return True
+    return _is_spaced_word_char(before) and _is_spaced_word_char(after)
+
+
+def _is_spaced_word_char(char: str) -> bool:
+    return bool(char) and char.isalnum() and not _CJK_CHAR.match(char)
 
 
 def _separate_scripts(text: str, segments: list[_Segment], aligned: bool) -> tuple[str, list[_Segment], bool]:
