@@ -230,14 +230,23 @@ def _keeps_words_apart(text: str, position: int) -> bool:
     quotations (」「), and between two words of a spaced script ("the「USFJ"), which dropping it
     would join; next to Japanese text it folds to nothing."""
     before = text[position - 1] if position > 0 else ""
-    after = text[position + 1] if position + 1 < len(text) else ""
     if text[position] in _OPENING_BRACKETS and before and before in _CLOSING_BRACKETS:
         return True
-    return _is_spaced_word_char(before) and _is_spaced_word_char(after)
+    left, right = position, position + 1
+    while left > 0 and text[left - 1] in _BRACKETS:  # "a「」b": look past the empty quotation
+        left -= 1
+    while right < len(text) and text[right] in _BRACKETS:
+        right += 1
+    return (
+        left > 0
+        and right < len(text)
+        and _is_spaced_word_char(text[left - 1])
+        and _is_spaced_word_char(text[right])
+    )
 
 
 def _is_spaced_word_char(char: str) -> bool:
-    return bool(char) and char.isalnum() and not _CJK_CHAR.match(char)
+    return char.isalnum() and not _CJK_CHAR.match(char)
 
 
 def _separate_scripts(text: str, segments: list[_Segment], aligned: bool) -> tuple[str, list[_Segment], bool]:
