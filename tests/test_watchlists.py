@@ -1775,6 +1775,114 @@ ROUNDS_57_TO_60_FINDS: list[tuple[str, str, set[str]]] = [
 ]
 
 
+ROUNDS_61_TO_67_FINDS: list[tuple[str, str, set[str]]] = [
+    (  # the SDF guarding a U.S. ship, the security laws' new mission (four rounds)
+        "Izumo guards U.S. supply ship on first mission under security laws",
+        "The helicopter carrier Izumo sailed from Yokosuka to escort a U.S. Navy supply ship off the Boso "
+        "Peninsula, the first asset protection mission for U.S. forces since the security laws took effect.\n"
+        "The laws let the SDF protect U.S. ships in peacetime. The government did not announce the "
+        "operation.",
+        {ALLIANCE, BUILDUP},
+    ),
+    (  # the same mission in Japanese
+        "護衛艦、米補給艦を防護 安保法の新任務",
+        "海上自衛隊の護衛艦が房総半島沖で米海軍の補給艦と合流し、平時に米軍の艦船を守る「武器等防護」に初めて就いた。\n"
+        "政府は実施状況を公表していない。",
+        {ALLIANCE, BUILDUP},
+    ),
+    (  # the rush-to-rescue mission given to peacekeepers (three rounds)
+        "南スーダンPKOに「駆け付け警護」 新任務を付与",
+        "政府は閣議で、南スーダンに派遣する陸上自衛隊の部隊に安全保障関連法に基づく新任務「駆け付け警護」を付与した。\n"
+        "防衛相は任務は限定的だと説明した。",
+        {BUILDUP},
+    ),
+    (  # the defence minister resigns over the hidden logs (four rounds)
+        "Defense Minister Inada quits over hidden peacekeeping logs",
+        "Defense Minister Tomomi Inada resigned after an inspection found the Ground Self-Defense Force had "
+        "kept daily logs from its South Sudan mission that the ministry said were discarded.\n"
+        "The GSDF chief of staff also stepped down.",
+        {BUILDUP},
+    ),
+    (  # the logs in Japanese
+        "陸自PKO日報、保管を確認 防衛省が特別監察",
+        "南スーダンPKOに派遣された陸上自衛隊の日報が陸自内に保管されていたことが分かり、防衛省は特別監察を始めた。",
+        {BUILDUP},
+    ),
+    (  # members dismissed over harassment
+        "Defense Ministry dismisses five GSDF members over harassment",
+        "The Defense Ministry dismissed five Ground Self-Defense Force members over the sexual "
+        "harassment of a "
+        "former colleague and set up a panel to review prevention.",
+        {BUILDUP},
+    ),
+    (  # a co-developed interceptor's test is the two countries' programme
+        "Jointly developed interceptor hits target in first test",
+        "An SM-3 Block IIA fired from a U.S. destroyer off Hawaii destroyed a ballistic missile target, "
+        "the U.S. "
+        "Missile Defense Agency and Japan's Defense Ministry said, the first intercept by the missile "
+        "the two "
+        "countries developed together.",
+        {ALLIANCE},
+    ),
+    (  # Japan's own destroyer firing it is Japan's capability
+        "Japanese Aegis destroyer downs target off Hawaii",
+        "The Maritime Self-Defense Force destroyer Maya intercepted a ballistic missile target with an "
+        "SM-3 Block "
+        "IIA off Kauai, confirming the missile defence capability of the MSDF's newest Aegis ship.",
+        {BUILDUP},
+    ),
+    (  # the defence plans by their own names, without the word Japan
+        "New defence guidelines approve carrier refit and more F-35s",
+        "The Cabinet adopted new National Defense Program Guidelines and a Medium Term Defense Program, with "
+        "spending of about 27 trillion yen over five years.\n"
+        "The plans call for modifying the Izumo-class destroyers to carry short take-off fighters.",
+        {BUILDUP},
+    ),
+    (  # a defence secretary of an earlier administration meets his counterpart
+        "Mattis reassures Tokyo on Senkakus",
+        "Defense Secretary Jim Mattis told Defense Minister Tomomi Inada that Washington's commitment "
+        "to defend "
+        "the Senkaku Islands was unchanged, on his first trip abroad.",
+        {ALLIANCE},
+    ),
+    (  # four nations' drill written 日米印豪, with the MSDF taking part
+        "日米印豪がベンガル湾で共同訓練",
+        "日米印豪の海軍などによる共同訓練「マラバール」が始まり、海上自衛隊の護衛艦が米海軍の駆逐艦とともに参加した。",
+        {ALLIANCE},
+    ),
+    (  # both navies' ships named together in a four-nation sail
+        "Four navies sail together in Philippine waters",
+        "Warships from the Philippines, the United States, Japan and Australia, including JS Akebono and USS "
+        "Mobile, held their first maritime cooperative activity in the Philippine EEZ.",
+        {ALLIANCE},
+    ),
+    (  # the upgrade's possible cancellation, told as a war-fighting command
+        "Pentagon weighs scrapping plan for war-fighting command in Tokyo",
+        "The Pentagon is considering dropping a plan to turn its headquarters at Yokota Air Base into a "
+        "war-fighting command that would work with Japan's new joint operations command, a report said.\n"
+        "Tokyo said it had not been told of any change.",
+        {USFJ},
+    ),
+    (  # a new Aegis destroyer commissioned
+        "イージス艦「まや」就役 横須賀に配備",
+        "海上自衛隊の新型イージス艦「まや」が就役し、横須賀基地に配備された。",
+        {BUILDUP},
+    ),
+    (  # the MSDF's fleets reorganised
+        "MSDF to scrap Escort Fleet in biggest shake-up since founding",
+        "The Maritime Self-Defense Force will abolish its Escort Fleet and gather its ships under a new "
+        "Surface "
+        "Fleet, the Defense Ministry said.",
+        {BUILDUP},
+    ),
+    (  # a debate on nuclear sharing
+        "安倍元首相、「核共有」の議論を提起",
+        "安倍元首相は、米国の核兵器を日本に配備して共同運用する「核共有」について議論すべきだと述べた。政府は非核三原則を堅持する立場だ。",
+        {BUILDUP},
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("title", "body", "expected"),
     ROUNDS_19_TO_22_FINDS
@@ -1785,12 +1893,47 @@ ROUNDS_57_TO_60_FINDS: list[tuple[str, str, set[str]]] = [
     + ROUNDS_45_TO_48_FINDS
     + ROUNDS_49_TO_52_FINDS
     + ROUNDS_53_TO_56_FINDS
-    + ROUNDS_57_TO_60_FINDS,
+    + ROUNDS_57_TO_60_FINDS
+    + ROUNDS_61_TO_67_FINDS,
 )
-def test_stories_found_by_probe_rounds_19_to_60(
+def test_stories_found_by_probe_rounds_19_to_67(
     shipped: Matcher, title: str, body: str, expected: set[str]
 ) -> None:
     assert expected <= topics_of(shipped, title, body)
+
+
+ROUNDS_61_TO_67_NEAR_MISSES: list[tuple[str, str, str]] = [
+    (  # another country's prime minister, titled 英首相
+        "英首相、国防費をGDP比2.5%に 前倒し",
+        "英国のスターマー首相は、国防費をGDP比2.5%に引き上げる時期を前倒しすると表明した。政府は援助を削って財源に充てる。",
+        BUILDUP,
+    ),
+    (  # and Canada's
+        "カナダ首相、国防費のGDP比2%を今年度中に",
+        "カナダのカーニー首相は、国防費をGDP比2%に引き上げる目標を今年度中に達成すると発表した。",
+        BUILDUP,
+    ),
+    (  # the coast guard's drone at an MSDF base is not the SDF's kit
+        "海保の無人機「シーガーディアン」運用開始 海自八戸基地を拠点に",
+        "海上保安庁は無人機シーガーディアンの運用を始めた。海自八戸航空基地を拠点に、日本周辺の海域を監視する。",
+        BUILDUP,
+    ),
+    (  # the co-developed interceptor fired from a U.S. ship is not Japan's own build-up
+        "Jointly developed interceptor hits target in first test",
+        "An SM-3 Block IIA fired from a U.S. destroyer off Hawaii destroyed a ballistic missile target, "
+        "the U.S. "
+        "Missile Defense Agency said, the first intercept by the missile the two countries developed "
+        "together.",
+        BUILDUP,
+    ),
+    (  # another alliance's 2+2 with officials of an earlier administration
+        "U.S., India hold first 2+2 dialogue",
+        "Secretary of State Mike Pompeo and Defense Secretary Jim Mattis met India's foreign and "
+        "defense ministers "
+        "in New Delhi and signed a communications pact.",
+        ALLIANCE,
+    ),
+]
 
 
 @pytest.mark.parametrize(
@@ -1801,9 +1944,10 @@ def test_stories_found_by_probe_rounds_19_to_60(
     + ROUNDS_31_TO_34_NEAR_MISSES
     + ROUNDS_39_TO_44_NEAR_MISSES
     + ROUNDS_45_TO_48_NEAR_MISSES
-    + ROUNDS_53_TO_56_NEAR_MISSES,
+    + ROUNDS_53_TO_56_NEAR_MISSES
+    + ROUNDS_61_TO_67_NEAR_MISSES,
 )
-def test_near_misses_found_by_probe_rounds_19_to_56(
+def test_near_misses_found_by_probe_rounds_19_to_67(
     shipped: Matcher, title: str, body: str, unwanted: str
 ) -> None:
     assert unwanted not in topics_of(shipped, title, body)
