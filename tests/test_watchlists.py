@@ -1815,14 +1815,14 @@ ROUNDS_61_TO_67_FINDS: list[tuple[str, str, set[str]]] = [
         "former colleague and set up a panel to review prevention.",
         {BUILDUP},
     ),
-    (  # a co-developed interceptor's test is the two countries' programme
+    (  # a co-developed interceptor's test: the two countries' programme, and Japan's (six rounds to three)
         "Jointly developed interceptor hits target in first test",
         "An SM-3 Block IIA fired from a U.S. destroyer off Hawaii destroyed a ballistic missile target, "
         "the U.S. "
         "Missile Defense Agency and Japan's Defense Ministry said, the first intercept by the missile "
         "the two "
         "countries developed together.",
-        {ALLIANCE},
+        {ALLIANCE, BUILDUP},
     ),
     (  # Japan's own destroyer firing it is Japan's capability
         "Japanese Aegis destroyer downs target off Hawaii",
@@ -1883,6 +1883,27 @@ ROUNDS_61_TO_67_FINDS: list[tuple[str, str, set[str]]] = [
 ]
 
 
+ROUNDS_68_TO_70_FINDS: list[tuple[str, str, set[str]]] = [
+    (  # the constitution amended to name the SDF (rounds 69 and 70)
+        "Abe sets 2020 target for amended Constitution recognizing SDF",
+        "Prime Minister Shinzo Abe said he wanted an amended Constitution that explicitly recognizes the "
+        "Self-Defense Forces to take effect in 2020, adding a clause to Article 9.",
+        {BUILDUP},
+    ),
+    (  # long-range cruise missiles for the ASDF's fighters
+        "空自戦闘機に長距離巡航ミサイル導入へ",
+        "小野寺防衛相は、航空自衛隊の戦闘機に搭載する長距離巡航ミサイルを導入すると表明した。",
+        {BUILDUP},
+    ),
+    (  # the first mission to protect a U.S. ship, without the words "asset protection"
+        "Japan's largest warship begins first mission to protect U.S. Navy vessel",
+        "The helicopter carrier Izumo of Japan's Maritime Self-Defense Force left Yokosuka to protect a U.S. "
+        "Navy supply ship, the first such mission under the security laws.",
+        {ALLIANCE, BUILDUP},
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("title", "body", "expected"),
     ROUNDS_19_TO_22_FINDS
@@ -1894,9 +1915,10 @@ ROUNDS_61_TO_67_FINDS: list[tuple[str, str, set[str]]] = [
     + ROUNDS_49_TO_52_FINDS
     + ROUNDS_53_TO_56_FINDS
     + ROUNDS_57_TO_60_FINDS
-    + ROUNDS_61_TO_67_FINDS,
+    + ROUNDS_61_TO_67_FINDS
+    + ROUNDS_68_TO_70_FINDS,
 )
-def test_stories_found_by_probe_rounds_19_to_67(
+def test_stories_found_by_probe_rounds_19_to_70(
     shipped: Matcher, title: str, body: str, expected: set[str]
 ) -> None:
     assert expected <= topics_of(shipped, title, body)
@@ -1916,14 +1938,6 @@ ROUNDS_61_TO_67_NEAR_MISSES: list[tuple[str, str, str]] = [
     (  # the coast guard's drone at an MSDF base is not the SDF's kit
         "海保の無人機「シーガーディアン」運用開始 海自八戸基地を拠点に",
         "海上保安庁は無人機シーガーディアンの運用を始めた。海自八戸航空基地を拠点に、日本周辺の海域を監視する。",
-        BUILDUP,
-    ),
-    (  # the co-developed interceptor fired from a U.S. ship is not Japan's own build-up
-        "Jointly developed interceptor hits target in first test",
-        "An SM-3 Block IIA fired from a U.S. destroyer off Hawaii destroyed a ballistic missile target, "
-        "the U.S. "
-        "Missile Defense Agency said, the first intercept by the missile the two countries developed "
-        "together.",
         BUILDUP,
     ),
     (  # another alliance's 2+2 with officials of an earlier administration
