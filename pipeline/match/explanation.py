@@ -101,10 +101,9 @@ class Explanation:
         return list(dict.fromkeys(hit.term for hit in self.hits))
 
     def to_json(self) -> dict[str, Any]:
-        document = {spec.name: _jsonable(getattr(self, spec.name)) for spec in fields(self)}
-        # Pieces as objects, as the webhook payload's top-level snippet has them.
-        document["snippet"] = [{"text": text, "hit": flagged} for text, flagged in self.snippet]
-        return document
+        # Every field in declaration order, through its own writer (`_WRITERS`) or `_jsonable`: the
+        # daemon stores the JSON of every match, so the fields are not looked up again each time.
+        return {name: write(getattr(self, name)) for name, write in _FIELD_WRITERS}
 
     @classmethod
     def from_json(cls, document: Mapping[str, Any] | None) -> Explanation:
@@ -153,16 +152,27 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Clause):
         return value.to_json()
     if isinstance(value, Hit):
-        return {
-            "field": value.field,
-            "term": value.term,
-            "start": value.start,
-            "end": value.end,
-            "text": value.text,
-        }
+        return _hit_json(value)
     if isinstance(value, tuple | list):
         return [_jsonable(item) for item in value]
     return value
+
+
+def _hit_json(hit: Hit) -> dict[str, Any]:
+    return {"field": hit.field, "term": hit.term, "start": hit.start, "end": hit.end, "text": hit.text}
+
+
+# How `Explanation.to_json` writes its larger fields, without `_jsonable`'s checks on every hit and
+# snippet piece (and the snippet once, not as lists and then again as objects); any other field
+# goes through `_jsonable`, so a new one needs no line here.
+_WRITERS: dict[str, Any] = {
+    "clauses": lambda clauses: None if clauses is None else clauses.to_json(),
+    "hits": lambda hits: [_hit_json(hit) for hit in hits],
+    "reasons_not_matched": list,
+    # Pieces as objects, as the webhook payload's top-level snippet has them.
+    "snippet": lambda snippet: [{"text": text, "hit": flagged} for text, flagged in snippet],
+}
+_FIELD_WRITERS = tuple((spec.name, _WRITERS.get(spec.name, _jsonable)) for spec in fields(Explanation))
 
 
 def _hits(value: Any) -> tuple[Hit, ...]:
