@@ -209,7 +209,7 @@ def _normalise_mapped(text: str) -> NormalisedText:
         else:
             for unit in _COMBINING_UNIT.finditer(text, start, end):
                 piece = fold(unit.group())
-                if not piece and _keeps_words_apart(text, unit.start()):
+                if not piece and unit.group() in _BRACKETS and _keeps_words_apart(text, unit.start()):
                     piece = " "
                 linear = len(piece) == unit.end() - unit.start()
                 aligned = aligned and linear
