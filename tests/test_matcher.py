@@ -146,3 +146,19 @@ def test_corner_brackets_keep_latin_words_apart_and_hits_point_at_the_original()
     outcome = verdict({"any": ["USFJ"]}, "headline", body)
     assert [body[hit.start : hit.end] for hit in outcome.explanation.hits] == ["USFJ", "USFJ"]
     assert not verdict({"any": ["theusfj"]}, "headline", body).matched
+
+
+@pytest.mark.parametrize(
+    ("term", "text", "matched"),
+    [
+        ("F-35", "Japan to buy 105 more F-35s", True),
+        ("SM-3", "two destroyers fired SM-3s off Hawaii", True),
+        ("F-35A", "the first F-35As arrived at Misawa", True),
+        ("MQ-9", "MQ-9s moved to Kadena", True),
+        ("F-35 fighters", "F-35s fighters", True),  # inside a phrase too
+        ("F-35", "F-35ss", False),
+        ("F-35", "F-350 trucks", False),
+    ],
+)
+def test_a_model_number_matches_its_plural(term: str, text: str, matched: bool) -> None:
+    assert verdict({"any": [term]}, text).matched is matched

@@ -35,6 +35,7 @@ _CJK_RUN = rf"[{CJK_RANGES}]+"
 _WORD = rf"{SPACED_WORD_CHAR}+(?:'{SPACED_WORD_CHAR}+)*"
 _QUERY_TOKEN = re.compile(rf"(?P<dotted>{_DOTTED.pattern})|(?P<cjk>{_CJK_RUN})|(?P<word>{_WORD})")
 _ACRONYM = re.compile(r"^[A-Z]{2,5}$")
+_HAS_DIGIT = re.compile(r"\d")
 # A first word (its forms are made of these) and the separators after it: where a phrase's second
 # word must begin (see `CompiledTerm.second_word_starts`).
 _FIRST_WORD = re.compile(rf"(?:{WORD_CHAR}|')+")
@@ -123,6 +124,9 @@ def _token_forms(token: Token, *, inflect: bool, prefix: bool) -> list[str]:
     forms: set[str] = set()
     for variant in spelling_variants(token.text):
         forms |= number_forms(variant) if inflect and not token.acronym else {variant}
+    if _HAS_DIGIT.search(token.text):
+        # A model number takes a plural s even inside a phrase: "105 more F-35s", "SM-3s", "MQ-9s".
+        forms |= {form + "s" for form in forms}
     return sorted(forms, key=lambda form: (-len(form), form))
 
 
