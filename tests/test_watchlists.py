@@ -1922,6 +1922,67 @@ ROUNDS_71_TO_73_FINDS: list[tuple[str, str, set[str]]] = [
 ]
 
 
+ROUNDS_77_TO_84_FINDS: list[tuple[str, str, set[str]]] = [
+    (  # the SDF's Patriot batteries sent to the islands before a North Korean launch (rounds 77, 83)
+        "PAC-3 units moved to western Japan after North Korea's threat",
+        "The Air Self-Defense Force placed Patriot interceptor units at camps in Shimane, Hiroshima and "
+        "Kochi after Pyongyang threatened to fire missiles over them.",
+        {BUILDUP},
+    ),
+    (  # collective self-defence, with only the prime minister's name for Japan (round 79)
+        "Abe cabinet reinterprets Constitution to allow collective self-defence",
+        "Prime Minister Shinzo Abe's cabinet approved a reinterpretation of the Constitution to allow "
+        "collective self-defence.",
+        {BUILDUP},
+    ),
+    (  # an SDF mission abroad (round 77, in both languages)
+        "Destroyer Takanami departs for Middle East mission",
+        "The Maritime Self-Defense Force destroyer Takanami left Yokosuka for an information-gathering "
+        "mission in the Middle East.",
+        {BUILDUP},
+    ),
+    (  # fixed-wing jets on the Izumo: the carrier conversion (rounds 77, 79)
+        "U.S. Marine F-35Bs land on JS Izumo",
+        "Two Marine Corps F-35B fighters landed on the Maritime Self-Defense Force's Izumo off Shikoku, "
+        "the first fixed-wing aircraft on a Japanese warship since the war.",
+        {ALLIANCE, BUILDUP},
+    ),
+    (  # a new unit named in the title (round 84)
+        "Japan launches amphibious brigade at Sasebo",
+        "The Ground Self-Defense Force inaugurated the Amphibious Rapid Deployment Brigade, its first "
+        "marine unit.",
+        {BUILDUP},
+    ),
+    (  # a unit activated on an island (round 83)
+        "Troops arrive on Yonaguni, 110 km from Taiwan",
+        "The Ground Self-Defense Force activated a coastal observation unit on Yonaguni.",
+        {BUILDUP},
+    ),
+    (  # the state buying an island for an SDF base (rounds 77, 78)
+        "Government agrees to buy Mageshima",
+        "The government agreed to buy the uninhabited island from its owner. The Defense Ministry "
+        "plans a Self-Defense Forces base there.",
+        {BUILDUP},
+    ),
+    (  # a U.S. helicopter's emergency landing, 不時着し (round 79)
+        "米軍ヘリ、東村高江に不時着し炎上",
+        "沖縄県東村高江の牧草地に米海兵隊の大型輸送ヘリが不時着し、炎上した。",
+        {ALLIANCE},
+    ),
+    (  # U.S. Ospreys in a disaster title (round 77)
+        "Marine Ospreys fly relief supplies to quake-hit Kumamoto",
+        "U.S. Marine Corps MV-22 Ospreys from Futenma carried relief supplies after the earthquake.",
+        {ALLIANCE},
+    ),
+    (  # Japan's Patriots sold to the U.S. (round 80)
+        "Japan loosens its export rules",
+        "Interceptor missiles made by Mitsubishi Heavy Industries under license will be sold to the "
+        "United States to replenish its stocks.",
+        {ALLIANCE},
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("title", "body", "expected"),
     ROUNDS_19_TO_22_FINDS
@@ -1935,9 +1996,10 @@ ROUNDS_71_TO_73_FINDS: list[tuple[str, str, set[str]]] = [
     + ROUNDS_57_TO_60_FINDS
     + ROUNDS_61_TO_67_FINDS
     + ROUNDS_68_TO_70_FINDS
-    + ROUNDS_71_TO_73_FINDS,
+    + ROUNDS_71_TO_73_FINDS
+    + ROUNDS_77_TO_84_FINDS,
 )
-def test_stories_found_by_probe_rounds_19_to_73(
+def test_stories_found_by_probe_rounds_19_to_84(
     shipped: Matcher, title: str, body: str, expected: set[str]
 ) -> None:
     assert expected <= topics_of(shipped, title, body)
@@ -1978,6 +2040,51 @@ ROUNDS_71_TO_73_NEAR_MISSES: list[tuple[str, str, str]] = [
 ]
 
 
+ROUNDS_77_TO_84_NEAR_MISSES: list[tuple[str, str, str]] = [
+    (  # another alliance's nuclear umbrella, with no Japan in it (round 84)
+        "Biden, Yoon sign Washington Declaration",
+        "The presidents agreed to set up a Nuclear Consultative Group to strengthen the U.S. nuclear "
+        "umbrella over South Korea.",
+        ALLIANCE,
+    ),
+    (  # a new SDF unit that will work with the U.S. Space Force (rounds 77, 83)
+        "空自に宇宙作戦隊が発足",
+        "航空自衛隊の宇宙作戦隊が府中基地に発足した。米宇宙軍とも連携する。河野防衛相が隊旗を授与した。",
+        ALLIANCE,
+    ),
+    (  # a trade deal (round 77)
+        "Abe, Trump seal deal on farm goods and digital trade",
+        "Prime Minister Shinzo Abe and President Donald Trump signed the deal, and also discussed security "
+        "and the U.S. forces in Japan.",
+        ALLIANCE,
+    ),
+    (  # the ministry's budget request, leaving out U.S. realignment costs (round 80)
+        "Defense Ministry seeks record 8.8 trillion yen",
+        "The figure leaves out costs for the realignment of U.S. forces in Japan, which will be added in "
+        "December.",
+        ALLIANCE,
+    ),
+    (  # an SDF crash in whose search U.S. ships joined (round 78)
+        "ASDF F-35A crashes off Aomori",
+        "An Air Self-Defense Force F-35A from Misawa Air Base crashed into the Pacific, and U.S. Navy "
+        "ships joined the search.",
+        ALLIANCE,
+    ),
+    (  # a system bought from the U.S., told as Japan's own plan (round 78)
+        "Japan halts Aegis Ashore plan",
+        "Defense Minister Taro Kono halted the deployment of two Aegis Ashore systems purchased from the "
+        "United States, as the interceptors' boosters could fall outside the training area.",
+        ALLIANCE,
+    ),
+    (  # U.S. Marines' launchers in a drill beside the GSDF's missiles (rounds 80, 84)
+        "Marines bring anti-ship missile launcher to Ishigaki for drills",
+        "The U.S. Marine Corps moved its launcher to Ishigaki for an exercise with the Ground "
+        "Self-Defense Force, whose Type-12 anti-ship missile units trained alongside.",
+        BUILDUP,
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("title", "body", "unwanted"),
     ROUNDS_19_TO_22_NEAR_MISSES
@@ -1988,9 +2095,10 @@ ROUNDS_71_TO_73_NEAR_MISSES: list[tuple[str, str, str]] = [
     + ROUNDS_45_TO_48_NEAR_MISSES
     + ROUNDS_53_TO_56_NEAR_MISSES
     + ROUNDS_61_TO_67_NEAR_MISSES
-    + ROUNDS_71_TO_73_NEAR_MISSES,
+    + ROUNDS_71_TO_73_NEAR_MISSES
+    + ROUNDS_77_TO_84_NEAR_MISSES,
 )
-def test_near_misses_found_by_probe_rounds_19_to_73(
+def test_near_misses_found_by_probe_rounds_19_to_84(
     shipped: Matcher, title: str, body: str, unwanted: str
 ) -> None:
     assert unwanted not in topics_of(shipped, title, body)
