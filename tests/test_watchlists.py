@@ -1980,6 +1980,29 @@ ROUNDS_77_TO_84_FINDS: list[tuple[str, str, set[str]]] = [
         "United States to replenish its stocks.",
         {ALLIANCE},
     ),
+    (  # the build-up's funding law, passed by the Diet (round 82)
+        "Diet enacts law creating fund to pay for defense buildup",
+        "The House of Councillors passed the defense funding law, pooling non-tax revenue for the "
+        "five-year program.",
+        {BUILDUP},
+    ),
+    (  # the fighter built with Britain and Italy, not named GCAP (round 82)
+        "Tokyo resists Saudi bid to join fighter jet partnership",
+        "Japan opposed Saudi Arabia's request to join the fighter jet program it is developing with "
+        "Britain and Italy.",
+        {BUILDUP},
+    ),
+    (  # the ministry buying a site for an equipment complex (round 82)
+        "Defense Ministry eyes closed steelworks",
+        "The Defense Ministry told the city that it hopes to acquire the site of the closing steel mill "
+        "to build a complex for making and storing equipment.",
+        {BUILDUP},
+    ),
+    (  # the export rules' guidelines revised, in a title naming Ukraine (round 82)
+        "ウクライナに防弾チョッキ提供 運用指針を改定",
+        "政府は防衛装備移転三原則の運用指針を改定し、自衛隊の防弾チョッキをウクライナに提供する。",
+        {BUILDUP},
+    ),
 ]
 
 
@@ -2075,6 +2098,11 @@ ROUNDS_77_TO_84_NEAR_MISSES: list[tuple[str, str, str]] = [
         "Defense Minister Taro Kono halted the deployment of two Aegis Ashore systems purchased from the "
         "United States, as the interceptors' boosters could fall outside the training area.",
         ALLIANCE,
+    ),
+    (  # the EU's rearmament in a Japanese title (round 82)
+        "EU、防衛力強化に最大8000億ユーロ",
+        "欧州委員会は加盟国の防衛費を増やす再軍備計画を発表した。防衛力強化に最大8000億ユーロを動員する。",
+        BUILDUP,
     ),
     (  # U.S. Marines' launchers in a drill beside the GSDF's missiles (rounds 80, 84)
         "Marines bring anti-ship missile launcher to Ishigaki for drills",
