@@ -1998,6 +1998,22 @@ ROUNDS_77_TO_84_FINDS: list[tuple[str, str, set[str]]] = [
         "to build a complex for making and storing equipment.",
         {BUILDUP},
     ),
+    (  # Japanese and U.S. headquarters side by side (round 81; rounds 65, 70 and 75 labelled it so)
+        "GSDF command moves in beside U.S. Army headquarters at Camp Zama",
+        "The Ground Self-Defense Force's Central Readiness Force headquarters moved to Camp Zama, joining "
+        "the headquarters of U.S. Army Japan. Co-location allows daily contact between the two staffs.",
+        {USFJ, ALLIANCE},
+    ),
+    (  # the GSDF's Japan-U.S. department at Zama (round 81)
+        "陸自「陸上総隊」を新編 キャンプ座間に「日米共同部」",
+        "陸上総隊司令部の日米共同部は、在日米陸軍司令部があるキャンプ座間に置かれ、米陸軍との連絡・調整にあたる。",
+        {USFJ, ALLIANCE, BUILDUP},
+    ),
+    (  # the Joint Staff created (round 81)
+        "「統合幕僚監部」が発足",
+        "防衛庁は陸海空3自衛隊の部隊運用を一元的に担う統合幕僚監部を発足させた。",
+        {BUILDUP},
+    ),
     (  # the export rules' guidelines revised, in a title naming Ukraine (round 82)
         "ウクライナに防弾チョッキ提供 運用指針を改定",
         "政府は防衛装備移転三原則の運用指針を改定し、自衛隊の防弾チョッキをウクライナに提供する。",
