@@ -1922,7 +1922,7 @@ ROUNDS_71_TO_73_FINDS: list[tuple[str, str, set[str]]] = [
 ]
 
 
-ROUNDS_77_TO_84_FINDS: list[tuple[str, str, set[str]]] = [
+ROUNDS_77_TO_88_FINDS: list[tuple[str, str, set[str]]] = [
     (  # the SDF's Patriot batteries sent to the islands before a North Korean launch (rounds 77, 83)
         "PAC-3 units moved to western Japan after North Korea's threat",
         "The Air Self-Defense Force placed Patriot interceptor units at camps in Shimane, Hiroshima and "
@@ -2014,6 +2014,43 @@ ROUNDS_77_TO_84_FINDS: list[tuple[str, str, set[str]]] = [
         "防衛庁は陸海空3自衛隊の部隊運用を一元的に担う統合幕僚監部を発足させた。",
         {BUILDUP},
     ),
+    (  # the U.S.-Japan industrial forum by its name alone (round 88)
+        "Third DICAS meeting approves co-production plans",
+        "Officials approved action plans for jointly producing AMRAAM and PAC-3 missiles.",
+        {ALLIANCE},
+    ),
+    (  # the ruling bloc's taxes to fund defence (round 86)
+        "Ruling bloc sets start for surtaxes to fund defense",
+        "The parties agreed to raise corporate and tobacco taxes from April 2026.",
+        {BUILDUP},
+    ),
+    (  # the F-2's successor, in a title naming Britain and Italy (round 86)
+        "F2後継機、英伊と共同開発",
+        "防衛省は、航空自衛隊のF2後継機を英国、イタリアと共同開発すると発表した。",
+        {BUILDUP},
+    ),
+    (  # the ASDF's new jets landing at their base (round 88)
+        "First ASDF F-35Bs land at Nyutabaru",
+        "The short-takeoff fighters will be based in Miyazaki Prefecture.",
+        {BUILDUP},
+    ),
+    (  # the ministry's basic policy (round 88)
+        "防衛省、AI活用の基本方針を策定",
+        "防衛省は人工知能の活用に関する基本方針を初めて策定した。",
+        {BUILDUP},
+    ),
+    (  # a U.S. Marine's sentence, "Marine" in the title (round 85)
+        "Seven-year term final for Marine in Okinawa assault case",
+        "The sentence of Lance Cpl. Jamel Clayton became final after the high court upheld his conviction "
+        "for assaulting a woman on Okinawa.",
+        {ALLIANCE},
+    ),
+    (  # U.S. helicopters in a disaster title (round 85)
+        "Army Black Hawks ferry relief cargo to quake-hit Noto",
+        "U.S. Army UH-60 Black Hawks from Camp Zama carried supplies with the Self-Defense Forces after "
+        "the earthquake.",
+        {ALLIANCE},
+    ),
     (  # the export rules' guidelines revised, in a title naming Ukraine (round 82)
         "ウクライナに防弾チョッキ提供 運用指針を改定",
         "政府は防衛装備移転三原則の運用指針を改定し、自衛隊の防弾チョッキをウクライナに提供する。",
@@ -2036,9 +2073,9 @@ ROUNDS_77_TO_84_FINDS: list[tuple[str, str, set[str]]] = [
     + ROUNDS_61_TO_67_FINDS
     + ROUNDS_68_TO_70_FINDS
     + ROUNDS_71_TO_73_FINDS
-    + ROUNDS_77_TO_84_FINDS,
+    + ROUNDS_77_TO_88_FINDS,
 )
-def test_stories_found_by_probe_rounds_19_to_84(
+def test_stories_found_by_probe_rounds_19_to_88(
     shipped: Matcher, title: str, body: str, expected: set[str]
 ) -> None:
     assert expected <= topics_of(shipped, title, body)
@@ -2079,7 +2116,7 @@ ROUNDS_71_TO_73_NEAR_MISSES: list[tuple[str, str, str]] = [
 ]
 
 
-ROUNDS_77_TO_84_NEAR_MISSES: list[tuple[str, str, str]] = [
+ROUNDS_77_TO_88_NEAR_MISSES: list[tuple[str, str, str]] = [
     (  # another alliance's nuclear umbrella, with no Japan in it (round 84)
         "Biden, Yoon sign Washington Declaration",
         "The presidents agreed to set up a Nuclear Consultative Group to strengthen the U.S. nuclear "
@@ -2120,6 +2157,27 @@ ROUNDS_77_TO_84_NEAR_MISSES: list[tuple[str, str, str]] = [
         "欧州委員会は加盟国の防衛費を増やす再軍備計画を発表した。防衛力強化に最大8000億ユーロを動員する。",
         BUILDUP,
     ),
+    (  # South Korea's president on the U.S. bases in Korea (round 85)
+        "韓国大統領、トランプ氏と会談 在韓米軍基地の土地に言及",
+        "李在明大統領はトランプ大統領と会談し、在韓米軍基地の土地の所有権に言及した。",
+        ALLIANCE,
+    ),
+    (  # Japan's budget title, with a line on realignment costs (round 85)
+        "Japan's fiscal 2026 budget tops 9 trillion yen for defense",
+        "The budget includes costs for the realignment of U.S. forces in Japan, including Okinawa.",
+        ALLIANCE,
+    ),
+    (  # the whole government budget, with defence one of its items (round 86)
+        "24年度予算が成立 一般会計112.5兆円",
+        "国会で2024年度予算が成立した。自民党は社会保障費や防衛費の増加を強調した。",
+        BUILDUP,
+    ),
+    (  # the U.S. forces' Reapers (the shared set's dev item on their move to Kadena)
+        "Air Force Reapers move to Kadena",
+        "MQ-9 Reaper drones landed at Kadena after moving from the Maritime Self-Defense Force's Kanoya "
+        "base, the Defense Ministry said.",
+        BUILDUP,
+    ),
     (  # U.S. Marines' launchers in a drill beside the GSDF's missiles (rounds 80, 84)
         "Marines bring anti-ship missile launcher to Ishigaki for drills",
         "The U.S. Marine Corps moved its launcher to Ishigaki for an exercise with the Ground "
@@ -2140,9 +2198,9 @@ ROUNDS_77_TO_84_NEAR_MISSES: list[tuple[str, str, str]] = [
     + ROUNDS_53_TO_56_NEAR_MISSES
     + ROUNDS_61_TO_67_NEAR_MISSES
     + ROUNDS_71_TO_73_NEAR_MISSES
-    + ROUNDS_77_TO_84_NEAR_MISSES,
+    + ROUNDS_77_TO_88_NEAR_MISSES,
 )
-def test_near_misses_found_by_probe_rounds_19_to_84(
+def test_near_misses_found_by_probe_rounds_19_to_88(
     shipped: Matcher, title: str, body: str, unwanted: str
 ) -> None:
     assert unwanted not in topics_of(shipped, title, body)
