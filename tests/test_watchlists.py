@@ -1922,7 +1922,7 @@ ROUNDS_71_TO_73_FINDS: list[tuple[str, str, set[str]]] = [
 ]
 
 
-ROUNDS_77_TO_88_FINDS: list[tuple[str, str, set[str]]] = [
+ROUNDS_77_TO_92_FINDS: list[tuple[str, str, set[str]]] = [
     (  # the SDF's Patriot batteries sent to the islands before a North Korean launch (rounds 77, 83)
         "PAC-3 units moved to western Japan after North Korea's threat",
         "The Air Self-Defense Force placed Patriot interceptor units at camps in Shimane, Hiroshima and "
@@ -2051,6 +2051,31 @@ ROUNDS_77_TO_88_FINDS: list[tuple[str, str, set[str]]] = [
         "the earthquake.",
         {ALLIANCE},
     ),
+    (  # a contract with the U.S. government (round 91)
+        "トマホーク最大400発、米政府と契約",
+        "防衛省は米政府と巡航ミサイル・トマホーク最大400発の購入契約を結んだ。",
+        {ALLIANCE},
+    ),
+    (  # the Defense Agency made a ministry (round 90)
+        "Defense Agency becomes a ministry",
+        "Japan's Defense Agency was upgraded to a full ministry on Tuesday.",
+        {BUILDUP},
+    ),
+    (  # a contractor leaving the SDF's vehicles (round 90)
+        "コマツ、自衛隊向け装甲車の開発から撤退",
+        "コマツは自衛隊向け装甲車の新規開発から撤退する。防衛事業の採算が低いためだ。",
+        {BUILDUP},
+    ),
+    (  # the amphibious brigade's launch in Japanese (round 90)
+        "水陸機動団が発足 離島奪還を担う",
+        "陸上自衛隊の水陸機動団が発足した。",
+        {BUILDUP},
+    ),
+    (  # taxes for defence, told by the ruling parties (rounds 86, 89, 90)
+        "Ruling bloc sets tax hikes for defence from 2026",
+        "The Liberal Democratic Party and Komeito agreed to raise corporate and tobacco taxes.",
+        {BUILDUP},
+    ),
     (  # the export rules' guidelines revised, in a title naming Ukraine (round 82)
         "ウクライナに防弾チョッキ提供 運用指針を改定",
         "政府は防衛装備移転三原則の運用指針を改定し、自衛隊の防弾チョッキをウクライナに提供する。",
@@ -2073,9 +2098,9 @@ ROUNDS_77_TO_88_FINDS: list[tuple[str, str, set[str]]] = [
     + ROUNDS_61_TO_67_FINDS
     + ROUNDS_68_TO_70_FINDS
     + ROUNDS_71_TO_73_FINDS
-    + ROUNDS_77_TO_88_FINDS,
+    + ROUNDS_77_TO_92_FINDS,
 )
-def test_stories_found_by_probe_rounds_19_to_88(
+def test_stories_found_by_probe_rounds_19_to_92(
     shipped: Matcher, title: str, body: str, expected: set[str]
 ) -> None:
     assert expected <= topics_of(shipped, title, body)
@@ -2116,7 +2141,7 @@ ROUNDS_71_TO_73_NEAR_MISSES: list[tuple[str, str, str]] = [
 ]
 
 
-ROUNDS_77_TO_88_NEAR_MISSES: list[tuple[str, str, str]] = [
+ROUNDS_77_TO_92_NEAR_MISSES: list[tuple[str, str, str]] = [
     (  # another alliance's nuclear umbrella, with no Japan in it (round 84)
         "Biden, Yoon sign Washington Declaration",
         "The presidents agreed to set up a Nuclear Consultative Group to strengthen the U.S. nuclear "
@@ -2178,6 +2203,20 @@ ROUNDS_77_TO_88_NEAR_MISSES: list[tuple[str, str, str]] = [
         "base, the Defense Ministry said.",
         BUILDUP,
     ),
+    (  # the U.S. nuclear umbrella in one closing sentence (round 89)
+        "Atomic bomb survivors' group wins Nobel Peace Prize",
+        "The committee honoured the survivors of Hiroshima and Nagasaki for their testimony.\n"
+        "Members urged the Japanese government to sign and ratify the treaty banning nuclear weapons, "
+        "as they have for years, and to hear the survivors' testimony.\n"
+        "Tokyo has declined, saying it relies on the U.S. nuclear umbrella.",
+        ALLIANCE,
+    ),
+    (  # Japan's payment for the Marines' move to Guam (round 91)
+        "First Okinawa Marines move to Guam",
+        "About 100 Marines moved to the U.S. territory, Japan's Defense Ministry said. Tokyo has agreed to "
+        "pay up to $2.8 billion toward the move.",
+        BUILDUP,
+    ),
     (  # U.S. Marines' launchers in a drill beside the GSDF's missiles (rounds 80, 84)
         "Marines bring anti-ship missile launcher to Ishigaki for drills",
         "The U.S. Marine Corps moved its launcher to Ishigaki for an exercise with the Ground "
@@ -2198,9 +2237,9 @@ ROUNDS_77_TO_88_NEAR_MISSES: list[tuple[str, str, str]] = [
     + ROUNDS_53_TO_56_NEAR_MISSES
     + ROUNDS_61_TO_67_NEAR_MISSES
     + ROUNDS_71_TO_73_NEAR_MISSES
-    + ROUNDS_77_TO_88_NEAR_MISSES,
+    + ROUNDS_77_TO_92_NEAR_MISSES,
 )
-def test_near_misses_found_by_probe_rounds_19_to_88(
+def test_near_misses_found_by_probe_rounds_19_to_92(
     shipped: Matcher, title: str, body: str, unwanted: str
 ) -> None:
     assert unwanted not in topics_of(shipped, title, body)
