@@ -25,7 +25,10 @@ _CJK_WORD = re.compile(rf"[{CJK_RANGES}]")
 # A word that ends in kana after kanji or katakana: where its kana tail begins is also an edge.
 # UniDic cuts 不時着した as 不時 / 着し / た, gluing the noun's last character to the verb after it, so
 # the term 不時着 ("emergency landing") would otherwise never end on an edge before する's forms.
-_KANA_TAIL = re.compile(r"(?<=[\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])[\u3041-\u309f]+$")
+_HIRAGANA_FIRST, _HIRAGANA_LAST = "\u3041", "\u309f"
+_KANA_TAIL = re.compile(
+    rf"(?<=[\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])[{_HIRAGANA_FIRST}-{_HIRAGANA_LAST}]+$"
+)
 # The stretches of a text the analyser reads: whitespace-separated tokens holding Japanese, with up
 # to two other tokens between them (a name or figure in Latin letters inside a Japanese sentence
 # stays in its sentence, so the analyser sees the same context). A longer stretch of English is
@@ -99,7 +102,8 @@ def words(text: str) -> Words:
             starts.add(offset + found)
             position = found + len(surface)
             ends.add(offset + position)
-            if len(surface) > 1 and "\u3041" <= surface[-1] <= "\u309f":
+            # (Most words end otherwise: the comparison keeps the regex off them.)
+            if len(surface) > 1 and _HIRAGANA_FIRST <= surface[-1] <= _HIRAGANA_LAST:
                 tail = _KANA_TAIL.search(surface)
                 if tail is not None:
                     ends.add(offset + found + tail.start())
