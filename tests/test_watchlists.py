@@ -2009,6 +2009,11 @@ ROUNDS_77_TO_92_FINDS: list[tuple[str, str, set[str]]] = [
         "陸上総隊司令部の日米共同部は、在日米陸軍司令部があるキャンプ座間に置かれ、米陸軍との連絡・調整にあたる。",
         {USFJ, ALLIANCE, BUILDUP},
     ),
+    (  # the ASDF's air defence command moved beside USFJ (the shared set's dev item of 2012)
+        "空自航空総隊司令部が横田基地に移転",
+        "航空自衛隊の航空総隊司令部が府中基地から横田基地に移転した。",
+        {BUILDUP},
+    ),
     (  # the Joint Staff created (round 81)
         "「統合幕僚監部」が発足",
         "防衛庁は陸海空3自衛隊の部隊運用を一元的に担う統合幕僚監部を発足させた。",
