@@ -165,6 +165,8 @@ def test_normalisation_matches(query: str, text: str) -> None:
         ("news", "new ships"),  # not every final s is a plural
         ("reorgani*", "reorg"),
         ('"Japanese, American"', "Japanese American community"),  # the comma is part of the phrase
+        ("2+2", "after a 2-2 draw"),  # so is the plus sign: a score is not the ministers' talks
+        ("2+2", "won 2 2"),
     ],
 )
 def test_normalisation_does_not_overreach(query: str, text: str) -> None:
@@ -174,6 +176,11 @@ def test_normalisation_does_not_overreach(query: str, text: str) -> None:
 @pytest.mark.parametrize("text", ["US troops", "U.S. troops", "U.S.-Japan talks", "(US)", "Ｕ．Ｓ． troops"])
 def test_case_sensitive_terms_match_the_written_case(text: str) -> None:
     assert matches("=US", text), text
+
+
+@pytest.mark.parametrize("text", ["the 2+2 talks", "the 2 + 2 talks", "the ２＋２ talks", "economic '2+2'"])
+def test_a_plus_sign_in_a_term_matches_however_it_is_spaced(text: str) -> None:
+    assert matches("2+2", text), text
 
 
 def test_case_sensitive_phrase() -> None:

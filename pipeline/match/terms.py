@@ -60,6 +60,9 @@ class Token:
     joined: bool
     # A comma before it in the term as written ("Japanese, American"): the text needs one there too.
     after_comma: bool = False
+    # A plus sign before it ("2+2", the ministers' talks): the text needs one too, or a score's "2-2"
+    # reads as the talks.
+    after_plus: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,14 +94,16 @@ def parse_term(text: str, *, quoted: bool = False, case_sensitive: bool = False)
         written = found.group()
         kind = found.lastgroup
         joined = previous_end is not None and found.start() == previous_end
-        comma = previous_end is not None and "," in cased[previous_end : found.start()]
+        between = cased[previous_end : found.start()] if previous_end is not None else ""
+        comma, plus = "," in between, "+" in between
         previous_end = found.end()
         if kind == "dotted":
-            tokens.append(Token(written.replace(".", "").casefold(), False, True, joined, comma))
+            tokens.append(Token(written.replace(".", "").casefold(), False, True, joined, comma, plus))
         elif kind == "cjk":
-            tokens.append(Token(written.casefold(), True, False, joined, comma))
+            tokens.append(Token(written.casefold(), True, False, joined, comma, plus))
         else:
-            tokens.append(Token(written.casefold(), False, bool(_ACRONYM.match(written)), joined, comma))
+            acronym = bool(_ACRONYM.match(written))
+            tokens.append(Token(written.casefold(), False, acronym, joined, comma, plus))
     if not tokens:
         raise TermError("empty term" if not body.strip() else f"nothing to search for in {text.strip()!r}")
     if prefix:
@@ -213,6 +218,8 @@ def compile_term(spec: TermSpec, term_id: int) -> CompiledTerm:
             optional = token.joined or token.cjk or previous.cjk
             if token.after_comma:
                 parts.append(r",\s*")
+            elif token.after_plus:
+                parts.append(r"\s*\+\s*")
             else:
                 parts.append(f"{_SEPARATOR}{'*' if optional else '+'}")
         parts.append(_token_pattern(token, forms, prefix))
@@ -232,11 +239,13 @@ def compile_term(spec: TermSpec, term_id: int) -> CompiledTerm:
 def _second_word_starts(spec: TermSpec) -> frozenset[str] | None:
     """`CompiledTerm.second_word_starts`, or None where a match's second word need not follow the
     first word and a separator: one token, a dotted acronym or Japanese first (their forms hold
-    other characters), a second word joined, Japanese or after a comma."""
+    other characters), a second word joined, Japanese, or after a comma or a plus sign."""
     if len(spec.tokens) < 2:
         return None
     first, second = spec.tokens[0], spec.tokens[1]
-    if first.acronym or first.cjk or second.cjk or second.joined or second.after_comma:
+    if first.acronym or first.cjk or second.cjk or second.joined:
+        return None
+    if second.after_comma or second.after_plus:
         return None
     inflect = not spec.exact
     if not all(_FIRST_WORD.fullmatch(form) for form in _token_forms(first, inflect=inflect, prefix=False)):
