@@ -2089,6 +2089,65 @@ ROUNDS_77_TO_92_FINDS: list[tuple[str, str, set[str]]] = [
 ]
 
 
+ROUNDS_97_TO_104_FINDS: list[tuple[str, str, set[str]]] = [
+    (  # an SDF base built on an island that will also host U.S. training (rounds 97, 99, 102, 103)
+        "馬毛島の自衛隊基地が着工　米軍の訓練も移転",
+        "防衛省は馬毛島で自衛隊基地の本体工事に着手した。滑走路2本を整備し、米軍機の離着陸訓練も移転する。",
+        {BUILDUP},
+    ),
+    (  # a unit on a southwestern island, with no deployment word beside it (round 101)
+        "GSDF opens radar post on Japan's westernmost island",
+        "About 160 Ground Self-Defense Force members began operating a coastal observation unit on Yonaguni, "
+        "near Taiwan.",
+        {BUILDUP},
+    ),
+    (  # the island and the deployment a long clause apart (round 102)
+        "Koizumi says island missile plan on track",
+        "Defense Minister Shinjiro Koizumi toured Yonaguni, the westernmost inhabited island of Japan and "
+        "about 110 kilometres east of Taiwan, and said plans to deploy a Ground Self-Defense Force missile "
+        "unit there were on track.",
+        {BUILDUP},
+    ),
+    (  # an export rule for a fighter, with Japan named by its prime minister (round 103)
+        "Cabinet allows exports of next-generation fighter",
+        "Prime Minister Fumio Kishida's cabinet agreed to let the fighter jet being developed with Britain "
+        "and Italy be exported to third countries.",
+        {BUILDUP},
+    ),
+    (  # the old name of the export rules (round 101)
+        "武器輸出三原則を緩和　官房長官が談話",
+        "政府は官房長官談話を発表し、武器輸出三原則を緩和して国際共同開発への参加を認めた。",
+        {BUILDUP},
+    ),
+    (  # a president's word on the treaty, by the name of an earlier president (round 101)
+        "Obama says treaty covers the Senkakus",
+        "President Barack Obama said in Tokyo that the U.S. treaty commitment to Japan's security covers the "
+        "Senkaku Islands, standing beside Prime Minister Shinzo Abe.",
+        {ALLIANCE},
+    ),
+    (  # Japan's new command, with a paragraph on being USFJ's counterpart (rounds 101, 102)
+        "Japan launches Joint Operations Command",
+        "The Self-Defense Forces set up a standing command in Ichigaya to direct ground, sea and air units.\n"
+        "Defense officials said decisions in a crisis would come faster.\n"
+        "The command is meant to be the counterpart of U.S. Forces Japan, which Washington plans to turn "
+        "into a joint force headquarters.",
+        {USFJ, ALLIANCE, BUILDUP},
+    ),
+    (  # U.S. jets trying out a Japanese carrier (rounds 100, 102, 104)
+        "F-35Bs land on Japanese warship Kaga off California",
+        "Two F-35B jets from a U.S. test team landed on and took off from the Japanese destroyer Kaga, "
+        "testing the converted carrier for the fighters Japan is buying.",
+        {ALLIANCE, BUILDUP},
+    ),
+    (  # the leaders' pledge that began the command upgrade, titled with their names (round 98)
+        "Biden and Kishida agree to upgrade command and control",
+        "President Joe Biden and Prime Minister Fumio Kishida agreed at the White House that their countries "
+        "would upgrade their frameworks to work together seamlessly.",
+        {USFJ, ALLIANCE},
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("title", "body", "expected"),
     ROUNDS_19_TO_22_FINDS
@@ -2103,9 +2162,10 @@ ROUNDS_77_TO_92_FINDS: list[tuple[str, str, set[str]]] = [
     + ROUNDS_61_TO_67_FINDS
     + ROUNDS_68_TO_70_FINDS
     + ROUNDS_71_TO_73_FINDS
-    + ROUNDS_77_TO_92_FINDS,
+    + ROUNDS_77_TO_92_FINDS
+    + ROUNDS_97_TO_104_FINDS,
 )
-def test_stories_found_by_probe_rounds_19_to_92(
+def test_stories_found_by_probe_rounds_19_to_104(
     shipped: Matcher, title: str, body: str, expected: set[str]
 ) -> None:
     assert expected <= topics_of(shipped, title, body)
@@ -2231,6 +2291,28 @@ ROUNDS_77_TO_92_NEAR_MISSES: list[tuple[str, str, str]] = [
 ]
 
 
+ROUNDS_97_TO_104_NEAR_MISSES: list[tuple[str, str, str]] = [
+    (  # a football score is not the ministers' 2+2 (round 101)
+        "Japan edge U.S. on penalties in Women's World Cup final",
+        "Japan and the United States drew 2-2 after extra time before Japan won the shootout 3-1.",
+        ALLIANCE,
+    ),
+    (  # another alliance's ministers and deterrence, with Japan never named (round 99)
+        "Austin, Kim reaffirm deterrence at Security Consultative Meeting",
+        "U.S. Defense Secretary Lloyd Austin and South Korean Defense Minister Kim Yong-hyun reaffirmed U.S. "
+        "extended deterrence for South Korea at the Pentagon.",
+        ALLIANCE,
+    ),
+    (  # command and control in one clause of a ministers' meeting, the leaders in another paragraph
+        "防衛相、米国防長官と初会談　防衛費の前倒し説明",
+        "小泉防衛相は来日したヘグセス米国防長官と会談し、防衛費の増額を前倒しする方針を説明した。\n"
+        "両氏は装備品の共同生産や、在日米軍と自衛隊の指揮・統制の連携強化でも一致した。\n"
+        "前日にはトランプ大統領と高市首相が会談した。",
+        USFJ,
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("title", "body", "unwanted"),
     ROUNDS_19_TO_22_NEAR_MISSES
@@ -2242,9 +2324,10 @@ ROUNDS_77_TO_92_NEAR_MISSES: list[tuple[str, str, str]] = [
     + ROUNDS_53_TO_56_NEAR_MISSES
     + ROUNDS_61_TO_67_NEAR_MISSES
     + ROUNDS_71_TO_73_NEAR_MISSES
-    + ROUNDS_77_TO_92_NEAR_MISSES,
+    + ROUNDS_77_TO_92_NEAR_MISSES
+    + ROUNDS_97_TO_104_NEAR_MISSES,
 )
-def test_near_misses_found_by_probe_rounds_19_to_92(
+def test_near_misses_found_by_probe_rounds_19_to_104(
     shipped: Matcher, title: str, body: str, unwanted: str
 ) -> None:
     assert unwanted not in topics_of(shipped, title, body)
