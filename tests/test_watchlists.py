@@ -2089,7 +2089,7 @@ ROUNDS_77_TO_92_FINDS: list[tuple[str, str, set[str]]] = [
 ]
 
 
-ROUNDS_97_TO_104_FINDS: list[tuple[str, str, set[str]]] = [
+ROUNDS_97_TO_110_FINDS: list[tuple[str, str, set[str]]] = [
     (  # an SDF base built on an island that will also host U.S. training (rounds 97, 99, 102, 103)
         "馬毛島の自衛隊基地が着工　米軍の訓練も移転",
         "防衛省は馬毛島で自衛隊基地の本体工事に着手した。滑走路2本を整備し、米軍機の離着陸訓練も移転する。",
@@ -2145,6 +2145,24 @@ ROUNDS_97_TO_104_FINDS: list[tuple[str, str, set[str]]] = [
         "would upgrade their frameworks to work together seamlessly.",
         {USFJ, ALLIANCE},
     ),
+    (  # the leaders' pledge in the body of a state-visit story (round 105)
+        "Biden hosts Kishida for state visit",
+        "President Joe Biden hosted Prime Minister Fumio Kishida at the White House on Wednesday, and the "
+        "two leaders said they would upgrade their command and control frameworks so their forces can work "
+        "seamlessly.",
+        {USFJ, ALLIANCE},
+    ),
+    (  # three governments sharing missile warning data, a sentence after they are named (rounds 104, 105)
+        "日米韓、北朝鮮ミサイル情報の即時共有を開始",
+        "日米韓3カ国は、北朝鮮が発射する弾道ミサイルの飛行について、各国のレーダーがとらえた警戒データを即時に"
+        "共有する仕組みを動かし始めた。",
+        {ALLIANCE},
+    ),
+    (  # U.S.-made missiles bought under a contract with the U.S. government (round 110)
+        "防衛省、米政府とトマホーク取得契約",
+        "防衛省は米国製巡航ミサイル「トマホーク」を最大400発取得する契約を米政府と結んだ。",
+        {ALLIANCE, BUILDUP},
+    ),
 ]
 
 
@@ -2163,9 +2181,9 @@ ROUNDS_97_TO_104_FINDS: list[tuple[str, str, set[str]]] = [
     + ROUNDS_68_TO_70_FINDS
     + ROUNDS_71_TO_73_FINDS
     + ROUNDS_77_TO_92_FINDS
-    + ROUNDS_97_TO_104_FINDS,
+    + ROUNDS_97_TO_110_FINDS,
 )
-def test_stories_found_by_probe_rounds_19_to_104(
+def test_stories_found_by_probe_rounds_19_to_110(
     shipped: Matcher, title: str, body: str, expected: set[str]
 ) -> None:
     assert expected <= topics_of(shipped, title, body)
@@ -2291,7 +2309,7 @@ ROUNDS_77_TO_92_NEAR_MISSES: list[tuple[str, str, str]] = [
 ]
 
 
-ROUNDS_97_TO_104_NEAR_MISSES: list[tuple[str, str, str]] = [
+ROUNDS_97_TO_110_NEAR_MISSES: list[tuple[str, str, str]] = [
     (  # a football score is not the ministers' 2+2 (round 101)
         "Japan edge U.S. on penalties in Women's World Cup final",
         "Japan and the United States drew 2-2 after extra time before Japan won the shootout 3-1.",
@@ -2325,9 +2343,9 @@ ROUNDS_97_TO_104_NEAR_MISSES: list[tuple[str, str, str]] = [
     + ROUNDS_61_TO_67_NEAR_MISSES
     + ROUNDS_71_TO_73_NEAR_MISSES
     + ROUNDS_77_TO_92_NEAR_MISSES
-    + ROUNDS_97_TO_104_NEAR_MISSES,
+    + ROUNDS_97_TO_110_NEAR_MISSES,
 )
-def test_near_misses_found_by_probe_rounds_19_to_104(
+def test_near_misses_found_by_probe_rounds_19_to_110(
     shipped: Matcher, title: str, body: str, unwanted: str
 ) -> None:
     assert unwanted not in topics_of(shipped, title, body)
