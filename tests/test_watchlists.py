@@ -2089,7 +2089,7 @@ ROUNDS_77_TO_92_FINDS: list[tuple[str, str, set[str]]] = [
 ]
 
 
-ROUNDS_97_TO_110_FINDS: list[tuple[str, str, set[str]]] = [
+ROUNDS_97_TO_112_FINDS: list[tuple[str, str, set[str]]] = [
     (  # an SDF base built on an island that will also host U.S. training (rounds 97, 99, 102, 103)
         "馬毛島の自衛隊基地が着工　米軍の訓練も移転",
         "防衛省は馬毛島で自衛隊基地の本体工事に着手した。滑走路2本を整備し、米軍機の離着陸訓練も移転する。",
@@ -2163,6 +2163,29 @@ ROUNDS_97_TO_110_FINDS: list[tuple[str, str, set[str]]] = [
         "防衛省は米国製巡航ミサイル「トマホーク」を最大400発取得する契約を米政府と結んだ。",
         {ALLIANCE, BUILDUP},
     ),
+    (  # a named exercise whose only partners named are 日米韓 (round 109)
+        "日米韓が3回目の「フリーダム・エッジ」",
+        "日米韓3か国は、多領域にわたる共同訓練「フリーダム・エッジ」を実施した。防空や対潜戦の訓練を行った。",
+        {ALLIANCE},
+    ),
+    (  # a three-way summit titled 日米比 whose security content is the drills it agrees (round 109)
+        "初の日米比首脳会談　南シナ海に懸念",
+        "3首脳はホワイトハウスで会談し、南シナ海での中国の行動に懸念を表明した。3か国の部隊による海上共同訓練を"
+        "拡大することで一致した。",
+        {ALLIANCE},
+    ),
+    (  # the carrier trials told with the Japanese ship and the jet in the title, the U.S. pilots in the body
+        "護衛艦「かが」でF35Bの発着艦試験　米西海岸沖",  # (rounds 107, 112)
+        "海上自衛隊の護衛艦「かが」は10月から11月にかけて、カリフォルニア州サンディエゴ沖で、短距離離陸・垂直着陸が"
+        "できるステルス戦闘機F35Bの発着艦試験を行った。改修後の艦で戦闘機が発着艦するのは初めて。\n"
+        "試験には米海兵隊などの試験部隊のF35Bと操縦士が参加し、甲板の耐熱性を確かめた。",
+        {ALLIANCE, BUILDUP},
+    ),
+    (  # the MSDF's new patrol ships launched (round 111)
+        "海自の新型哨戒艦2隻が進水",
+        "海上自衛隊の新型哨戒艦の1番艦と2番艦の進水式が横浜市の造船所で行われた。防衛省は計12隻を建造する。",
+        {BUILDUP},
+    ),
 ]
 
 
@@ -2181,9 +2204,9 @@ ROUNDS_97_TO_110_FINDS: list[tuple[str, str, set[str]]] = [
     + ROUNDS_68_TO_70_FINDS
     + ROUNDS_71_TO_73_FINDS
     + ROUNDS_77_TO_92_FINDS
-    + ROUNDS_97_TO_110_FINDS,
+    + ROUNDS_97_TO_112_FINDS,
 )
-def test_stories_found_by_probe_rounds_19_to_110(
+def test_stories_found_by_probe_rounds_19_to_112(
     shipped: Matcher, title: str, body: str, expected: set[str]
 ) -> None:
     assert expected <= topics_of(shipped, title, body)
@@ -2309,7 +2332,7 @@ ROUNDS_77_TO_92_NEAR_MISSES: list[tuple[str, str, str]] = [
 ]
 
 
-ROUNDS_97_TO_110_NEAR_MISSES: list[tuple[str, str, str]] = [
+ROUNDS_97_TO_112_NEAR_MISSES: list[tuple[str, str, str]] = [
     (  # a football score is not the ministers' 2+2 (round 101)
         "Japan edge U.S. on penalties in Women's World Cup final",
         "Japan and the United States drew 2-2 after extra time before Japan won the shootout 3-1.",
@@ -2343,9 +2366,9 @@ ROUNDS_97_TO_110_NEAR_MISSES: list[tuple[str, str, str]] = [
     + ROUNDS_61_TO_67_NEAR_MISSES
     + ROUNDS_71_TO_73_NEAR_MISSES
     + ROUNDS_77_TO_92_NEAR_MISSES
-    + ROUNDS_97_TO_110_NEAR_MISSES,
+    + ROUNDS_97_TO_112_NEAR_MISSES,
 )
-def test_near_misses_found_by_probe_rounds_19_to_110(
+def test_near_misses_found_by_probe_rounds_19_to_112(
     shipped: Matcher, title: str, body: str, unwanted: str
 ) -> None:
     assert unwanted not in topics_of(shipped, title, body)
