@@ -2351,6 +2351,13 @@ ROUNDS_97_TO_112_NEAR_MISSES: list[tuple[str, str, str]] = [
         "前日にはトランプ大統領と高市首相が会談した。",
         USFJ,
     ),
+    (  # a summit with North Korea and the prime minister's welcome: "war" alone is not the forces (round 119)
+        "Trump and Kim sign pledge in Singapore",
+        "President Donald Trump met North Korean leader Kim Jong Un in Singapore and said he would stop the "
+        "war games with South Korea.\nPrime Minister Shinzo Abe welcomed the summit and said Trump had "
+        "raised the abductions with Kim.",
+        ALLIANCE,
+    ),
 ]
 
 
