@@ -25,6 +25,8 @@ MIN_PREFIX_CHARS = 3
 # quotation marks reporting puts round a word inside one (economic "2+2", 'so-called "counterstrike"
 # capability').
 _SEPARATOR = r"[\s\-/&+%\"']"
+# ...except these signs, which a term keeps where it writes them, and what may stand for each in the text.
+_REQUIRED_SIGNS = {",": r",\s*", "+": r"\s*\+\s*"}
 # Word boundaries. A plain letter-or-digit class (not "letter but not CJK") keeps thousands of term
 # regexes quick to compile; normalise() puts a space wherever CJK text touches a spaced-script word.
 _BEFORE = rf"(?<!{WORD_CHAR})"
@@ -58,11 +60,9 @@ class Token:
     acronym: bool
     # No separator before it in the term as written ("USFJ再編", "F35"): none needed in the text either.
     joined: bool
-    # A comma before it in the term as written ("Japanese, American"): the text needs one there too.
-    after_comma: bool = False
-    # A plus sign before it ("2+2", the ministers' talks): the text needs one too, or a score's "2-2"
-    # reads as the talks.
-    after_plus: bool = False
+    # A sign before it in the term as written that the text needs too (a key of `_REQUIRED_SIGNS`):
+    # the comma of "Japanese, American", the plus of "2+2" (or a score's "2-2" reads as the talks).
+    sign_before: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,15 +95,14 @@ def parse_term(text: str, *, quoted: bool = False, case_sensitive: bool = False)
         kind = found.lastgroup
         joined = previous_end is not None and found.start() == previous_end
         between = cased[previous_end : found.start()] if previous_end is not None else ""
-        comma, plus = "," in between, "+" in between
+        sign = next((sign for sign in _REQUIRED_SIGNS if sign in between), "")
         previous_end = found.end()
         if kind == "dotted":
-            tokens.append(Token(written.replace(".", "").casefold(), False, True, joined, comma, plus))
+            tokens.append(Token(written.replace(".", "").casefold(), False, True, joined, sign))
         elif kind == "cjk":
-            tokens.append(Token(written.casefold(), True, False, joined, comma, plus))
+            tokens.append(Token(written.casefold(), True, False, joined, sign))
         else:
-            acronym = bool(_ACRONYM.match(written))
-            tokens.append(Token(written.casefold(), False, acronym, joined, comma, plus))
+            tokens.append(Token(written.casefold(), False, bool(_ACRONYM.match(written)), joined, sign))
     if not tokens:
         raise TermError("empty term" if not body.strip() else f"nothing to search for in {text.strip()!r}")
     if prefix:
@@ -216,10 +215,8 @@ def compile_term(spec: TermSpec, term_id: int) -> CompiledTerm:
         if index > 0:
             previous = spec.tokens[index - 1]
             optional = token.joined or token.cjk or previous.cjk
-            if token.after_comma:
-                parts.append(r",\s*")
-            elif token.after_plus:
-                parts.append(r"\s*\+\s*")
+            if token.sign_before:
+                parts.append(_REQUIRED_SIGNS[token.sign_before])
             else:
                 parts.append(f"{_SEPARATOR}{'*' if optional else '+'}")
         parts.append(_token_pattern(token, forms, prefix))
@@ -243,9 +240,7 @@ def _second_word_starts(spec: TermSpec) -> frozenset[str] | None:
     if len(spec.tokens) < 2:
         return None
     first, second = spec.tokens[0], spec.tokens[1]
-    if first.acronym or first.cjk or second.cjk or second.joined:
-        return None
-    if second.after_comma or second.after_plus:
+    if first.acronym or first.cjk or second.cjk or second.joined or second.sign_before:
         return None
     inflect = not spec.exact
     if not all(_FIRST_WORD.fullmatch(form) for form in _token_forms(first, inflect=inflect, prefix=False)):
