@@ -2360,6 +2360,15 @@ ROUNDS_97_TO_112_NEAR_MISSES: list[tuple[str, str, str]] = [
     ),
 ]
 
+ROUNDS_129_TO_144_NEAR_MISSES: list[tuple[str, str, str]] = [
+    (  # a U.S. Air Force squadron moving to a U.S. base to watch the islands is not Japan's deployment
+        "U.S. drones relocate to Kadena",
+        "MQ-9 aircraft of the 319th Expeditionary Reconnaissance Squadron moved from the MSDF's Kanoya base "
+        "to Kadena, where their deployment will cover the Nansei islands.",
+        BUILDUP,
+    ),
+]
+
 
 @pytest.mark.parametrize(
     ("title", "body", "unwanted"),
@@ -2373,7 +2382,8 @@ ROUNDS_97_TO_112_NEAR_MISSES: list[tuple[str, str, str]] = [
     + ROUNDS_61_TO_67_NEAR_MISSES
     + ROUNDS_71_TO_73_NEAR_MISSES
     + ROUNDS_77_TO_92_NEAR_MISSES
-    + ROUNDS_97_TO_112_NEAR_MISSES,
+    + ROUNDS_97_TO_112_NEAR_MISSES
+    + ROUNDS_129_TO_144_NEAR_MISSES,
 )
 def test_near_misses_found_by_probe_rounds_19_to_112(
     shipped: Matcher, title: str, body: str, unwanted: str
