@@ -2189,6 +2189,64 @@ ROUNDS_97_TO_112_FINDS: list[tuple[str, str, set[str]]] = [
 ]
 
 
+ROUNDS_129_TO_144_FINDS: list[tuple[str, str, set[str]]] = [
+    (  # the upgrade in its usual Japanese name, 在日米軍の機能強化, with no command noun (round 131)
+        "在日米軍の機能強化、見直し論も",
+        "米政府内で在日米軍の機能強化計画を縮小する案が出ていると米メディアが伝えた。",
+        {USFJ, ALLIANCE},
+    ),
+    (  # the Yokota headquarters taking on operations with the SDF, USFJ never named (rounds 131, 133)
+        "More staff for Yokota headquarters",
+        "The U.S. military will add several hundred officers to the headquarters at Yokota Air Base so that "
+        "it can plan and command operations with the Self-Defense Forces.",
+        {USFJ, ALLIANCE},
+    ),
+    (  # Japanese-made interceptors sent to refill U.S. stocks (rounds 131, 135)
+        "Cabinet clears Patriot interceptors for export to United States",
+        "The missiles, made under licence, will refill depleted stocks.",
+        {ALLIANCE},
+    ),
+    (  # the third non-nuclear principle and U.S. port calls (rounds 132, 136; five writers)
+        "Prime minister open to reviewing 'no introduction' principle",
+        "The government will review its security documents next year.\n"
+        "Some ruling-party lawmakers say a strict ban on U.S. submarines with nuclear weapons making port "
+        "calls weakens extended deterrence.\nSurvivors' groups protested.",
+        {ALLIANCE},
+    ),
+    (  # the Extended Deterrence Dialogue in plain words (round 132)
+        "日米の当局者、米戦略軍を訪問",
+        "日米両政府の審議官級協議で、日本側は米国の核抑止力の運用について説明を受けた。",
+        {ALLIANCE},
+    ),
+    (  # a U.S. base's land to be handed back (round 130)
+        "City asks for earlier return of Camp Kinser",
+        "Urasoe asked the government to speed the return of Camp Kinser, whose warehouses are to move to "
+        "other bases.",
+        {ALLIANCE},
+    ),
+    (  # a U.S. ammunition depot moved (round 130)
+        "前畑弾薬庫の移設工事が進む",
+        "佐世保市の前畑弾薬庫を針尾島へ移設する工事が本格化した。",
+        {ALLIANCE},
+    ),
+    (  # U.S.-only fighters rotating through a base in Japan (round 129)
+        "F-22s arrive at Kadena",
+        "A dozen F-22 Raptors landed on the Okinawa base for a six-month rotation.",
+        {ALLIANCE},
+    ),
+    (  # a surtax for the SDF (round 132)
+        "Surtax to pay for SDF to start in April",
+        "The corporate surtax will fund Japan's higher spending on its forces.",
+        {BUILDUP},
+    ),
+    (  # the ministry's fighter purchases, Japan named only through it (round 129)
+        "Misawa wing completes switch to stealth fighters",
+        "The Defense Ministry plans to buy 147 F-35s, and the next squadron will form at Komatsu.",
+        {BUILDUP},
+    ),
+]
+
+
 @pytest.mark.parametrize(
     ("title", "body", "expected"),
     ROUNDS_19_TO_22_FINDS
@@ -2204,9 +2262,10 @@ ROUNDS_97_TO_112_FINDS: list[tuple[str, str, set[str]]] = [
     + ROUNDS_68_TO_70_FINDS
     + ROUNDS_71_TO_73_FINDS
     + ROUNDS_77_TO_92_FINDS
-    + ROUNDS_97_TO_112_FINDS,
+    + ROUNDS_97_TO_112_FINDS
+    + ROUNDS_129_TO_144_FINDS,
 )
-def test_stories_found_by_probe_rounds_19_to_112(
+def test_stories_found_by_probe_rounds_19_to_144(
     shipped: Matcher, title: str, body: str, expected: set[str]
 ) -> None:
     assert expected <= topics_of(shipped, title, body)
@@ -2367,6 +2426,48 @@ ROUNDS_129_TO_144_NEAR_MISSES: list[tuple[str, str, str]] = [
         "to Kadena, where their deployment will cover the Nansei islands.",
         BUILDUP,
     ),
+    (  # a base's air show (round 131)
+        "三沢基地で航空祭",
+        "米空軍三沢基地で航空祭が開かれ、航空自衛隊と米空軍の展示飛行に約8万人が集まった。",
+        ALLIANCE,
+    ),
+    (  # carmakers' joint development is business (round 130)
+        "ホンダと米GM、燃料電池で提携拡大",
+        "日米の自動車大手が次世代の燃料電池を共同開発する。",
+        ALLIANCE,
+    ),
+    (  # a takeover's "security" agreement with Washington (round 134, both languages)
+        "Nippon Steel closes U.S. Steel takeover",
+        "The deal gives Washington a golden share; the two allies' leaders said it strengthened economic "
+        "security.",
+        ALLIANCE,
+    ),
+    (  # another country's joint headquarters (round 133)
+        "NZ joint forces headquarters to lead Pacific deployments",
+        "New Zealand's Headquarters Joint Forces will lead more deployments under its Defence Capability "
+        "Plan, Defence Minister Judith Collins said.",
+        BUILDUP,
+    ),
+    (  # a Japanese sailor's offence near a U.S. base town (round 129)
+        "MSDF petty officer arrested after drunk-driving crash in Yokosuka",
+        "Police arrested a Maritime Self-Defense Force petty officer after his car hit a pole.",
+        ALLIANCE,
+    ),
+    (  # a civilian airport that shares a U.S. runway (round 129)
+        "Iwakuni airport passengers top 500,000",
+        "The civilian terminal at Marine Corps Air Station Iwakuni had a record year.",
+        ALLIANCE,
+    ),
+    (  # the Coast Guard's own budget (round 135)
+        "海保予算が過去最大に",
+        "政府は安全保障関連3文書に基づき、海上保安庁の巡視船を増強する。",
+        BUILDUP,
+    ),
+    (  # an engine maker's loss on airliner engines (round 134)
+        "IHI swings to loss on engine inspections",
+        "IHI booked charges for inspecting the geared turbofan engines it helps build for narrow-body jets.",
+        BUILDUP,
+    ),
 ]
 
 
@@ -2385,7 +2486,7 @@ ROUNDS_129_TO_144_NEAR_MISSES: list[tuple[str, str, str]] = [
     + ROUNDS_97_TO_112_NEAR_MISSES
     + ROUNDS_129_TO_144_NEAR_MISSES,
 )
-def test_near_misses_found_by_probe_rounds_19_to_112(
+def test_near_misses_found_by_probe_rounds_19_to_144(
     shipped: Matcher, title: str, body: str, unwanted: str
 ) -> None:
     assert unwanted not in topics_of(shipped, title, body)
