@@ -2244,6 +2244,43 @@ ROUNDS_129_TO_144_FINDS: list[tuple[str, str, set[str]]] = [
         "The Defense Ministry plans to buy 147 F-35s, and the next squadron will form at Komatsu.",
         {BUILDUP},
     ),
+    (  # the Joint Operations Command growing, USFJ named in the same title (rounds 137, 139, 144)
+        "統合作戦司令部を増員へ　在日米軍との調整強化",
+        "防衛省は統合作戦司令部の要員を来年度に約100人増やす。",
+        {BUILDUP},
+    ),
+    (  # Japanese-made missiles sent to U.S. stocks: the export rules (rounds 134, 135, 137)
+        "Japan to send PAC-3 interceptors to U.S.",
+        "The interceptors, made under a U.S. licence, will refill American stocks.",
+        {BUILDUP},
+    ),
+    (  # the Henoko landfill's soft seabed, the U.S. never named (round 139)
+        "大浦湾の地盤改良、工期9年",
+        "沖縄防衛局はキャンプ・シュワブ沖の大浦湾で軟弱地盤を改良する工事の計画を示した。",
+        {ALLIANCE},
+    ),
+    (  # "trade" as a verb in a title about U.S. fighters (round 142)
+        "Misawa wing to trade F-16s for F-35As",
+        "The U.S. Air Force will station 48 F-35As at Misawa Air Base.",
+        {ALLIANCE},
+    ),
+    (  # the treaty and the Senkakus, Japan named only by its minister (round 142)
+        "Rubio, Iwaya reaffirm Senkaku commitment",
+        "The secretary of state and the foreign minister confirmed that the security treaty covers the "
+        "Senkaku Islands, and Rubio opposed China's attempts to change the status quo.",
+        {ALLIANCE},
+    ),
+    (  # Japan's amphibious brigade with U.S. and Philippine marines (round 138)
+        "水陸機動団、米比海兵隊とルソン島で訓練",
+        "陸上自衛隊の水陸機動団が米海兵隊、フィリピン海兵隊と共同訓練を行った。",
+        {ALLIANCE},
+    ),
+    (  # the U.S. headquarters at Yokota taking on operational roles (round 143)
+        "Fussa asks about bigger U.S. headquarters",
+        "The mayor asked how many more people will work at Yokota Air Base as the U.S. headquarters there "
+        "takes on operational roles.",
+        {USFJ, ALLIANCE},
+    ),
 ]
 
 
@@ -2467,6 +2504,72 @@ ROUNDS_129_TO_144_NEAR_MISSES: list[tuple[str, str, str]] = [
         "IHI swings to loss on engine inspections",
         "IHI booked charges for inspecting the geared turbofan engines it helps build for narrow-body jets.",
         BUILDUP,
+    ),
+    (  # talks on paying for U.S. forces that mention Japan's own spending (rounds 141, 143)
+        "Tokyo and Washington open cost-sharing talks",
+        "Japan's defense spending has risen, officials said, as talks on the next agreement began.",
+        BUILDUP,
+    ),
+    (  # the GSDF called out against bears (round 139)
+        "GSDF sent to Akita to help with bear attacks",
+        "The defense minister ordered Ground Self-Defense Force troops to carry traps under the Self-Defense "
+        "Forces Law.",
+        BUILDUP,
+    ),
+    (  # an old bomb disposed of (round 139)
+        "那覇で不発弾処理、住民避難",
+        "陸上自衛隊が米国製の不発弾を処理し、周辺の住民避難が行われた。",
+        BUILDUP,
+    ),
+    (  # a U.S. destroyer in the Taiwan Strait (round 137)
+        "U.S. destroyer transits Taiwan Strait",
+        "The Yokosuka-based destroyer USS Ralph Johnson sailed through the Taiwan Strait.",
+        BUILDUP,
+    ),
+    (  # a U.S. Marine regiment reorganised (round 143)
+        "沖縄の海兵連隊が改編",
+        "陸上自衛隊も注目する中、米海兵隊の海兵連隊が海兵沿岸連隊に改編された。",
+        BUILDUP,
+    ),
+    (  # a U.S. team at Yokota to work with the Joint Operations Command (round 144)
+        "横田に日米調整チーム　統合作戦司令部と連携",
+        "在日米軍司令部は統合作戦司令部と作戦をすり合わせるチームを横田基地内に置いた。",
+        BUILDUP,
+    ),
+    (  # base-town shops and land investment (round 139)
+        "Sasebo burger shops report record week",
+        "Restaurants near the U.S. Navy base in Sasebo served more customers than ever.",
+        ALLIANCE,
+    ),
+    (
+        "「軍用地」投資の人気続く　利回り安定",
+        "沖縄の米軍基地内の土地は利回りが安定し、嘉手納や普天間の軍用地の価格が上がっている。",
+        ALLIANCE,
+    ),
+    (  # U.S. Marines rotating through Australia (round 142)
+        "Marines arrive in Darwin for rotation",
+        "About 2,000 Marines, some from Okinawa, arrived with MV-22 Ospreys.",
+        ALLIANCE,
+    ),
+    (  # U.S. arms for Taiwan (round 142)
+        "米上院で台湾政策公聴会",
+        "議員らは米国による台湾への武器供与の遅れを批判した。",
+        ALLIANCE,
+    ),
+    (  # a chipmaker's alliance (round 139)
+        "Rapidus deepens alliance with IBM",
+        "The U.S.-Japan chip alliance matters for economic security, the companies said.",
+        ALLIANCE,
+    ),
+    (  # a notification system reviewed after a crime, not a command (round 138)
+        "米兵事件、県に伝わらず　通報体制見直しへ",
+        "在日米軍関係者の事件の通報体制を日米両政府が見直す。",
+        USFJ,
+    ),
+    (  # a hospital on former base land, ten years after its return (round 140)
+        "西普天間跡地に病院開院　返還から10年",
+        "米軍のキャンプ瑞慶覧の一部だった宜野湾市の跡地に大学病院が開院した。",
+        ALLIANCE,
     ),
 ]
 
