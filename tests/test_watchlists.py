@@ -2189,7 +2189,7 @@ ROUNDS_97_TO_112_FINDS: list[tuple[str, str, set[str]]] = [
 ]
 
 
-ROUNDS_129_TO_144_FINDS: list[tuple[str, str, set[str]]] = [
+ROUNDS_129_TO_152_FINDS: list[tuple[str, str, set[str]]] = [
     (  # the upgrade in its usual Japanese name, 在日米軍の機能強化, with no command noun (round 131)
         "在日米軍の機能強化、見直し論も",
         "米政府内で在日米軍の機能強化計画を縮小する案が出ていると米メディアが伝えた。",
@@ -2281,6 +2281,26 @@ ROUNDS_129_TO_144_FINDS: list[tuple[str, str, set[str]]] = [
         "takes on operational roles.",
         {USFJ, ALLIANCE},
     ),
+    (  # USFJ's headquarters adding people, the upgrade's own word never used (round 145)
+        "在日米軍司令部、要員を増員へ",
+        "在日米軍司令部は横田基地の要員を段階的に増員し、新庁舎を建てる。",
+        {USFJ, ALLIANCE},
+    ),
+    (  # the Joint Operations Command by another of its names (round 148)
+        "SDF stands up permanent operations command",
+        "The new headquarters in Ichigaya directs the ground, maritime and air forces.",
+        {BUILDUP},
+    ),
+    (  # a U.S. Marine unit in a title that also suits Japan's marine-style brigade (round 146)
+        "Allies agree to turn Okinawa Marine unit into littoral regiment",
+        "The 12th Marine Regiment will become a littoral regiment, the ministers said in Tokyo.",
+        {ALLIANCE},
+    ),
+    (  # missiles cleared "for U.S." stocks (round 147)
+        "Japan loosens arms export rules, clears Patriot missiles for U.S.",
+        "The Cabinet changed the rules so that licence-built interceptors can be exported.",
+        {ALLIANCE},
+    ),
 ]
 
 
@@ -2300,9 +2320,9 @@ ROUNDS_129_TO_144_FINDS: list[tuple[str, str, set[str]]] = [
     + ROUNDS_71_TO_73_FINDS
     + ROUNDS_77_TO_92_FINDS
     + ROUNDS_97_TO_112_FINDS
-    + ROUNDS_129_TO_144_FINDS,
+    + ROUNDS_129_TO_152_FINDS,
 )
-def test_stories_found_by_probe_rounds_19_to_144(
+def test_stories_found_by_probe_rounds_19_to_152(
     shipped: Matcher, title: str, body: str, expected: set[str]
 ) -> None:
     assert expected <= topics_of(shipped, title, body)
@@ -2456,7 +2476,7 @@ ROUNDS_97_TO_112_NEAR_MISSES: list[tuple[str, str, str]] = [
     ),
 ]
 
-ROUNDS_129_TO_144_NEAR_MISSES: list[tuple[str, str, str]] = [
+ROUNDS_129_TO_152_NEAR_MISSES: list[tuple[str, str, str]] = [
     (  # a U.S. Air Force squadron moving to a U.S. base to watch the islands is not Japan's deployment
         "U.S. drones relocate to Kadena",
         "MQ-9 aircraft of the 319th Expeditionary Reconnaissance Squadron moved from the MSDF's Kanoya base "
@@ -2571,6 +2591,42 @@ ROUNDS_129_TO_144_NEAR_MISSES: list[tuple[str, str, str]] = [
         "米軍のキャンプ瑞慶覧の一部だった宜野湾市の跡地に大学病院が開院した。",
         ALLIANCE,
     ),
+    (  # defence shares in a market report (rounds 145, 151, 152)
+        "Defence shares lead Tokyo rally",
+        "Investors bet on higher military spending after the Liberal Democratic Party chose Takaichi.",
+        BUILDUP,
+    ),
+    (
+        "防衛関連株が急騰",
+        "防衛費の増額期待から三菱重工業や川崎重工業の株が買われた。",
+        BUILDUP,
+    ),
+    (  # civil servants' pay, the SDF's among it (rounds 136, 150)
+        "国家公務員の月給引き上げ勧告",
+        "人事院は自衛官を含む国家公務員の給与を引き上げるよう勧告した。",
+        BUILDUP,
+    ),
+    (  # a patient flown from a southwestern island (round 149)
+        "GSDF helicopter flies critically ill infant from Miyako",
+        "A Ground Self-Defense Force unit flew the baby to Naha.",
+        BUILDUP,
+    ),
+    (  # the Yokota headquarters' staff, the Joint Operations Command its partner (rounds 143, 149)
+        "Yokota headquarters to add staff officers",
+        "The commander said planners would work alongside the Self-Defense Forces' Joint Operations Command "
+        "in Ichigaya later this decade, after a first phase focused on communications and many other tasks.",
+        BUILDUP,
+    ),
+    (  # a photo exhibition of the occupation years (round 146)
+        "米軍統治下の沖縄を写す写真展",
+        "那覇市で、米軍統治下の沖縄の暮らしを写した写真展が開かれている。",
+        ALLIANCE,
+    ),
+    (  # a hospital on returned base land (round 149)
+        "University hospital opens on former U.S. housing land",
+        "The hospital stands on land of Camp Foster returned to Japan in 2015.",
+        ALLIANCE,
+    ),
 ]
 
 
@@ -2587,9 +2643,9 @@ ROUNDS_129_TO_144_NEAR_MISSES: list[tuple[str, str, str]] = [
     + ROUNDS_71_TO_73_NEAR_MISSES
     + ROUNDS_77_TO_92_NEAR_MISSES
     + ROUNDS_97_TO_112_NEAR_MISSES
-    + ROUNDS_129_TO_144_NEAR_MISSES,
+    + ROUNDS_129_TO_152_NEAR_MISSES,
 )
-def test_near_misses_found_by_probe_rounds_19_to_144(
+def test_near_misses_found_by_probe_rounds_19_to_152(
     shipped: Matcher, title: str, body: str, unwanted: str
 ) -> None:
     assert unwanted not in topics_of(shipped, title, body)
