@@ -2301,6 +2301,21 @@ ROUNDS_129_TO_152_FINDS: list[tuple[str, str, set[str]]] = [
         "The Cabinet changed the rules so that licence-built interceptors can be exported.",
         {ALLIANCE},
     ),
+    (  # Japan's crews trained on Tomahawk by the U.S. Navy: Japan's counterstrike (43 items, rounds 129-160)
+        "MSDF crews begin Tomahawk training with U.S. Navy",
+        "The Defense Ministry says the destroyers will carry the cruise missiles from next year.",
+        {BUILDUP},
+    ),
+    (  # the leaders on a carrier, with the 2% pledge in the title (rounds 153, 158)
+        "Takaichi tells Trump aboard carrier that Japan will hit 2% this year",
+        "The prime minister said Japan would raise defense spending to 2% of GDP by March.",
+        {BUILDUP},
+    ),
+    (  # other countries protesting a U.S. system shown at a base town (round 159)
+        "China, Russia protest Typhon display at Iwakuni",
+        "The U.S. Army showed the missile system at Iwakuni during drills with Japanese forces.",
+        {ALLIANCE},
+    ),
 ]
 
 
