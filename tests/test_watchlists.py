@@ -2206,7 +2206,7 @@ ROUNDS_129_TO_152_FINDS: list[tuple[str, str, set[str]]] = [
         "The missiles, made under licence, will refill depleted stocks.",
         {ALLIANCE},
     ),
-    (  # the third non-nuclear principle and U.S. port calls (rounds 132, 136; five writers)
+    (  # the third non-nuclear principle and U.S. port calls (rounds 132, 136, 150; four items)
         "Prime minister open to reviewing 'no introduction' principle",
         "The government will review its security documents next year.\n"
         "Some ruling-party lawmakers say a strict ban on U.S. submarines with nuclear weapons making port "
