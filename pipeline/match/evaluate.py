@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from itertools import islice
+from types import MappingProxyType
 from typing import NamedTuple
 
 from pipeline.match.explanation import Clause
@@ -28,6 +29,7 @@ from pipeline.match.query import (
     NotNode,
     OrNode,
     TermNode,
+    iter_terms,
 )
 
 FIELD_WEIGHTS = {"title": 3.0, "body": 1.0}
@@ -56,6 +58,51 @@ Occurrences = Mapping[str, Mapping[int, Sequence[tuple[int, int]]]]
 TermIds = Mapping[int, int]
 
 
+class AliasMembers(NamedTuple):
+    """An alias's members by term id, so that evaluating it touches only the members present: the
+    shipped aliases hold up to hundreds of terms, and an article a handful of them."""
+
+    term_ids: frozenset[int]
+    positions: Mapping[int, tuple[int, ...]]  # term id -> where its members stand in the alias
+
+
+class NodeIndex:
+    """What evaluating a node needs that no article changes, worked out when the node is first
+    evaluated and kept by the matcher from one article to the next (nodes by identity: a topic's
+    tree lives as long as its matcher)."""
+
+    def __init__(self, term_ids: TermIds) -> None:
+        self.term_ids = term_ids
+        self.aliases: dict[int, AliasMembers] = {}
+        # A composite node's terms, and its outcome in an article holding none of them: most
+        # clauses of a long watchlist find nothing in a given article, and their outcome is then
+        # the same in every article (the empty evaluation below).
+        self.absent: dict[int, tuple[frozenset[int], Outcome]] = {}
+        # Those outcomes' clause trees, by id(outcome) (the outcomes live here as long as this).
+        self.absent_clauses: dict[int, Clause] = {}
+
+    def members(self, node: AliasNode) -> AliasMembers:
+        members = self.aliases.get(id(node))
+        if members is None:
+            positions: dict[int, tuple[int, ...]] = {}
+            for position, member in enumerate(node.members):
+                term_id = self.term_ids[id(member)]
+                positions[term_id] = (*positions.get(term_id, ()), position)
+            members = self.aliases[id(node)] = AliasMembers(frozenset(positions), positions)
+        return members
+
+    def absent_outcome(self, node: Node) -> tuple[frozenset[int], Outcome]:
+        known = self.absent.get(id(node))
+        if known is None:
+            terms = frozenset(self.term_ids[id(term)] for term in iter_terms(node))
+            nothing: dict[int, Sequence[tuple[int, int]]] = {}
+            empty = Evaluator(self.term_ids, {name: nothing for name in _ORDER}, dict.fromkeys(_ORDER, ""))
+            outcome = empty.evaluate(node)
+            self.absent_clauses[id(outcome)] = clause_tree(outcome)
+            known = self.absent[id(node)] = (terms, outcome)
+        return known
+
+
 class Outcome(NamedTuple):
     """A clause's truth for one article (a tuple: one is made for every node of every topic
     evaluated, over a hundred an article at 100,000 topics, and a dataclass's `__init__` is
@@ -82,8 +129,10 @@ class Evaluator:
         occurrences: Occurrences,
         texts: Mapping[str, str],
         words: Mapping[str, Words | None] | None = None,
+        index: NodeIndex | None = None,
     ):
         self.term_ids = term_ids
+        self.index = index
         self.occurrences = occurrences
         self.texts = texts
         self.words = words or {}
@@ -93,6 +142,7 @@ class Evaluator:
             getattr(occurrences[name], "present", None) or set(occurrences[name]) for name in _ORDER
         )
         self.present = {"all": title | body, "title": title, "body": body, "none": set()}
+        self._present_in = {fields: self.present[_scope(fields)] for fields in _FIELD_SCOPES}
         # NEAR outcomes by (node, fields): a topic's presence test works one out, and evaluating
         # the topic that then holds would work it out again.
         self._near: dict[tuple[int, frozenset[str]], Outcome] = {}
@@ -134,6 +184,17 @@ class Evaluator:
         if kind is TermNode:
             hits = self._term_hits(node, fields)
             return _outcome((node, bool(hits), hits, ()))
+        index = self.index
+        if kind is AliasNode:
+            if index is not None:
+                hits = self._alias_hits(index.members(node), node, fields)
+            else:
+                hits = [hit for member in node.members for hit in self._term_hits(member, fields)]
+            return _outcome((node, bool(hits), hits, ()))
+        if index is not None:
+            terms, absent = index.absent_outcome(node)
+            if terms.isdisjoint(self.present["all"]):
+                return absent
         if kind is AndNode or kind is OrNode:
             children = [self.evaluate(child, fields) for child in node.children]
             either = kind is OrNode
@@ -146,9 +207,6 @@ class Evaluator:
                 elif not either:
                     matched = False
             return _outcome((node, matched, hits if matched or either else [], children))
-        if kind is AliasNode:
-            hits = [hit for member in node.members for hit in self._term_hits(member, fields)]
-            return _outcome((node, bool(hits), hits, ()))
         if isinstance(node, NotNode):
             child = self.evaluate(node.child, fields)
             return _outcome((node, not child.matched, [], (child,)))
@@ -168,6 +226,20 @@ class Evaluator:
                 known = self._near[key] = _outcome((node, bool(hits), hits, (left, right)))
             return known
         raise TypeError(f"unknown node {node!r}")
+
+    def _alias_hits(self, members: AliasMembers, node: AliasNode, fields: frozenset[str]) -> list[Found]:
+        """The hits of the alias's members present in `fields`, in the alias's order: what every
+        member's `_term_hits` in turn gives, without visiting the members that are absent."""
+        present = members.term_ids & self._present_in[fields]
+        if not present:
+            return []
+        positions = members.positions
+        if len(present) == 1:
+            (term_id,) = present
+            order: Iterable[int] = positions[term_id]
+        else:
+            order = sorted(position for term_id in present for position in positions[term_id])
+        return [hit for position in order for hit in self._term_hits(node.members[position], fields)]
 
     def _term_hits(self, node: TermNode, fields: frozenset[str]) -> list[Found]:
         # (The lists are shared between outcomes: nothing appends to an outcome's hits.)
@@ -321,6 +393,10 @@ def word_runs(text: str) -> tuple[list[int], list[int]]:
 
 def _scope(fields: frozenset[str]) -> str:
     return "all" if fields == ALL_FIELDS else next(iter(fields)) if fields else "none"
+
+
+# Every field scope a clause can be evaluated in: all fields, one of them, or none.
+_FIELD_SCOPES = (ALL_FIELDS, *(frozenset({name}) for name in _ORDER), frozenset())
 
 
 def presence_test(node: Node, term_ids: TermIds, fields: frozenset[str] = ALL_FIELDS) -> PresenceTest:
@@ -626,8 +702,12 @@ def _term_clause(source: str, label: str, count: int) -> Clause:
     return Clause(source, "term", count > 0, (label,) if count else (), count, None, None, ())
 
 
-def clause_tree(outcome: Outcome) -> Clause:
-    """The outcome as nested clauses: what each part of the query found."""
+def clause_tree(outcome: Outcome, known: Mapping[int, Clause] = MappingProxyType({})) -> Clause:
+    """The outcome as nested clauses: what each part of the query found. `known`: clauses already
+    built, by id(outcome) (`NodeIndex.absent_clauses`)."""
+    settled = known.get(id(outcome))
+    if settled is not None:
+        return settled
     node = outcome.node
     kind = type(node)
     counted = outcome.hits
@@ -649,7 +729,7 @@ def clause_tree(outcome: Outcome) -> Clause:
         len(counted),
         node.distance if kind is NearNode else None,
         node.field if kind is FieldNode else None,
-        tuple([clause_tree(child) for child in outcome.children]),
+        tuple([clause_tree(child, known) for child in outcome.children]),
     )
 
 

@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from operator import itemgetter
+from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
 import ahocorasick
@@ -43,6 +44,7 @@ from pipeline.match.evaluate import (
     FIELD_WEIGHTS,
     Evaluator,
     Found,
+    NodeIndex,
     Outcome,
     PresenceTest,
     Substance,
@@ -56,7 +58,7 @@ from pipeline.match.evaluate import (
     sentence_starts,
     substance,
 )
-from pipeline.match.explanation import Explanation
+from pipeline.match.explanation import Clause, Explanation
 from pipeline.match.japanese import Words, words_of
 from pipeline.match.normalize import NormalisedText, normalise
 from pipeline.match.presearch import word_anchors
@@ -307,6 +309,7 @@ class Matcher:
             raise ValueError("; ".join(f"{problem.key}: {problem.message}" for problem in problems))
         self.term_ids: dict[TermSpec, int] = {}
         self.node_term_ids: dict[int, int] = {}  # id(term node) -> term id, for the evaluator
+        self.node_index = NodeIndex(self.node_term_ids)  # filled as evaluators meet each node
         self.terms: list[CompiledTerm] = []
         self.topics: dict[str, CompiledTopic] = {}
         trees = TopicTrees(topics, resolved)
@@ -623,7 +626,9 @@ class Matcher:
             positive = distinct_hits(outcome.hits)
             weight = scanned.substance(positive, topic.min_score)
             if weight.enough:
-                verdicts.append(build_verdict(topic, scanned, outcome, (positive, weight)))
+                verdicts.append(
+                    build_verdict(topic, scanned, outcome, (positive, weight), self.node_index.absent_clauses)
+                )
         return verdicts
 
     def _score_bound(self, topic: CompiledTopic, scanned: ScannedArticle) -> float:
@@ -652,10 +657,11 @@ class Matcher:
 
     def _evaluator(self, scanned: ScannedArticle) -> Evaluator:
         texts = {name: folded.text for name, folded in scanned.fields.items()}
-        return Evaluator(self.node_term_ids, scanned.occurrences, texts, scanned.words)
+        return Evaluator(self.node_term_ids, scanned.occurrences, texts, scanned.words, self.node_index)
 
     def _verdict(self, topic: CompiledTopic, scanned: ScannedArticle, evaluator: Evaluator) -> Verdict:
-        return build_verdict(topic, scanned, evaluator.evaluate(topic.tree))
+        outcome = evaluator.evaluate(topic.tree)
+        return build_verdict(topic, scanned, outcome, None, self.node_index.absent_clauses)
 
 
 _MARK = "\x01"
@@ -720,9 +726,11 @@ def build_verdict(
     scanned: ScannedArticle,
     outcome: Outcome,
     weighed: tuple[list[Found], Substance] | None = None,
+    known_clauses: Mapping[int, Clause] = MappingProxyType({}),
 ) -> Verdict:
     """The verdict with its explanation. `weighed`: the outcome's distinct positive hits and their
-    substance, when the caller has worked them out already."""
+    substance, when the caller has worked them out already; `known_clauses`: clause trees built
+    already, by id(outcome)."""
     if weighed is None:
         positive = distinct_hits(outcome.hits) if outcome.matched else []
         weight = scanned.substance(positive, topic.min_score)
@@ -735,7 +743,7 @@ def build_verdict(
     evidence = _evidence(positive, scanned)
     explanation = Explanation(
         query=topic.tree.source,
-        clauses=clause_tree(outcome),
+        clauses=clause_tree(outcome, known_clauses),
         hits=evidence.ordered_hits,
         score=topic_score,
         min_score=topic.min_score,
