@@ -162,3 +162,27 @@ def test_corner_brackets_keep_latin_words_apart_and_hits_point_at_the_original()
 )
 def test_a_model_number_matches_its_plural(term: str, text: str, matched: bool) -> None:
     assert verdict({"any": [term]}, text).matched is matched
+
+
+def test_a_terms_regex_is_compiled_when_first_tried_not_when_the_matcher_is_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Building the shipped watchlists' matcher compiled some 1,800 regexes, most never tried.
+    import re
+
+    from pipeline.match import terms
+
+    compiled: list[str] = []
+
+    def counting_compile(source: str) -> re.Pattern[str]:
+        compiled.append(source)
+        return re.compile(source)
+
+    monkeypatch.setattr(terms, "_regex", counting_compile)
+    built = matcher({"any": ["joint force headquarters", "zebra crossings", "orbital tether"]})
+    assert compiled == []
+    (found,) = built.match(article("A joint force headquarters opens", ""))
+    assert [hit.text for hit in found.hits] == ["joint force headquarters"]
+    assert len(compiled) == 1  # only the phrase whose first word occurs was tried
+    built.match(article("The joint force headquarters again", ""))
+    assert len(compiled) == 1  # and once only

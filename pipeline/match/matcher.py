@@ -61,7 +61,7 @@ from pipeline.match.evaluate import (
 from pipeline.match.explanation import Clause, Explanation
 from pipeline.match.japanese import Words, words_of
 from pipeline.match.normalize import NormalisedText, normalise
-from pipeline.match.presearch import word_anchors
+from pipeline.match.presearch import topics_word_anchors
 from pipeline.match.query import (
     AliasNode,
     AndNode,
@@ -365,7 +365,7 @@ class Matcher:
             term.term_id for term in self.terms if term.spec.tokens[0].cjk or term.spec.tokens[-1].cjk
         )
         # Presearch: each topic's anchor strings, found by the same automaton pass as the terms.
-        self._anchor_index = AnchorIndex([word_anchors(topic.tree) for topic in self._topic_list])
+        self._anchor_index = AnchorIndex(topics_word_anchors(topic.tree for topic in self._topic_list))
         self._automaton = self._build_automaton()
 
     @classmethod
@@ -433,7 +433,7 @@ class Matcher:
 
     def _entries(self, term_ids: Iterable[int]) -> tuple[tuple[int, Any], ...]:
         """(term id, its regex's `match`) for the terms to try where a key starts."""
-        return tuple((term_id, self.terms[term_id].pattern.match) for term_id in term_ids)
+        return tuple((term_id, _MatchCompiledOnFirstTry(self.terms[term_id])) for term_id in term_ids)
 
     def _dispatch(self, term_ids: list[int]) -> tuple[tuple[tuple[int, Any], ...], dict[str, Any]]:
         """A key that begins many terms ("the" of a hundred names): (the terms to try wherever it
@@ -662,6 +662,24 @@ class Matcher:
     def _verdict(self, topic: CompiledTopic, scanned: ScannedArticle, evaluator: Evaluator) -> Verdict:
         outcome = evaluator.evaluate(topic.tree)
         return build_verdict(topic, scanned, outcome, None, self.node_index.absent_clauses)
+
+
+class _MatchCompiledOnFirstTry:
+    """A term's `pattern.match`, its regex compiled when first tried: most of a watchlist's terms
+    are tried in few articles or none, and compiling all of them was a third of building the
+    shipped watchlists' matcher."""
+
+    __slots__ = ("_match", "_term")
+
+    def __init__(self, term: CompiledTerm) -> None:
+        self._term = term
+        self._match: Any = None
+
+    def __call__(self, text: str, position: int) -> re.Match[str] | None:
+        match = self._match
+        if match is None:
+            match = self._match = self._term.pattern.match
+        return match(text, position)
 
 
 _MARK = "\x01"

@@ -63,21 +63,36 @@ def anchor_terms(query: Node, rank: Rank = length_rank) -> Anchors | None:
 
 def word_anchors(query: Node, rank: Rank = length_rank) -> WordAnchors | None:
     """`anchor_terms`, each string with whether it begins a word wherever it counts."""
-    if isinstance(query, TermNode):
-        return _best(term_anchor_sets(query.spec), rank)
-    if isinstance(query, AliasNode):
-        return _union(word_anchors(member, rank) for member in query.members)
-    if isinstance(query, OrNode):
-        return _union(word_anchors(child, rank) for child in query.children)
-    if isinstance(query, AndNode):
-        return _best((word_anchors(child, rank) for child in query.children), rank)
-    if isinstance(query, NearNode):
-        return _best((word_anchors(query.left, rank), word_anchors(query.right, rank)), rank)
-    if isinstance(query, FieldNode):
-        return word_anchors(query.child, rank)
-    if isinstance(query, NotNode):
-        return None
-    raise TypeError(f"unknown node {query!r}")
+    return topics_word_anchors([query], rank)[0]
+
+
+def topics_word_anchors(queries: Iterable[Node], rank: Rank = length_rank) -> list[WordAnchors | None]:
+    """`word_anchors` of each query, an alias's set worked out once however many clauses name it
+    (the shipped watchlists name their aliases hundreds of times, some of hundreds of terms)."""
+    # By the identity of an alias's members: every clause naming the alias shares that tuple.
+    by_alias: dict[int, WordAnchors | None] = {}
+
+    def anchors(query: Node) -> WordAnchors | None:
+        if isinstance(query, TermNode):
+            return _best(term_anchor_sets(query.spec), rank)
+        if isinstance(query, AliasNode):
+            key = id(query.members)
+            if key not in by_alias:
+                by_alias[key] = _union(anchors(member) for member in query.members)
+            return by_alias[key]
+        if isinstance(query, OrNode):
+            return _union(anchors(child) for child in query.children)
+        if isinstance(query, AndNode):
+            return _best((anchors(child) for child in query.children), rank)
+        if isinstance(query, NearNode):
+            return _best((anchors(query.left), anchors(query.right)), rank)
+        if isinstance(query, FieldNode):
+            return anchors(query.child)
+        if isinstance(query, NotNode):
+            return None
+        raise TypeError(f"unknown node {query!r}")
+
+    return [anchors(query) for query in queries]
 
 
 @functools.lru_cache(maxsize=65536)
@@ -110,15 +125,22 @@ def _union(sets: Iterable[WordAnchors | None]) -> WordAnchors | None:
             return None
         union |= anchors
     # A string that contains another adds nothing: wherever it occurs, the shorter one does too
-    # (for one that must begin a word: where the longer one begins, as a word too).
+    # (for one that must begin a word: where the longer one begins, as a word too). The strings
+    # kept so far are looked up by the new one's slices of their lengths, not compared with each in
+    # turn: a long alias or OR unites hundreds of strings, of a few lengths.
     kept: list[Anchor] = []
+    anywhere: dict[int, set[str]] = {}  # by length: kept strings that count wherever they occur
+    word_starts: dict[int, set[str]] = {}  # by length: kept strings that count where a word begins
     for anchor in sorted(union, key=lambda anchor: (len(anchor.text), not anchor.word_start)):
-        if not any(_covers(shorter, anchor) for shorter in kept):
-            kept.append(anchor)
+        text = anchor.text
+        if anchor.word_start and any(text[:length] in found for length, found in word_starts.items()):
+            continue
+        if any(
+            text[start : start + length] in found
+            for length, found in anywhere.items()
+            for start in range(len(text) - length + 1)
+        ):
+            continue
+        kept.append(anchor)
+        (word_starts if anchor.word_start else anywhere).setdefault(len(text), set()).add(text)
     return frozenset(kept)
-
-
-def _covers(shorter: Anchor, longer: Anchor) -> bool:
-    if shorter.word_start:
-        return longer.word_start and longer.text.startswith(shorter.text)
-    return shorter.text in longer.text
