@@ -1,6 +1,7 @@
 """newswatch benchmarks, one entry point.
 
-    python -m benchmarks                  # throughput, memory, then the matcher at scale (about 12 minutes)
+    python -m benchmarks                  # throughput, memory, all-304 polling, the matcher at scale (about
+                                          # 13 minutes), then every target of issue 16 in one table
     python -m benchmarks throughput ...   # newswatch once vs a bare trafilatura loop vs rss2email
     python -m benchmarks memory ...       # the daemon over 1,000 feeds and 100,000 stored articles
     python -m benchmarks fetch ...        # polling 1,000 feeds: first cycle and all-304, vs rss2email
@@ -19,8 +20,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import asdict
+from typing import Any
 
-from benchmarks import matcher_scale, memory, throughput
+from benchmarks import fetch, matcher_scale, memory, targets, throughput
 from benchmarks.bench_setup import RESULTS, compile_sources, save_results
 
 
@@ -41,6 +44,11 @@ def run_all(argv: list[str]) -> int:
     print("\n== memory: the daemon over 1,000 feeds and 100,000 stored articles", flush=True)
     memory_args = memory_parser().parse_args(["--json", str(RESULTS / f"memory-{stamp}.json")])
     footprint = memory.run_from_arguments(memory_args)
+    polling = None
+    if not args.no_peer:
+        print("\n== fetch: polling 1,000 feeds, first cycle and all-304, against rss2email", flush=True)
+        fetch_args = fetch_parser().parse_args(["--json", str(RESULTS / f"fetch-{stamp}.json")])
+        polling = fetch.run_from_arguments(fetch_args)
     scale = None
     if not args.no_matcher_scale:
         print("\n== matcher: 100 to 100,000 topics over real news, one core", flush=True)
@@ -48,12 +56,16 @@ def run_all(argv: list[str]) -> int:
         scale_args = matcher_scale_parser().parse_args(["--json", str(scale_json)])
         scale = matcher_scale.run_from_arguments(scale_args)
     elapsed = time.perf_counter() - started
+    measured = targets.collect(speed, footprint, scale, polling)
+    print("\n" + targets.render(measured, _machine_line(speed["machine"])))
     summary = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "seconds": elapsed,
         "throughput": speed,
         "memory": footprint,
         "matcher_scale": scale,
+        "fetch": polling,
+        "targets": [{**asdict(target), "met": target.met} for target in measured],
     }
     print(f"\nall benchmarks: {elapsed / 60:.1f} minutes")
     save_results("all", summary, RESULTS / f"all-{stamp}.json")
@@ -63,6 +75,20 @@ def run_all(argv: list[str]) -> int:
 def throughput_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks throughput")
     throughput.add_arguments(parser)
+    return parser
+
+
+def _machine_line(described: dict[str, Any]) -> str:
+    """The machine as the README's table names it: cores, Python, and the load around the run."""
+    return (
+        f"{described['cores']} cores, {described['platform']}, Python {described['python']}; "
+        f"load average {described['load_before'][0]:.2f} before the first benchmark"
+    )
+
+
+def fetch_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks fetch")
+    fetch.add_arguments(parser)
     return parser
 
 
@@ -94,9 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         matcher_scale.run_from_arguments(matcher_scale_parser().parse_args(rest))
         return 0
     if command == "fetch":
-        from benchmarks import fetch
-
-        return fetch.main(rest)
+        fetch.run_from_arguments(fetch_parser().parse_args(rest))
+        return 0
     if command == "summary":
         from benchmarks import summary
 

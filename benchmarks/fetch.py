@@ -185,17 +185,22 @@ def render(measurements: list[Measurement], emails: dict[str, int]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    if argv is None:
-        argv = sys.argv[1:]
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fetch", description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    run_from_arguments(parser.parse_args(sys.argv[1:] if argv is None else argv))
+    return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--items", type=int, default=5)
     parser.add_argument("--hosts", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=3, help="all-304 cycles per tool (median reported)")
     parser.add_argument("--no-peer", action="store_true", help="skip rss2email")
     parser.add_argument("--json", type=Path, help="write the results here (default: benchmarks/results/)")
-    args = parser.parse_args(argv)
 
+
+def run_from_arguments(args: argparse.Namespace) -> dict[str, Any]:
     spec = FarmSpec(feeds=args.feeds, items=args.items, hosts=args.hosts)
     load_before = os.getloadavg()
     measurements: list[Measurement] = []
@@ -277,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         },
     }
     save_results("fetch", result, args.json)
-    return 0
+    return result
 
 
 if __name__ == "__main__":

@@ -158,3 +158,46 @@ def test_the_summary_benchmark_compares_the_medians_of_alternating_runs() -> Non
     # rss2email's median over newswatch's: 2.5 / 4.0 wall, 1.0 / 2.0 CPU; memory 100 / 30.
     assert "wall 0.62x, CPU 0.50x" in table
     assert "at most 2.0x): 3.33x" in table
+
+
+def test_the_fetch_benchmark_polls_every_feed_twice_and_counts_the_304s(tmp_path: Path) -> None:
+    from benchmarks.__main__ import fetch_parser
+    from benchmarks.fetch import run_from_arguments
+
+    out = tmp_path / "fetch.json"
+    args = fetch_parser().parse_args(["--feeds", "6", "--items", "2", "--hosts", "2", "--repeats", "1"])
+    args.no_peer, args.json = True, out
+    result = run_from_arguments(args)
+    assert json.loads(out.read_text()) == json.loads(json.dumps(result))
+    first, again = result["measurements"]
+    assert (first["cycle"], first["requests"], first["not_modified"]) == ("first (all new)", 6, 0)
+    assert (again["cycle"], again["requests"], again["not_modified"]) == ("all 304", 6, 6)
+
+
+def test_the_targets_table_judges_each_figure_by_the_issues_own_comparison() -> None:
+    from benchmarks.targets import collect, render
+
+    speed = {
+        "verdicts": {"two_workers_x_limit": 1.25, "one_worker_x_limit": 0.95},
+        "rows": [
+            {"name": "newswatch once, feed-summary mode (no pages)", "seconds": 2, "peak_tree_rss_mb": 60},
+            {"name": "rss2email run (first: every item new)", "seconds": 1.0, "peak_rss_mb": 30.0},
+        ],
+    }
+    footprint = {"peak_tree_pss_mb": 300.0, "target_mb": 300.0}
+    scale = {"sizes": [{"topics": 100}, {"topics": 100_000}], "rate_at_largest": 510.0, "worst_step": 2.0}
+    polling = {"verdicts": {"ratio_304_process": 1.3}}
+    judged = {target.figure: target.met for target in collect(speed, footprint, scale, polling)}
+    assert judged == {
+        "end to end, 2 extraction workers": False,  # at least 1.8x
+        "end to end, 1 extraction worker": True,  # at least 0.95x: reached exactly
+        "feed-summary mode, speed": False,  # at least as fast: half as fast
+        "feed-summary mode, peak memory": True,  # at most 2x: exactly 2x
+        "all-304 poll of 1,000 feeds, whole processes": False,
+        "daemon + 2 workers, 100,000 stored articles (PSS)": False,  # under 300 MB: 300 is not under
+        "matcher at 100,000 topics, one core": True,
+        "matcher, 10x the topics (worst step)": False,  # under 2x: 2x is not under
+    }
+    table = render(collect(speed, None, None, None), "2 cores")
+    assert "| end to end, 1 extraction worker | 0.95x | bare trafilatura loop | >= 0.95x | met |" in table
+    assert "PSS" not in table  # a benchmark not run has no row
