@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -40,10 +39,10 @@ TARGET_RATE = 500.0  # articles/s at 100,000 topics
 TARGET_STEP = 2.0  # at most this much time per article for 10x the topics
 
 
-def _rss_mb() -> float:
-    """Resident memory of this process now (Linux /proc), in MB."""
+def _rss_mb(field: str = "VmRSS") -> float:
+    """Resident memory of this process (Linux /proc), in MB: now (VmRSS), or its peak (VmHWM)."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -94,7 +93,9 @@ def measure(size: int, topics_file: Path, rounds: int) -> dict[str, Any]:
         "average_characters": sum(len(item.title) + len(item.body) for item in articles) / len(articles),
         "compile_cpu_s": compile_s,
         "matcher_mb": matcher_mb,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        # (Not getrusage's ru_maxrss: Linux carries the parent's resident set at fork into the
+        # child's maximum, which made every size read 962 MB under `python -m benchmarks`.)
+        "peak_rss_mb": _rss_mb("VmHWM"),
         "us_per_article": cpu / len(articles) * 1e6,
         "articles_per_s": len(articles) / cpu,
         "english_articles_per_s": by_language["en"],
