@@ -79,6 +79,9 @@ class TermSpec:
         return " ".join(token.text for token in self.tokens) + ("*" if self.prefix else "")
 
 
+# (A term's spec is a value: the config's check and the matcher's build parse the same thousands of
+# alias entries and query terms, and a reload parses them again.)
+@functools.lru_cache(maxsize=65_536)
 def parse_term(text: str, *, quoted: bool = False, case_sensitive: bool = False) -> TermSpec:
     """Normalise a term as written in a query or a list (`U.S.-Japan`, `reorgani*`, `在日米軍`)."""
     stripped = text.strip()
