@@ -100,14 +100,14 @@ def download_pages(farm: Farm, folder: Path) -> list[Path]:
 def limit_child(folder: str) -> None:
     """The bare loop, in its own process: extract every page once, timed without the imports."""
     import trafilatura
-
-    from pipeline.extract_page import load_date_parser
+    from htmldate.extractors import get_external_parser
 
     pages = [path.read_bytes() for path in sorted(Path(folder).glob("*.html"))]
-    # First-use costs, as a warm worker has paid them: one page, and dateparser's locale patterns,
-    # which newswatch's workers inherit compiled from their fork server.
+    # First-use costs, out of the timed loop: one page, and dateparser's patterns for some 200
+    # locales (1-2 s of CPU), which trafilatura's default extensive date search falls back on.
+    # (newswatch's workers never compile them for an entry the feed dates: pipeline/extract_page.py.)
     trafilatura.extract(pages[0], with_metadata=True)
-    load_date_parser()
+    get_external_parser().get_date_data("newswatch warm-up")
     started, cpu_started = time.perf_counter(), time.process_time()
     characters = 0
     for page in pages:

@@ -89,6 +89,7 @@ def page_or_summary(
         include_comments=False,
         include_tables=False,
         deduplicate=False,
+        date_extraction_params=_date_search(entry),
     )
     text = (document.text or "").strip() if document is not None else ""
     if document is None or len(text) < MIN_BODY_CHARS:
@@ -107,6 +108,18 @@ def page_or_summary(
         method=ExtractionMethod.PAGE,
         summary=entry.summary,
     )
+
+
+def _date_search(entry: FeedEntry) -> dict[str, object] | None:
+    """htmldate's settings for the page's date: its extensive search (trafilatura's default) only
+    where the feed gives no date. That search falls back on dateparser, whose patterns for some
+    200 locales take each process 1-2 s of CPU and 20-40 MB to compile at its first such page,
+    for a date that a dated entry's article never uses."""
+    if entry.published is None:
+        return None
+    from trafilatura.settings import set_date_params
+
+    return set_date_params(extensive=False)
 
 
 def page_or_summary_in_worker(
@@ -167,19 +180,6 @@ def load_trafilatura() -> None:
     import trafilatura
 
     trafilatura.bare_extraction(b"<html><body><p>newswatch</p></body></html>")
-
-
-def load_date_parser() -> None:
-    """Have dateparser's per-locale patterns compiled. htmldate falls back on dateparser for a
-    date its own patterns miss, and the first string no locale accepts compiles a regular
-    expression for each of its ~200 locales: 1-2 s of CPU and 20-40 MB, which every worker would
-    otherwise pay on its own at its first such page, and again after each replacement. Run once in
-    the fork server, the workers inherit them (pipeline/extract_preload.py)."""
-    try:
-        from htmldate.extractors import get_external_parser
-    except ImportError:  # htmldate reorganised: the workers compile them as they go, as before
-        return
-    get_external_parser().get_date_data("newswatch warm-up")
 
 
 def warm_up(parent: int | None = None) -> None:

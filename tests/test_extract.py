@@ -75,6 +75,32 @@ def test_a_feed_with_title_date_and_author_gets_the_same_text_without_the_pages_
         assert without_metadata.language == with_metadata.language, path.name
 
 
+@pytest.mark.skipif(not ARTICLES, reason=missing_reason("articles"))
+def test_an_entry_the_feed_dates_never_makes_a_worker_compile_dateparser(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # htmldate's extensive date search falls back on dateparser, whose patterns for some 200
+    # locales cost each process 1-2 s of CPU and 40 MB the first time: for a page whose date the
+    # article never uses (the feed's wins), the search stays short of it. Undated, it still runs.
+    from htmldate import extractors
+
+    asked: list[str] = []
+    real_parser = extractors.get_external_parser
+
+    def counting_parser() -> object:
+        asked.append("dateparser")
+        return real_parser()
+
+    monkeypatch.setattr(extractors, "get_external_parser", counting_parser)
+    published = datetime(2025, 10, 30, 8, 0, tzinfo=UTC)
+    for path in ARTICLES:
+        extract_article(entry(title="Feed title", published=published), URL, "Desk", path.read_bytes(), URL)
+    assert asked == []
+    for path in ARTICLES:
+        extract_article(entry(title="Feed title"), URL, "Desk", path.read_bytes(), URL)
+    assert asked  # some corpus page's date is found only that way
+
+
 def test_titles_fall_back_to_the_summary_then_untitled() -> None:
     summary = "Japan and the United States agree on the next phase. More details follow in the report."
     from_summary = extract_article(
