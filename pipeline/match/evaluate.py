@@ -92,13 +92,17 @@ class NodeIndex:
         return members
 
     def absent_outcome(self, node: Node) -> tuple[frozenset[int], Outcome]:
+        """For a composite node: its terms, and its outcome in an article holding none of them."""
         known = self.absent.get(id(node))
         if known is None:
             terms = frozenset(self.term_ids[id(term)] for term in iter_terms(node))
+            # The node's own level evaluated over no occurrences; its children through this index,
+            # so that their outcomes and clause trees are the ones kept for them, not copies.
             nothing: dict[int, Sequence[tuple[int, int]]] = {}
-            empty = Evaluator(self.term_ids, {name: nothing for name in _ORDER}, dict.fromkeys(_ORDER, ""))
-            outcome = empty.evaluate(node)
-            self.absent_clauses[id(outcome)] = clause_tree(outcome)
+            texts = dict.fromkeys(_ORDER, "")
+            empty = Evaluator(self.term_ids, dict.fromkeys(_ORDER, nothing), texts, index=self)
+            outcome = empty._composite(node, type(node), ALL_FIELDS)
+            self.absent_clauses[id(outcome)] = clause_tree(outcome, self.absent_clauses)
             known = self.absent[id(node)] = (terms, outcome)
         return known
 
@@ -195,6 +199,10 @@ class Evaluator:
             terms, absent = index.absent_outcome(node)
             if terms.isdisjoint(self.present["all"]):
                 return absent
+        return self._composite(node, kind, fields)
+
+    def _composite(self, node: Node, kind: type, fields: frozenset[str]) -> Outcome:
+        """`evaluate` for AND, OR, NOT, a field scope and NEAR: their children's outcomes combined."""
         if kind is AndNode or kind is OrNode:
             children = [self.evaluate(child, fields) for child in node.children]
             either = kind is OrNode
