@@ -1,7 +1,7 @@
 """newswatch benchmarks, one entry point.
 
     python -m benchmarks                  # throughput, memory, all-304 polling, the matcher at scale (about
-                                          # 13 minutes), then every target of issue 16 in one table
+                                          # 5 minutes here), then every target of issue 16 in one table
     python -m benchmarks throughput ...   # newswatch once vs a bare trafilatura loop vs rss2email
     python -m benchmarks memory ...       # the daemon over 1,000 feeds and 100,000 stored articles
     python -m benchmarks fetch ...        # polling 1,000 feeds: first cycle and all-304, vs rss2email
