@@ -100,7 +100,7 @@ def download_pages(farm: Farm, folder: Path) -> list[Path]:
 def limit_child(folder: str) -> None:
     """The bare loop, in its own process: extract every page once, timed without the imports."""
     import trafilatura
-    from htmldate.extractors import get_external_parser
+    from htmldate.extractors import get_external_parser  # pinned in pyproject.toml
 
     pages = [path.read_bytes() for path in sorted(Path(folder).glob("*.html"))]
     # First-use costs, out of the timed loop: one page, and dateparser's patterns for some 200
