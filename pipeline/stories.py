@@ -24,12 +24,12 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pipeline.clock import Clock
 from pipeline.config import DedupConfig
 from pipeline.dedup import closest_story, entry_key
-from pipeline.models import Article, ArticleFingerprint, FeedEntry, PlannedAlert, Verdict
+from pipeline.models import Article, ArticleFingerprint, FeedEntry, PlannedAlert, StoryCandidate, Verdict
 from pipeline.store import Store
 from pipeline.store.repository import ArticleBatch, ArticleConflict
 
@@ -133,20 +133,25 @@ class Stories:
         with self._lock:
             try:
                 with self.store.article_batch() as batch:
-                    return [self._file(batch, item) for item in items]
+                    return self._file_batch(batch, items)
             except ArticleConflict:
                 # Another process stored one of them between the check and the write (the batch
                 # is rolled back): each is filed again on its own, where the check now sees it.
                 filed = []
                 for item in items:
                     with self.store.article_batch() as batch:
-                        filed.append(self._file(batch, item))
+                        filed.append(self._file_batch(batch, [item])[0])
                 return filed
 
-    def _file(self, batch: ArticleBatch, item: NewArticle) -> Filed:
+    def _file_batch(self, batch: ArticleBatch, items: Sequence[NewArticle]) -> list[Filed]:
+        since = self.clock.now() - timedelta(seconds=self.settings.story_window)
+        known = _KnownInBatch.look_up(batch, items, since)
+        return [self._file(batch, known, item) for item in items]
+
+    def _file(self, batch: ArticleBatch, known: _KnownInBatch, item: NewArticle) -> Filed:
         article, fingerprint, feed_id = item.article, item.fingerprint, item.feed_id
         if fingerprint.content:
-            same_text = batch.id_by_fingerprint(fingerprint.content)
+            same_text = known.by_fingerprint.get(fingerprint.content)
             if same_text is not None:
                 log.info(
                     "feed %r: %s has the same text as stored article %d; recorded as another source",
@@ -156,13 +161,13 @@ class Stories:
                 )
                 added = batch.add_source(same_text, feed_id, article.url)
                 return Filed(Filing.SAME_TEXT, int(added))
-        story_id, story_key = None, item.key
+        story_id, story_key, joined = None, item.key, None
         if fingerprint.signature:
-            since = self.clock.now() - timedelta(seconds=self.settings.story_window)
-            candidates = batch.story_candidates(fingerprint.bands, since)
+            candidates = known.story_candidates(fingerprint.bands)
             closest = closest_story(fingerprint.signature, candidates, self.settings.story_similarity)
             if closest is not None:
-                story_id, story_key = closest[0].story_id, closest[0].story_key
+                joined = closest[0]
+                story_id, story_key = joined.story_id, joined.story_key
                 log.info(
                     "feed %r: %s joins the story of %s (similarity %.2f)",
                     item.feed_name,
@@ -172,10 +177,62 @@ class Stories:
                 )
         # Under the lock no other thread of this process files; another thread may still have
         # filed this URL after this poll looked its items up (two feeds carrying one article).
-        existing = batch.id_by_url(article.canonical_url)
+        existing = known.by_url.get(article.canonical_url)
         if existing is not None:
             batch.add_source(existing, feed_id, article.url)
             return Filed(Filing.RACED, 1, clustered=story_id is not None)
         alerts = item.plan(story_key)
         saved = batch.save_article(article, feed_id, item.verdicts, alerts, fingerprint, story_id)
+        known.filed(saved.article_id, article, fingerprint, joined)
         return Filed(Filing.CREATED, 1, clustered=story_id is not None, alerts_created=saved.alerts_created)
+
+
+@dataclass
+class _KnownInBatch:
+    """What the store holds that a batch's decisions depend on, asked once for the whole batch,
+    and kept up to date with the articles the batch files, so that each decision sees those filed
+    before it as if they were stored."""
+
+    by_fingerprint: dict[str, int]
+    by_url: dict[str, int]
+    candidates_by_band: dict[str, list[StoryCandidate]]
+
+    @classmethod
+    def look_up(cls, batch: ArticleBatch, items: Sequence[NewArticle], since: datetime) -> _KnownInBatch:
+        fingerprints = [item.fingerprint for item in items]
+        return cls(
+            batch.ids_by_fingerprint({print_.content for print_ in fingerprints if print_.content}),
+            batch.ids_by_url({item.article.canonical_url for item in items}),
+            batch.story_candidates_by_band(
+                {band for print_ in fingerprints if print_.signature for band in print_.bands}, since
+            ),
+        )
+
+    def story_candidates(self, bands: Sequence[str]) -> list[StoryCandidate]:
+        """The articles sharing at least one of `bands`, oldest first (the first of equally similar
+        candidates is the story joined)."""
+        by_article: dict[int, StoryCandidate] = {}
+        for band in bands:
+            for candidate in self.candidates_by_band.get(band, ()):
+                by_article.setdefault(candidate.article_id, candidate)
+        return [by_article[article_id] for article_id in sorted(by_article)]
+
+    def filed(
+        self,
+        article_id: int,
+        article: Article,
+        fingerprint: ArticleFingerprint,
+        joined: StoryCandidate | None,
+    ) -> None:
+        """Remember an article the batch has stored, as the store would answer for it."""
+        if fingerprint.content:
+            self.by_fingerprint[fingerprint.content] = article_id
+        self.by_url[article.canonical_url] = article_id
+        if fingerprint.signature:
+            # A story's key in the store is its first article's canonical URL.
+            story_id, story_key = (
+                (joined.story_id, joined.story_key) if joined else (article_id, article.canonical_url)
+            )
+            candidate = StoryCandidate(article_id, story_id, story_key, fingerprint.signature)
+            for band in set(fingerprint.bands):
+                self.candidates_by_band.setdefault(band, []).append(candidate)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from standardwebhooks import Webhook
 
 from pipeline.clock import ManualClock
@@ -28,7 +28,7 @@ from pipeline.dedup import (
 from pipeline.models import Article, ArticleFingerprint, ExtractionMethod, PlannedAlert
 from pipeline.store import Store, create_db_engine, upgrade_schema
 from pipeline.store.tables import AlertRow, ArticleRow, ArticleSourceRow, MatchRow
-from pipeline.stories import Filing, Stories
+from pipeline.stories import Filing, NewArticle, Stories
 from tests.support.configs import WEBHOOK_SECRET
 from tests.support.feeds import RSS_HEADERS, Item, open_pipeline, rss
 from tests.support.servers import FIXTURES, LocalHTTPServer, Response, SmtpSink, WebhookReceiver
@@ -232,6 +232,72 @@ def test_a_copy_another_thread_stored_first_becomes_a_source_not_a_second_articl
     late = stories.file(url, article, ArticleFingerprint(None), two.feed_id, [], no_alerts, "Two")
     assert (first.outcome, late.outcome, late.new_to_feed) == (Filing.CREATED, Filing.RACED, 1)
     assert store.known_article_sources([url], two.feed_id) == {url: (1, True)}
+    engine.dispose()
+
+
+def _new_article(url: str, title: str, body: str, feed_id: int) -> NewArticle:
+    article = Article(url, canonical_url(url), title, body, NOW, None, "en", "One", ExtractionMethod.PAGE)
+    return NewArticle(
+        canonical_url(url), article, fingerprint_article(title, body), feed_id, [], no_alerts, "One"
+    )
+
+
+def test_one_batch_sees_its_own_earlier_articles_and_asks_the_store_once(database_url: str) -> None:
+    """A poll's items are filed together: a copy, a same-text mirror and a repeated URL within the
+    batch are decided against the batch's earlier articles as if those were stored, and the store
+    is asked the batch's lookups once, not once per item."""
+    engine = create_db_engine(database_url)
+    upgrade_schema(engine)
+    store = Store(engine)
+    stories = Stories(store, DedupConfig(), ManualClock(NOW))
+    feed = store.feed_state("https://one.example/feed", "one").feed_id
+    stored = _new_article("https://stored.example/ramen", *UNRELATED_TEXT.partition("\n")[::2], feed)
+    assert stories.file_all([stored])[0].outcome is Filing.CREATED
+    batch = [
+        _new_article("https://wire.example/usfj", SEED_TITLE, SEED_BODY, feed),
+        _new_article("https://mirror.example/usfj", SEED_TITLE, SEED_BODY, feed),
+        _new_article("https://harbour.example/usfj", SEED_TITLE, light_edit(SEED_BODY, "Harbour"), feed),
+        _new_article(
+            "https://wire.example/usfj?utm_source=rss", SEED_TITLE, light_edit(SEED_BODY, "W"), feed
+        ),
+        _new_article("https://mirror.example/ramen", *UNRELATED_TEXT.partition("\n")[::2], feed),
+    ]
+    selects: list[str] = []
+
+    def count_selects(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count_selects)
+    filed = stories.file_all(batch)
+    event.remove(engine, "before_cursor_execute", count_selects)
+
+    assert [(one.outcome, one.clustered) for one in filed] == [
+        (Filing.CREATED, False),
+        (Filing.SAME_TEXT, False),  # the same feed already carries it: no second source
+        (Filing.CREATED, True),
+        (Filing.RACED, True),  # the URL the batch stored first
+        (Filing.SAME_TEXT, False),
+    ]
+    assert [one.new_to_feed for one in filed] == [1, 0, 1, 1, 0]
+    # Fingerprints, URLs, story candidates; then whether the feed already carries the article stored
+    # before the batch (the batch's own sources are known without asking).
+    assert len(selects) == 3 + 1
+    with store.session() as session:
+        articles = session.execute(
+            select(ArticleRow.id, ArticleRow.canonical_url, ArticleRow.story_id).order_by(ArticleRow.id)
+        ).all()
+        sources = session.execute(select(ArticleSourceRow.article_id, ArticleSourceRow.url)).all()
+    ramen, wire, harbour = articles
+    assert (wire.story_id, harbour.story_id) == (wire.id, wire.id)
+    assert ramen.story_id == ramen.id
+    assert sorted(sources) == sorted(
+        [
+            (ramen.id, "https://stored.example/ramen"),
+            (wire.id, "https://wire.example/usfj"),
+            (harbour.id, "https://harbour.example/usfj"),
+        ]
+    )
     engine.dispose()
 
 

@@ -67,7 +67,13 @@ def _story_candidates_query() -> Select[Any]:
         ArticleBandRow.__table__,
     )
     return (
-        select(article.c.id, article.c.story_id, founder.c.canonical_url, article.c.similarity_signature)
+        select(
+            band.c.band,
+            article.c.id,
+            article.c.story_id,
+            founder.c.canonical_url,
+            article.c.similarity_signature,
+        )
         .select_from(band)
         .join(article, article.c.id == band.c.article_id)
         .join(founder, founder.c.id == article.c.story_id)
@@ -432,6 +438,7 @@ class Store:
         with self.session() as session, session.begin():
             batch = ArticleBatch(session)
             yield batch
+            batch.flush()
             if batch.alerts_queued and self.on_alerts_queued is not None:
                 self.on_alerts_queued(session.connection().connection.driver_connection)
 
@@ -495,48 +502,56 @@ class ArticleBatch:
     """The lookups and writes of new articles inside one transaction (`Store.article_batch`).
 
     A poll's new articles are stored together: one transaction and one connection instead of one
-    transaction and three connection check-outs per article (issue 16's profile). Each lookup sees
-    the articles written earlier in the same batch. An article the database refuses (another
-    process stored it first) ends the batch: see `save_article`.
+    transaction and three connection check-outs per article (issue 16's profile). The lookups take
+    the whole batch at once (`ids_by_fingerprint`, `ids_by_url`, `story_candidates_by_band`); what
+    the batch itself files is the caller's to remember (pipeline/stories.py). An article's own row
+    is inserted at once (the rows that point at it need its id); its bands, first source and
+    founder mark wait for `flush`, which writes each kind in one statement before the commit. An
+    article the database refuses (another process stored it first) ends the batch: see
+    `save_article`.
     """
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.connection = session.connection()
         self.alerts_queued = False
+        self._founders: list[dict[str, int]] = []
+        self._bands: list[dict[str, object]] = []
+        self._sources: list[dict[str, object]] = []
+        # (article id, feed id) of the sources waiting for `flush`.
+        self._source_keys: set[tuple[int, int]] = set()
 
-    def id_by_fingerprint(self, content_fingerprint: str) -> int | None:
-        statement = _article_statements().by_fingerprint
-        return self.connection.scalar(statement, {"fingerprint": content_fingerprint})
+    def ids_by_fingerprint(self, content_fingerprints: Collection[str]) -> dict[str, int]:
+        """The stored article of each content fingerprint that has one."""
+        statement = _article_statements().by_fingerprints
+        return dict(self._in_chunks(statement, "fingerprints", content_fingerprints))
 
-    def id_by_url(self, canonical_url: str) -> int | None:
-        return self.connection.scalar(_article_statements().by_url, {"url": canonical_url})
+    def ids_by_url(self, canonical_urls: Collection[str]) -> dict[str, int]:
+        """The stored article of each canonical URL that has one."""
+        return dict(self._in_chunks(_article_statements().by_urls, "urls", canonical_urls))
 
-    def story_candidates(self, bands: Sequence[str], since: datetime) -> list[StoryCandidate]:
-        """Articles first seen since `since` sharing at least one LSH band with `bands`."""
-        if not bands:
-            return []
-        candidates: dict[int, StoryCandidate] = {}
-        rows = self.connection.execute(_story_candidates_query(), {"bands": list(bands), "since": since})
-        for article_id, story_id, story_key, signature in rows:
-            candidates.setdefault(
-                article_id, StoryCandidate(article_id, story_id, story_key, bytes(signature))
-            )
-        return list(candidates.values())
+    def story_candidates_by_band(
+        self, bands: Collection[str], since: datetime
+    ) -> dict[str, list[StoryCandidate]]:
+        """For each of `bands`, the articles first seen since `since` that have it."""
+        by_band: dict[str, list[StoryCandidate]] = defaultdict(list)
+        for chunk in _chunks(bands):
+            rows = self.connection.execute(_story_candidates_query(), {"bands": chunk, "since": since})
+            for band, article_id, story_id, story_key, signature in rows:
+                by_band[band].append(StoryCandidate(article_id, story_id, story_key, bytes(signature)))
+        return by_band
 
     def add_source(self, article_id: int, feed_id: int, url: str) -> bool:
         """Record that another feed carries a known article (idempotent); True if it is new.
-        Raises `ArticleConflict` if another process recorded it between the check and the write."""
+        Raises `ArticleConflict` at `flush` if another process recorded it between the check and
+        the write."""
+        if (article_id, feed_id) in self._source_keys:
+            return False
         statements = _article_statements()
         exists = self.connection.scalar(statements.source_of, {"article_id": article_id, "feed_id": feed_id})
         if exists is not None:
             return False
-        try:
-            self.connection.execute(
-                statements.insert_source, {"article_id": article_id, "feed_id": feed_id, "url": url}
-            )
-        except IntegrityError as error:
-            raise ArticleConflict(url) from error
+        self._add_source_at_flush(article_id, feed_id, url)
         return True
 
     def save_article(
@@ -558,13 +573,64 @@ class ArticleBatch:
         written by the outbox (`queue_planned`).
         """
         try:
-            article_id = _insert_article(self.session, article, feed_id, fingerprint, story_id)
+            article_id = self._insert_article(article, feed_id, fingerprint, story_id)
             match_ids = _insert_matches(self.session, article_id, verdicts)
             created_alerts = queue_planned(self.session, list(alerts), match_ids)
         except IntegrityError as error:
             raise ArticleConflict(article.canonical_url) from error
         self.alerts_queued = self.alerts_queued or created_alerts > 0
         return SavedArticle(article_id=article_id, alerts_created=created_alerts)
+
+    def flush(self) -> None:
+        """Write the bands, sources and founder marks gathered so far, one statement each. Raises
+        `ArticleConflict` if the database refuses a source another process wrote first."""
+        statements = _article_statements()
+        try:
+            if self._founders:
+                self.connection.execute(statements.found_story, self._founders)
+            if self._bands:
+                self.connection.execute(statements.insert_bands, self._bands)
+            if self._sources:
+                self.connection.execute(statements.insert_source, self._sources)
+        except IntegrityError as error:
+            urls = ", ".join(str(source["url"]) for source in self._sources)
+            raise ArticleConflict(urls) from error
+        self._founders, self._bands, self._sources = [], [], []
+        self._source_keys.clear()
+
+    def _insert_article(
+        self, article: Article, feed_id: int, fingerprint: ArticleFingerprint | None, story_id: int | None
+    ) -> int:
+        """The article's row now; its founder mark (when `story_id` is None), LSH bands and first
+        source at `flush`. Core statements: the ORM's unit of work costs more than the row itself
+        here, and every new item of every feed comes through this path."""
+        values = article_values(article, feed_id, fingerprint, story_id)
+        article_id: int = self.connection.execute(_article_statements().insert_article, values).scalar_one()
+        if story_id is None:
+            self._founders.append({"founder": article_id})
+        if fingerprint and fingerprint.bands:
+            bands = sorted(set(fingerprint.bands))
+            self._bands.extend({"band": band, "article_id": article_id} for band in bands)
+        self._add_source_at_flush(article_id, feed_id, article.url)
+        return article_id
+
+    def _add_source_at_flush(self, article_id: int, feed_id: int, url: str) -> None:
+        self._sources.append({"article_id": article_id, "feed_id": feed_id, "url": url})
+        self._source_keys.add((article_id, feed_id))
+
+    def _in_chunks(self, statement: Any, name: str, values: Collection[str]) -> Iterator[Any]:
+        for chunk in _chunks(values):
+            yield from self.connection.execute(statement, {name: chunk})
+
+
+# Values per IN list: well under SQLite's and PostgreSQL's limits on bound parameters.
+IN_CHUNK = 500
+
+
+def _chunks(values: Collection[str]) -> Iterator[list[str]]:
+    ordered = sorted(values)
+    for start in range(0, len(ordered), IN_CHUNK):
+        yield ordered[start : start + IN_CHUNK]
 
 
 @dataclass(frozen=True)
@@ -576,8 +642,8 @@ class _ArticleStatements:
     found_story: Any
     insert_bands: Any
     insert_source: Any
-    by_fingerprint: Any
-    by_url: Any
+    by_fingerprints: Any
+    by_urls: Any
     source_of: Any
     sources_of_urls: Any
 
@@ -592,10 +658,12 @@ def _article_statements() -> _ArticleStatements:
         .values(story_id=bindparam("founder")),
         insert_bands=insert(ArticleBandRow.__table__),
         insert_source=insert(ArticleSourceRow.__table__),
-        by_fingerprint=select(articles.c.id).where(
-            articles.c.content_fingerprint == bindparam("fingerprint")
+        by_fingerprints=select(articles.c.content_fingerprint, articles.c.id).where(
+            articles.c.content_fingerprint.in_(bindparam("fingerprints", expanding=True))
         ),
-        by_url=select(articles.c.id).where(articles.c.canonical_url == bindparam("url")),
+        by_urls=select(articles.c.canonical_url, articles.c.id).where(
+            articles.c.canonical_url.in_(bindparam("urls", expanding=True))
+        ),
         source_of=select(sources.c.id).where(
             sources.c.article_id == bindparam("article_id"), sources.c.feed_id == bindparam("feed_id")
         ),
@@ -605,33 +673,6 @@ def _article_statements() -> _ArticleStatements:
         )
         .where(articles.c.canonical_url.in_(bindparam("urls", expanding=True))),
     )
-
-
-def _insert_article(
-    session: Session,
-    article: Article,
-    feed_id: int,
-    fingerprint: ArticleFingerprint | None,
-    story_id: int | None,
-) -> int:
-    """The article's row (its own story's founder when `story_id` is None), its LSH bands and its
-    first source. Core statements: the ORM's unit of work costs more than the row itself here, and
-    every new item of every feed comes through this path."""
-    connection = session.connection()
-    statements = _article_statements()
-    values = article_values(article, feed_id, fingerprint, story_id)
-    article_id: int = connection.execute(statements.insert_article, values).scalar_one()
-    if story_id is None:
-        connection.execute(statements.found_story, {"founder": article_id})
-    if fingerprint and fingerprint.bands:
-        connection.execute(
-            statements.insert_bands,
-            [{"band": band, "article_id": article_id} for band in sorted(set(fingerprint.bands))],
-        )
-    connection.execute(
-        statements.insert_source, {"article_id": article_id, "feed_id": feed_id, "url": article.url}
-    )
-    return article_id
 
 
 def _insert_matches(session: Session, article_id: int, verdicts: Iterable[Verdict]) -> dict[str, int]:
