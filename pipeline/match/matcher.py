@@ -72,7 +72,6 @@ from pipeline.match.query import (
     OrNode,
     TermNode,
     TopicTrees,
-    iter_terms,
     resolve_aliases,
 )
 from pipeline.match.snippet import build_snippet
@@ -317,14 +316,14 @@ class Matcher:
         # sets hold them, and set operations touch (count references to) every member, which costs a
         # cache miss per member when they lie scattered among 100,000 topics' trees.
         positions = list(range(len(topics)))
+        # An alias's members, registered once: every clause naming the alias shares their tuple.
+        alias_term_ids: dict[int, frozenset[int]] = {}
+        topic_terms: list[tuple[int, ...]] = []
         for name, topic in topics.items():
             tree = trees.tree(name)
-            for term in iter_terms(tree):
-                if term.spec not in self.term_ids:
-                    self.term_ids[term.spec] = len(self.terms)
-                    self.terms.append(compile_term(term.spec, len(self.terms)))
-                self.node_term_ids[id(term)] = self.term_ids[term.spec]
-            # The trees (and so the nodes whose ids are keys above) live as long as the matcher.
+            # The trees (and so the nodes whose ids are keys of node_term_ids) live as long as the
+            # matcher.
+            topic_terms.append(tuple(self._register_terms(tree, alias_term_ids)))
             triggers = tuple(sorted(_necessary(tree, self.term_ids), key=self._selectivity, reverse=True))
             self.topics[name] = CompiledTopic(
                 name,
@@ -356,10 +355,7 @@ class Matcher:
             for topic in self._topic_list
         ]
         # Each topic's distinct terms: their occurrences bound the score it can reach.
-        self._topic_terms = [
-            tuple({self.node_term_ids[id(node)] for node in iter_terms(topic.tree)})
-            for topic in self._topic_list
-        ]
+        self._topic_terms = topic_terms
         # Terms that begin or end in Japanese script: their hits must sit on the analyser's word edges.
         self._word_edged = frozenset(
             term.term_id for term in self.terms if term.spec.tokens[0].cjk or term.spec.tokens[-1].cjk
@@ -367,6 +363,37 @@ class Matcher:
         # Presearch: each topic's anchor strings, found by the same automaton pass as the terms.
         self._anchor_index = AnchorIndex(topics_word_anchors(topic.tree for topic in self._topic_list))
         self._automaton = self._build_automaton()
+
+    def _register_terms(self, node: Node, alias_term_ids: dict[int, frozenset[int]]) -> set[int]:
+        """Give each new term of the tree its id and compiled form, depth first and left to right
+        (the order ids were always given in); the tree's distinct term ids."""
+        if isinstance(node, TermNode):
+            return {self._register_term(node)}
+        if isinstance(node, AliasNode):
+            key = id(node.members)
+            if key not in alias_term_ids:
+                alias_term_ids[key] = frozenset(self._register_term(member) for member in node.members)
+            return set(alias_term_ids[key])
+        if isinstance(node, AndNode | OrNode):
+            found: set[int] = set()
+            for child in node.children:
+                found |= self._register_terms(child, alias_term_ids)
+            return found
+        if isinstance(node, NotNode | FieldNode):
+            return self._register_terms(node.child, alias_term_ids)
+        if isinstance(node, NearNode):
+            return self._register_terms(node.left, alias_term_ids) | self._register_terms(
+                node.right, alias_term_ids
+            )
+        raise TypeError(f"unknown node {node!r}")
+
+    def _register_term(self, term: TermNode) -> int:
+        term_id = self.term_ids.get(term.spec)
+        if term_id is None:
+            term_id = self.term_ids[term.spec] = len(self.terms)
+            self.terms.append(compile_term(term.spec, term_id))
+        self.node_term_ids[id(term)] = term_id
+        return term_id
 
     @classmethod
     def from_topics(cls, topics: Mapping[str, TopicLike], aliases: Mapping[str, Sequence[str]]) -> Matcher:
