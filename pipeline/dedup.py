@@ -92,17 +92,44 @@ def content_fingerprint(body: str) -> str | None:
 _FMIX32 = (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16)
 
 
+# The NUM_PERM affine permutations h -> a*h + b (mod 2^32), a odd, as 128 big-endian uint32
+# multipliers then 128 offsets: every signature must use the same ones to be comparable. They are
+# datasketch 2's "affine32" draws, `numpy.random.RandomState(MINHASH_SEED)`'s `randint(0, 2**31,
+# 128) * 2 + 1`, then `randint(0, 2**32, 128)` (tests/test_dedup.py draws them again), written out
+# because importing numpy.random for them cost the daemon 7 MB and 20 ms.
+_PERMUTATIONS_HEX = (
+    "500414a726bab52797f93e59c51895cbc33e23f10f700a398709779b614e38cbed7df9e752ee16e11ec55b199e20eab5"
+    "8dc4f3872aad82736c76b3c93279ef357c9b0079a11afda5eb85ddc3fffb70df57650767f9ff6a8fe1cef6572f5b8837"
+    "493637c94902209f71ebf87b1cc1364b924f6df759eb61732ff10ed7f464a42312f446c15a8944b78cebbc5db186be95"
+    "215597432cbc4e57430c142959e0ca4d65354185f49432c582d6df39397ad4956e5c1e87e06e69e1a704ecf776911e29"
+    "dd613a4546010383a60d2911f86865ad0cdb4163bc0da44f62640c47dd2f26adc392ad5f191798551020fc03fff0e215"
+    "b5269d3f39513089469ee53d901ca1393d568cdb95a8adf1b304d931a4d64af3752f0625d225e03559c18411607da7f1"
+    "4accf6032f47672dadde7929d29ac97975e2b48321a91df3b692a807c764b21b4a1c126bb0dc18db34c49fdda87a1215"
+    "66a8728b83d9a9fbabe2566327cef1a9f3496b05f3370c9f0ba81699024b2f5d42ad78e9c8bcf937b8cff17d8c0e7359"
+    "038a108fcebf0879f2e5230f24ab86955fb4ce1d962b7d73ccaa61eb78dc953b17fac6b96114a523d5a9c58d3d078eab"
+    "495825a9087a9905e95613fd343c14311b276aed74e5076d5875fe67d81a6f5bf7e5bc6715b5d53fe68381d5af2c02a5"
+    "30e640159e3db4efcd78e4bf3a760cbbee3531898750845705c14dbf45510817221c977ecaf1a7ef8bdbccd0d868d68a"
+    "182ab79e68fcd9e5c92288295fc15a57b9a06e0fdb2f622c6364b99acf29c8305a12b472bb04bae3b619896449e9bb22"
+    "700e01eb3cb0c5c1b0528249ca00cf02ed20e16f8d6a3d41f203f8e5c5d52790679c849fbb97696bf84cc9b2a68d0f68"
+    "e8b2412be88f02851b31a9853ac0a889912af630838803d364ccebae0d90075f903098c021d3b13fbb311f29a164e4c7"
+    "e9bd8cc4e1adeddc05deaeaab9b77bd760b82b41f412827ca6295fbce8b3f82579fe3bfd81133989ef7a797f6bfa9d14"
+    "4ded73489a8f7b53afbad0953a2ce42232783fef7c03dea93841dae51d873eb907a28520a372182f12f22bd8147419fc"
+    "d10277ca10967334d12422d87d1540830613c438af0d208618af49f3ef4134f33d4d5bfe1f52c7466e8553efd466ac46"
+    "f71051bf2a35b89d4eda5b0155760846338574ed59663bed27da3be94ae5e14811b08ed815623299930bef337ec9eb4b"
+    "736da5bf800f217998b1546339f2baad5bcb32f5eadbf52faef31287918d81453f0abd2de049eb660a5de0d6a2afb822"
+    "c350abbdcd4b9a7962bff02a92b7b24c5dc5d098833c370109008b4976dbb01425d028a35a4c7fade340253b39ce0bbc"
+    "847c9c123dd1101086d84b1940f7b186899f56af58f53533325c33e4d94b88c3179e3c6ef795d12648dd0c6d04416e92"
+    "ce5e121255e8c014dc5a8d728de24f53"
+)
+
+
 @cache
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    """The NUM_PERM affine permutations h -> a*h + b (mod 2^32), a odd; every signature must use
-    the same ones to be comparable. Drawn exactly as datasketch 2's "affine32" scheme draws them,
-    so signatures are datasketch's (tests/test_dedup.py compares them)."""
+    """The multipliers and offsets (see _PERMUTATIONS_HEX)."""
     import numpy as np
 
-    generator = np.random.RandomState(MINHASH_SEED)
-    multipliers = generator.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
-    offsets = generator.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
-    return multipliers, offsets
+    values = np.frombuffer(bytes.fromhex(_PERMUTATIONS_HEX), dtype=">u4").astype(np.uint32)
+    return values[:NUM_PERM], values[NUM_PERM:]
 
 
 def _minhash(shingles: set[str]) -> np.ndarray:

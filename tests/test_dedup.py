@@ -301,6 +301,20 @@ def test_one_batch_sees_its_own_earlier_articles_and_asks_the_store_once(databas
     engine.dispose()
 
 
+def test_written_out_permutations_are_the_seeded_draws() -> None:
+    import numpy as np
+
+    from pipeline.dedup import MINHASH_SEED, NUM_PERM, _permutations
+
+    generator = np.random.RandomState(MINHASH_SEED)
+    multipliers = generator.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    offsets = generator.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    written_multipliers, written_offsets = _permutations()
+    assert written_multipliers.dtype == written_offsets.dtype == np.uint32
+    assert np.array_equal(written_multipliers, multipliers)
+    assert np.array_equal(written_offsets, offsets)
+
+
 def test_signatures_are_datasketchs_affine32_minhash() -> None:
     # Signatures already stored stay comparable with new ones only if the scheme never drifts.
     from datasketch import MinHash
