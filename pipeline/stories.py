@@ -199,12 +199,12 @@ class _KnownInBatch:
 
     @classmethod
     def look_up(cls, batch: ArticleBatch, items: Sequence[NewArticle], since: datetime) -> _KnownInBatch:
-        fingerprints = [item.fingerprint for item in items]
+        prints = [item.fingerprint for item in items]
         return cls(
-            batch.ids_by_fingerprint({print_.content for print_ in fingerprints if print_.content}),
+            batch.ids_by_fingerprint({fingerprint.content for fingerprint in prints if fingerprint.content}),
             batch.ids_by_url({item.article.canonical_url for item in items}),
             batch.story_candidates_by_band(
-                {band for print_ in fingerprints if print_.signature for band in print_.bands}, since
+                {band for fingerprint in prints if fingerprint.signature for band in fingerprint.bands}, since
             ),
         )
 
