@@ -400,8 +400,7 @@ class Store:
         if not canonical_urls:
             return found
         with self.engine.connect() as connection:
-            for start in range(0, len(canonical_urls), 500):
-                chunk = list(canonical_urls[start : start + 500])
+            for chunk in _chunks(canonical_urls):
                 rows = connection.execute(
                     _article_statements().sources_of_urls, {"urls": chunk, "feed_id": feed_id}
                 )
@@ -517,9 +516,8 @@ class ArticleBatch:
         self.alerts_queued = False
         self._founders: list[dict[str, int]] = []
         self._bands: list[dict[str, object]] = []
-        self._sources: list[dict[str, object]] = []
-        # (article id, feed id) of the sources waiting for `flush`.
-        self._source_keys: set[tuple[int, int]] = set()
+        # The sources waiting for `flush`, by (article id, feed id).
+        self._sources: dict[tuple[int, int], dict[str, object]] = {}
 
     def ids_by_fingerprint(self, content_fingerprints: Collection[str]) -> dict[str, int]:
         """The stored article of each content fingerprint that has one."""
@@ -545,7 +543,7 @@ class ArticleBatch:
         """Record that another feed carries a known article (idempotent); True if it is new.
         Raises `ArticleConflict` at `flush` if another process recorded it between the check and
         the write."""
-        if (article_id, feed_id) in self._source_keys:
+        if (article_id, feed_id) in self._sources:
             return False
         statements = _article_statements()
         exists = self.connection.scalar(statements.source_of, {"article_id": article_id, "feed_id": feed_id})
@@ -591,12 +589,11 @@ class ArticleBatch:
             if self._bands:
                 self.connection.execute(statements.insert_bands, self._bands)
             if self._sources:
-                self.connection.execute(statements.insert_source, self._sources)
+                self.connection.execute(statements.insert_source, list(self._sources.values()))
         except IntegrityError as error:
-            urls = ", ".join(str(source["url"]) for source in self._sources)
+            urls = ", ".join(str(source["url"]) for source in self._sources.values())
             raise ArticleConflict(urls) from error
-        self._founders, self._bands, self._sources = [], [], []
-        self._source_keys.clear()
+        self._founders, self._bands, self._sources = [], [], {}
 
     def _insert_article(
         self, article: Article, feed_id: int, fingerprint: ArticleFingerprint | None, story_id: int | None
@@ -615,8 +612,7 @@ class ArticleBatch:
         return article_id
 
     def _add_source_at_flush(self, article_id: int, feed_id: int, url: str) -> None:
-        self._sources.append({"article_id": article_id, "feed_id": feed_id, "url": url})
-        self._source_keys.add((article_id, feed_id))
+        self._sources[article_id, feed_id] = {"article_id": article_id, "feed_id": feed_id, "url": url}
 
     def _in_chunks(self, statement: Any, name: str, values: Collection[str]) -> Iterator[Any]:
         for chunk in _chunks(values):
