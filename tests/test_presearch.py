@@ -48,6 +48,9 @@ ALIASES, _ = resolve_aliases(
         ("@usfj", {"usfj", "u.s.f.j", "forces", "在日米軍"}),
         ("@usfj OR @bases", {"usfj", "u.s.f.j", "forces", "在日米軍", "okinawa", "kadena"}),
         ("(US OR USA) AND headquarters", {"headquarters"}),
+        # A string that contains another adds nothing, in either script.
+        ("司令部 OR 在日米軍司令部 OR Yokota OR Yokota-based", {"司令部", "yokota"}),
+        ('"在日 USFJ" OR 在日USFJ司令部 OR USFJ', {"usfj", "u.s.f.j"}),
     ],
 )
 def test_anchor_sets_by_operator(query: str, anchors: set[str]) -> None:

@@ -127,20 +127,32 @@ def _union(sets: Iterable[WordAnchors | None]) -> WordAnchors | None:
     # A string that contains another adds nothing: wherever it occurs, the shorter one does too
     # (for one that must begin a word: where the longer one begins, as a word too). The strings
     # kept so far are looked up by the new one's slices of their lengths, not compared with each in
-    # turn: a long alias or OR unites hundreds of strings, of a few lengths.
+    # turn: a long alias or OR unites hundreds of strings, of a few lengths. Those that count
+    # anywhere are kept apart by script: an ASCII string holds no slice of any other, and most
+    # strings are ASCII words, most strings that count anywhere Japanese.
     kept: list[Anchor] = []
-    anywhere: dict[int, set[str]] = {}  # by length: kept strings that count wherever they occur
+    anywhere: dict[bool, dict[int, set[str]]] = {True: {}, False: {}}  # by ASCII, by length
     word_starts: dict[int, set[str]] = {}  # by length: kept strings that count where a word begins
     for anchor in sorted(union, key=lambda anchor: (len(anchor.text), not anchor.word_start)):
         text = anchor.text
         if anchor.word_start and any(text[:length] in found for length, found in word_starts.items()):
             continue
-        if any(
-            text[start : start + length] in found
-            for length, found in anywhere.items()
-            for start in range(len(text) - length + 1)
+        ascii_text = text.isascii()
+        ascii_found, other_found = anywhere[True], anywhere[False]
+        if (ascii_found and _holds_any(text, ascii_found)) or (
+            other_found and not ascii_text and _holds_any(text, other_found)
         ):
             continue
         kept.append(anchor)
-        (word_starts if anchor.word_start else anywhere).setdefault(len(text), set()).add(text)
+        by_length = word_starts if anchor.word_start else anywhere[ascii_text]
+        by_length.setdefault(len(text), set()).add(text)
     return frozenset(kept)
+
+
+def _holds_any(text: str, by_length: dict[int, set[str]]) -> bool:
+    """Does `text` contain one of the strings (kept by their length)?"""
+    return any(
+        text[start : start + length] in found
+        for length, found in by_length.items()
+        for start in range(len(text) - length + 1)
+    )
