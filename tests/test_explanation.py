@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import json
 
-from pipeline.match.explanation import FORMAT_VERSION, Explanation, explanation_lines
+from pipeline.match.explanation import (
+    CLAUSE_TEXT_LIMIT,
+    FORMAT_VERSION,
+    Clause,
+    Explanation,
+    clause_lines,
+    explanation_lines,
+)
 from tests.support.alerts import article, matcher_for, verdict
 
 
@@ -71,7 +78,9 @@ def test_reads_the_oldest_all_any_none_lists_as_a_tree() -> None:
     assert [hit.text for hit in explanation.hits] == ["USFJ"]
     lines = explanation_lines(explanation, snippet=[("the ", False), ("USFJ", True)])
     assert "    yes @usfj: USFJ (2 mentions)" in lines
-    assert "        no  upgrade: not found" in lines
+    # The `any` list became an OR; it found nothing, so its one alternative is not listed under it.
+    assert "    no  upgrade: not found" in lines
+    assert not any(line.startswith("        ") for line in lines)
     assert "    yes NOT U.S. Forces Korea: absent, as required" in lines
     assert lines[-1] == "snippet: the [USFJ]"
 
@@ -91,3 +100,42 @@ def test_a_not_that_fails_names_the_excluded_terms_found() -> None:
     lines = explanation_lines(found.explanation)
     assert '    no  NOT "U.S. Forces Korea": present: "U.S. Forces Korea" (1 mention)' in lines
     assert 'why not: excluded term present: "U.S. Forces Korea"' in lines
+
+
+def _term(text: str, found: int) -> Clause:
+    return Clause(text, "term", found > 0, (text,) if found else (), found)
+
+
+def test_the_text_tree_lists_the_path_that_decided_and_counts_the_rest() -> None:
+    held, partly, empty = _term("USFJ", 2), _term("upgrade", 1), _term("Kadena", 0)
+    near_partly = Clause(
+        "upgrade NEAR/3 Kadena", "near", False, count=0, distance=3, children=(partly, empty)
+    )
+    nothing = Clause("(Kadena AND Okinawa)", "and", False, children=(empty, _term("Okinawa", 0)))
+    matched_or = Clause("USFJ OR ...", "or", True, count=2, children=(held, near_partly, nothing))
+    assert clause_lines(matched_or) == [
+        "yes USFJ OR ... (2 hits)",
+        "    yes USFJ (2 mentions)",
+        "    (and 2 more alternatives that did not hold: upgrade NEAR/3 Kadena, (Kadena AND Okinawa))",
+    ]
+    failed_or = Clause("upgrade NEAR/3 Kadena OR ...", "or", False, children=(near_partly, nothing))
+    assert clause_lines(failed_or) == [
+        "no  upgrade NEAR/3 Kadena OR ...",
+        "    no  upgrade NEAR/3 Kadena (within 3 words)",
+        "        yes upgrade (1 mention)",
+        "        no  Kadena: not found",
+        "    (and 1 more alternative that found nothing: (Kadena AND Okinawa))",
+    ]
+    # Alternatives too long to name in one line are counted.
+    many = tuple(_term(f"base number {number}", 0) for number in range(12))
+    assert clause_lines(Clause("USFJ OR ...", "or", True, count=2, children=(held, *many)))[2:] == [
+        "    (and 12 more alternatives that did not hold)"
+    ]
+    # Every part of an AND had to hold: all are listed, the one that found nothing on one line.
+    long_text = "(USFJ\n AND " + " OR ".join(f"term{number}" for number in range(30)) + ")"
+    failed_and = Clause(long_text, "and", False, children=(held, nothing))
+    lines = clause_lines(failed_and)
+    assert lines[1:] == ["    yes USFJ (2 mentions)", "    no  (Kadena AND Okinawa): not found"]
+    # A composite clause is named by its opening on one line; its parts spell out the rest.
+    assert lines[0].startswith("no  (USFJ AND term0 OR term1") and lines[0].endswith("…")
+    assert len(lines[0]) == len("no  ") + CLAUSE_TEXT_LIMIT

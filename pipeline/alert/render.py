@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pipeline.match.explanation import Clause, Explanation, clause_line, explanation_lines
+from pipeline.match.explanation import Clause, Explanation, clause_line, explanation_lines, shown_parts
 from pipeline.models import DigestDetails, MatchDetails, Notice, OutgoingAlert
 
 # 2: `explanation` is the typed explanation's JSON (format_version, clause tree, snippet, ...).
@@ -67,8 +67,12 @@ def why_matched(match: MatchDetails) -> list[str]:
 
 def _clause_html(clause: Clause) -> str:
     children = ""
-    if clause.op not in ("term", "alias", "not") and clause.children:
-        children = "<ul>" + "".join(_clause_html(child) for child in clause.children) + "</ul>"
+    parts, left_out = shown_parts(clause)
+    if parts or left_out:
+        items = [_clause_html(child) for child in parts]
+        if left_out is not None:
+            items.append(f'<li style="color: #999">{html.escape(left_out)}</li>')
+        children = "<ul>" + "".join(items) + "</ul>"
     colour = "#1a7f37" if clause.matched else "#999"
     return f'<li style="color: {colour}">{html.escape(clause_line(clause))}{children}</li>'
 

@@ -252,10 +252,17 @@ def _hits_count(count: int) -> str:
     return f"{count} hit{'' if count == 1 else 's'}"
 
 
+# A clause whose parts are listed under it is named by its opening, up to this many characters: the
+# parts spell out the rest (the query's own line gives it whole).
+CLAUSE_TEXT_LIMIT = 100
+# The operators whose parts a rendering lists under them (a term, an alias or a NOT is one line).
+_COMPOSITE = ("and", "or", "near", "field")
+
+
 def clause_line(clause: Clause) -> str:
     """One clause on one line: yes/no, the clause as written, and what it found."""
     mark = "yes" if clause.matched else "no "
-    text = f"{mark} {clause.clause}"
+    text = f"{mark} {_clause_text(clause)}"
     if clause.op in ("term", "alias"):
         if not clause.terms:
             return f"{text}: not found"
@@ -267,6 +274,8 @@ def clause_line(clause: Clause) -> str:
         if clause.matched:
             return f"{text}: absent, as required"
         return f"{text}: present: {', '.join(clause.terms) or '?'} ({_mentions(clause.count)})"
+    if _found_nothing(clause):
+        return f"{text}: not found"
     if clause.op == "near" and clause.distance is not None:
         text += f" (within {clause.distance} words"
         return text + (f", {_hits_count(clause.count)})" if clause.count else ")")
@@ -276,13 +285,61 @@ def clause_line(clause: Clause) -> str:
     return text + (f" ({_hits_count(clause.count)})" if clause.count else "")
 
 
+def _clause_text(clause: Clause) -> str:
+    if clause.op not in _COMPOSITE:
+        return clause.clause
+    text = " ".join(clause.clause.split())
+    return text if len(text) <= CLAUSE_TEXT_LIMIT else text[: CLAUSE_TEXT_LIMIT - 1].rstrip() + "…"
+
+
+def found_anything(clause: Clause) -> bool:
+    """Did any part of the clause find a term in the article?"""
+    return bool(clause.terms or clause.count) or any(found_anything(child) for child in clause.children)
+
+
+def _found_nothing(clause: Clause) -> bool:
+    """A clause that failed with nothing found in any of its parts (each part would read "not found")."""
+    return bool(clause.children) and not clause.matched and not found_anything(clause)
+
+
+def shown_parts(clause: Clause) -> tuple[tuple[Clause, ...], str | None]:
+    """The parts a rendering lists under a clause, and a line for the ones it leaves out.
+
+    A shipped watchlist is a query of hundreds of clauses, and an explanation that lists them all
+    buries the few that decided (a thousand lines for one match). So: the path that matched in
+    full, and what was found on the way to a miss. A matching OR lists the alternatives that held;
+    an OR that failed, those that found something; an AND, a NEAR or a field scope, every part (each
+    had to hold). A failed clause in which nothing at all was found is one line ("not found").
+    The stored explanation (the JSON of the API, webhooks and `--json`) keeps every clause.
+    """
+    if clause.op not in _COMPOSITE or _found_nothing(clause):
+        return (), None
+    if clause.op != "or":
+        return clause.children, None
+    if clause.matched:
+        shown = tuple(child for child in clause.children if child.matched)
+        left_out = "that did not hold"
+    else:
+        shown = tuple(child for child in clause.children if found_anything(child))
+        left_out = "that found nothing"
+    listed = {id(child) for child in shown}
+    hidden = [child for child in clause.children if id(child) not in listed]
+    if not hidden:
+        return shown, None
+    line = f"(and {len(hidden)} more alternative{'' if len(hidden) == 1 else 's'} {left_out}"
+    # A few short ones are named; a long list would bring back what this leaves out.
+    names = ", ".join(_clause_text(child) for child in hidden)
+    return shown, f"{line}: {names})" if len(names) <= CLAUSE_TEXT_LIMIT else f"{line})"
+
+
 def clause_lines(clause: Clause, depth: int = 0, indent: str = "    ") -> list[str]:
-    """The clause tree, one indented line per clause. A term, an alias or a NOT is one line: its
-    children (the alias's members, the NOT's term) would only repeat it."""
+    """The clause tree, one indented line per clause shown (`shown_parts`)."""
     lines = [f"{indent * depth}{clause_line(clause)}"]
-    if clause.op not in ("term", "alias", "not"):
-        for child in clause.children:
-            lines.extend(clause_lines(child, depth + 1, indent))
+    parts, left_out = shown_parts(clause)
+    for child in parts:
+        lines.extend(clause_lines(child, depth + 1, indent))
+    if left_out is not None:
+        lines.append(f"{indent * (depth + 1)}{left_out}")
     return lines
 
 
