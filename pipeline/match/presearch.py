@@ -128,8 +128,8 @@ def _union(sets: Iterable[WordAnchors | None]) -> WordAnchors | None:
     # (for one that must begin a word: where the longer one begins, as a word too). The strings
     # kept so far are looked up by the new one's slices of their lengths, not compared with each in
     # turn: a long alias or OR unites hundreds of strings, of a few lengths. Those that count
-    # anywhere are kept apart by script: an ASCII string holds no slice of any other, and most
-    # strings are ASCII words, most strings that count anywhere Japanese.
+    # anywhere are kept apart by whether they are ASCII: an ASCII string cannot contain one that is
+    # not, and most strings are ASCII words while most that count anywhere are Japanese.
     kept: list[Anchor] = []
     anywhere: dict[bool, dict[int, set[str]]] = {True: {}, False: {}}  # by ASCII, by length
     word_starts: dict[int, set[str]] = {}  # by length: kept strings that count where a word begins
