@@ -292,14 +292,14 @@ def _clause_text(clause: Clause) -> str:
     return text if len(text) <= CLAUSE_TEXT_LIMIT else text[: CLAUSE_TEXT_LIMIT - 1].rstrip() + "…"
 
 
-def found_anything(clause: Clause) -> bool:
+def _found_anything(clause: Clause) -> bool:
     """Did any part of the clause find a term in the article?"""
-    return bool(clause.terms or clause.count) or any(found_anything(child) for child in clause.children)
+    return bool(clause.terms or clause.count) or any(_found_anything(child) for child in clause.children)
 
 
 def _found_nothing(clause: Clause) -> bool:
     """A clause that failed with nothing found in any of its parts (each part would read "not found")."""
-    return bool(clause.children) and not clause.matched and not found_anything(clause)
+    return bool(clause.children) and not clause.matched and not _found_anything(clause)
 
 
 def shown_parts(clause: Clause) -> tuple[tuple[Clause, ...], str | None]:
@@ -320,7 +320,7 @@ def shown_parts(clause: Clause) -> tuple[tuple[Clause, ...], str | None]:
         shown = tuple(child for child in clause.children if child.matched)
         left_out = "that did not hold"
     else:
-        shown = tuple(child for child in clause.children if found_anything(child))
+        shown = tuple(child for child in clause.children if _found_anything(child))
         left_out = "that found nothing"
     listed = {id(child) for child in shown}
     hidden = [child for child in clause.children if id(child) not in listed]
