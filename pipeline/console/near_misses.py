@@ -20,7 +20,7 @@ from pipeline.config import TopicConfig
 from pipeline.console.article_window import BATCH, Window
 from pipeline.console.playground import referenced_topics
 from pipeline.console.windowscan import Load, holding_any
-from pipeline.match.explanation import Clause, Explanation
+from pipeline.match.explanation import Clause, Explanation, short_clause_text
 from pipeline.match.matcher import Matcher
 from pipeline.match.presearch import anchor_terms
 from pipeline.match.query import AliasNode, AndNode, FieldNode, NearNode, Node, OrNode, TermNode
@@ -45,8 +45,7 @@ class NearMiss:
 
 
 def _short(clause: Clause) -> str:
-    text = " ".join(clause.clause.split())
-    return text if len(text) <= CLAUSE_CHARS else text[: CLAUSE_CHARS - 1] + "…"
+    return short_clause_text(clause, CLAUSE_CHARS)
 
 
 def _found(clause: Clause) -> str:

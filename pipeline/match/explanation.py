@@ -285,11 +285,14 @@ def clause_line(clause: Clause) -> str:
     return text + (f" ({_hits_count(clause.count)})" if clause.count else "")
 
 
-def _clause_text(clause: Clause) -> str:
-    if clause.op not in _COMPOSITE:
-        return clause.clause
+def short_clause_text(clause: Clause, limit: int = CLAUSE_TEXT_LIMIT) -> str:
+    """The clause as written, on one line and cut to `limit` characters (a query spans lines)."""
     text = " ".join(clause.clause.split())
-    return text if len(text) <= CLAUSE_TEXT_LIMIT else text[: CLAUSE_TEXT_LIMIT - 1].rstrip() + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _clause_text(clause: Clause) -> str:
+    return short_clause_text(clause) if clause.op in _COMPOSITE else clause.clause
 
 
 def _found_anything(clause: Clause) -> bool:
